@@ -1,0 +1,157 @@
+"""Application factory: the one place that wires extensions, views, APIs and CLI commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    from config import INSTANCE_DIR, build_config
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_mapping(build_config())
+    if overrides:
+        app.config.update(overrides)
+
+    from app.security.passwords import validate_password
+
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = validate_password
+
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+
+    import_models()
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True
+    )
+    # Before AppBuilder: FAB exempts its REST blueprints only if CSRFProtect is already there.
+    csrf.init_app(app)
+
+    with app.app_context():
+        appbuilder = AppBuilder()
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+
+    register_cli(app)
+    register_error_pages(app)
+    return app
+
+
+def import_models() -> None:
+    """Every model module, so that db.metadata is complete for Alembic and the audit recorder."""
+    import app.core.audit.models  # noqa: F401
+    import app.core.audit.recorder  # noqa: F401  (registers the session events)
+    import app.core.calendar.models  # noqa: F401
+    import app.security.models  # noqa: F401
+
+
+def register_views(appbuilder: AppBuilder) -> None:
+    from app.core.audit.views import AuditLogView
+    from app.core.calendar.views import (
+        CalendarImportView,
+        CalendarYearView,
+        HolidayApi,
+        HolidayView,
+    )
+    from app.security.views import DepartmentApi, DepartmentView
+
+    organization = dict(
+        category="Organization", category_label=_l("Organization"), category_icon="fa-sitemap"
+    )
+    appbuilder.add_view(
+        DepartmentView, "Departments", label=_l("Departments"), icon="fa-building", **organization
+    )
+    calendar = dict(
+        category="Calendar", category_label=_l("Working-day calendar"), category_icon="fa-calendar"
+    )
+    appbuilder.add_view(
+        HolidayView,
+        "Holidays",
+        label=_l("Holidays and adjusted workdays"),
+        icon="fa-calendar-o",
+        **calendar,
+    )
+    appbuilder.add_view(
+        CalendarYearView,
+        "Calendar Years",
+        label=_l("Calendar years"),
+        icon="fa-check-square-o",
+        **calendar,
+    )
+    appbuilder.add_view(
+        CalendarImportView,
+        "Import Calendar",
+        label=_l("Import calendar"),
+        icon="fa-upload",
+        **calendar,
+    )
+    appbuilder.add_view(
+        AuditLogView,
+        "Audit Log",
+        label=_l("Audit log"),
+        icon="fa-history",
+        category="System",
+        category_label=_l("System"),
+        category_icon="fa-cogs",
+    )
+
+    appbuilder.add_api(DepartmentApi)
+    appbuilder.add_api(HolidayApi)
+
+
+def register_cli(app: Flask) -> None:
+    from app.core.audit.cli import audit_cli
+    from app.core.calendar.cli import calendar_cli
+    from app.demo.cli import seed_demo_command
+    from app.security.cli import security_cli
+
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(calendar_cli)
+    app.cli.add_command(security_cli)
+    app.cli.add_command(seed_demo_command)
+
+
+def register_error_pages(app: Flask) -> None:
+    from flask import render_template
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import HTTPException
+
+    titles = {
+        400: _l("The request could not be understood."),
+        403: _l("You do not have permission to do this."),
+        404: _l("The page or record does not exist, or you may not see it."),
+        405: _l("This operation is not allowed here."),
+        413: _l("The upload is too large."),
+        429: _l("Too many attempts. Please wait a moment and try again."),
+        500: _l("An internal error occurred. It has been logged; please try again later."),
+    }
+
+    def handle(error):
+        code = error.code if isinstance(error, HTTPException) else 500
+        from flask import request
+
+        if request.path.startswith("/api/"):
+            return {"message": str(titles.get(code, _("Error")))}, code
+        return (
+            render_template(
+                "error.html",
+                code=code,
+                message=titles.get(code, _("Error")),
+                appbuilder=app.appbuilder,
+            ),
+            code,
+        )
+
+    for code in titles:
+        app.register_error_handler(code, handle)

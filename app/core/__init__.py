@@ -1,0 +1,1 @@
+"""Cross-cutting services: identifiers, working-day calendar, audit log, masking, i18n."""

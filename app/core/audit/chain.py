@@ -1,0 +1,164 @@
+"""Hash chain of the audit log.
+
+row_hash = SHA-256 of the UTF-8 bytes of the canonical JSON (keys sorted, no whitespace,
+non-ASCII kept) of the row's fields listed in HASHED_FIELDS, `prev_hash` included; the first
+row's prev_hash is 64 zeros. Times are stored and hashed to the second, so every database
+returns exactly what was hashed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from app.core.audit.models import GENESIS_HASH, AuditChainHead, AuditLog
+
+HEAD_ID = 1
+HASHED_FIELDS = (
+    "seq",
+    "created_at",
+    "user_id",
+    "username",
+    "roles",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "department_id",
+    "changes",
+    "detail",
+    "prev_hash",
+)
+
+
+def _canonical_value(value):
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0, tzinfo=None).isoformat(sep=" ")
+    return value
+
+
+def row_hash(row: dict) -> str:
+    payload = {name: _canonical_value(row.get(name)) for name in HASHED_FIELDS}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lock_head(connection: Connection):
+    head = connection.execute(
+        select(AuditChainHead.last_seq, AuditChainHead.last_hash)
+        .where(AuditChainHead.id == HEAD_ID)
+        .with_for_update()
+    ).first()
+    if head is None:
+        # A database built by the migration has the row; this covers one built by create_all.
+        connection.execute(
+            insert(AuditChainHead).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
+        )
+        return 0, GENESIS_HASH
+    return head.last_seq, head.last_hash
+
+
+def append(connection: Connection, entries: list[dict]) -> None:
+    """Append entries (dicts of AuditLog fields without seq/hashes) inside the caller's
+    transaction. The head row stays locked until that transaction ends."""
+    if not entries:
+        return
+    seq, prev = _lock_head(connection)
+    rows = []
+    for entry in entries:
+        seq += 1
+        row = dict(entry, seq=seq, prev_hash=prev)
+        row["created_at"] = row["created_at"].replace(microsecond=0, tzinfo=None)
+        row["row_hash"] = prev = row_hash(row)
+        rows.append(row)
+    connection.execute(insert(AuditLog), rows)
+    connection.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(last_seq=seq, last_hash=prev)
+    )
+
+
+@dataclass
+class VerifyResult:
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    first_bad_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(connection: Connection, batch: int = 2000) -> VerifyResult:
+    """Walk the chain in order and report the first row that was altered or removed.
+
+    Messages are Chinese: they are read by the bureau's auditors at the command line.
+    """
+    result = VerifyResult()
+    expected_seq, prev = 1, GENESIS_HASH
+    columns = [getattr(AuditLog, name) for name in HASHED_FIELDS] + [AuditLog.id, AuditLog.row_hash]
+    stream = connection.execution_options(yield_per=batch).execute(
+        select(*columns).order_by(AuditLog.seq)
+    )
+
+    def fail(seq, message):
+        result.first_bad_seq = seq
+        result.problems.append(message)
+
+    for row in stream.mappings():
+        result.checked += 1
+        if row["seq"] != expected_seq:
+            if row["seq"] > expected_seq:
+                missing = (
+                    f"第 {expected_seq} 条"
+                    if row["seq"] == expected_seq + 1
+                    else f"第 {expected_seq}–{row['seq'] - 1} 条"
+                )
+                fail(
+                    expected_seq,
+                    f"{missing}审计记录已被删除（其后的第 {row['seq']} 条记录 id={row['id']} 前已断链）",
+                )
+            else:
+                fail(
+                    row["seq"], f"第 {row['seq']} 条审计记录（id={row['id']}）序号重复或顺序被篡改"
+                )
+            break
+        if row_hash(dict(row)) != row["row_hash"]:
+            fail(
+                row["seq"], f"第 {row['seq']} 条审计记录（id={row['id']}）内容已被修改：哈希值不符"
+            )
+            break
+        if row["prev_hash"] != prev:
+            fail(
+                row["seq"] - 1,
+                f"第 {row['seq'] - 1} 条审计记录已被修改或替换：第 {row['seq']} 条记录保存的前一条哈希值与之不符",
+            )
+            break
+        prev = row["row_hash"]
+        expected_seq += 1
+    stream.close()
+    if result.ok:
+        head = connection.execute(
+            select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(
+                AuditChainHead.id == HEAD_ID
+            )
+        ).first()
+        last_seq = expected_seq - 1
+        if head is None:
+            if last_seq:
+                fail(last_seq, "审计链头记录缺失，无法确认最新记录是否完整")
+        elif head.last_seq != last_seq or head.last_hash != prev:
+            if head.last_seq > last_seq:
+                fail(
+                    last_seq + 1,
+                    f"最新的第 {last_seq + 1}–{head.last_seq} 条审计记录已被删除",
+                )
+            else:
+                fail(last_seq, f"审计链头与第 {last_seq} 条记录不符：链头或最新记录已被篡改")
+    return result

@@ -1,0 +1,90 @@
+import json
+
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Text
+
+GENESIS_HASH = "0" * 64
+
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "login": _l("Signed in"),
+    "login_failed": _l("Failed sign-in"),
+    "export": _l("Export"),
+    "view_confidential": _l("Viewed confidential data"),
+    "draw": _l("Draw"),
+}
+
+
+def changes_table(changes_json):
+    if not changes_json:
+        return ""
+    rows = []
+    for field, (before, after) in sorted(json.loads(changes_json).items()):
+        rows.append(
+            f"<tr><td>{escape(field)}</td><td>{escape(_fmt(before))}</td>"
+            f"<td>{escape(_fmt(after))}</td></tr>"
+        )
+    return Markup(
+        '<table class="table table-condensed"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr>'
+        "</thead><tbody>{}</tbody></table>"
+    ).format(_l("Field"), _l("Before"), _l("After"), Markup("".join(rows)))
+
+
+def _fmt(value):
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+class AuditLog(Model):
+    """One row per change or explicit event. Rows are written with Core inserts by the recorder
+    only; the ORM refuses to add, change or delete them (see recorder.py)."""
+
+    __tablename__ = "audit_log"
+    __scope_column__ = "department_id"
+
+    id = Column(Integer, primary_key=True)
+    # Gapless position in the chain, assigned under the chain-head lock (database ids may skip).
+    seq = Column(BigInteger, nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, index=True)
+    user_id = Column(Integer, nullable=True, index=True)  # no FK: the log outlives users
+    username = Column(String(128), nullable=True)
+    roles = Column(String(200), nullable=True)
+    ip = Column(String(64), nullable=True)
+    action = Column(String(32), nullable=False, index=True)
+    object_type = Column(String(64), nullable=True, index=True)
+    object_id = Column(String(64), nullable=True)
+    department_id = Column(Integer, nullable=True, index=True)
+    changes = Column(Text, nullable=True)  # JSON {"field": [before, after]}
+    detail = Column(Text, nullable=True)
+    prev_hash = Column(String(64), nullable=False)
+    row_hash = Column(String(64), nullable=False)
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def changes_html(self):
+        return changes_table(self.changes)
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.object_type or ''} {self.object_id or ''}".strip()
+
+
+class AuditChainHead(Model):
+    """A single row holding the chain's newest position. Appenders lock it (SELECT ... FOR UPDATE)
+    so that concurrent transactions in any number of processes extend one chain, and `verify`
+    compares the last row against it to detect removal of the newest rows."""
+
+    __tablename__ = "audit_chain_head"
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    last_seq = Column(BigInteger, nullable=False, default=0)
+    last_hash = Column(String(64), nullable=False, default=GENESIS_HASH)

@@ -1,0 +1,237 @@
+"""Writes audit rows: one per created / updated / deleted object on every flush, and explicit
+events through log_event(). Rows join the caller's transaction: a rolled-back change leaves no
+audit row, a committed one always has its row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import json
+
+from flask import g, has_request_context, request
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from app.core.audit import chain
+from app.core.audit.models import AuditChainHead, AuditLog
+
+# Tables whose rows are machinery, not records anybody acts on: FAB's permission catalogue is
+# rewritten by `security sync`; the audit tables protect themselves.
+SKIPPED_TABLES = frozenset(
+    {"ab_permission", "ab_view_menu", "ab_permission_view", "audit_log", "audit_chain_head"}
+)
+# Columns never shown in the log; only the fact that they changed is.
+REDACTED_COLUMNS = frozenset({"password", "secret", "server_secret", "token", "api_key"})
+# Columns that change on every write (or on every login) and say nothing by themselves.
+NOISE_COLUMNS = frozenset(
+    {"changed_on", "changed_by_fk", "last_login", "login_count", "fail_login_count"}
+)
+REDACTED = "******"
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+def _json_value(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return _json_value(value.value)
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
+def _dump(data) -> str | None:
+    if not data:
+        return None
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _actor():
+    """(user, ip) for the row; works for web requests, the REST API and CLI (g.user)."""
+    user, ip = None, None
+    if has_request_context():
+        from flask import current_app
+
+        ip = request.remote_addr
+        appbuilder = getattr(current_app, "appbuilder", None)
+        try:
+            user = appbuilder.sm.current_user if appbuilder else None
+        except Exception:  # noqa: BLE001 - a JWT error must not stop the audit row
+            user = None
+    else:
+        ip = "cli"
+    if user is None:
+        user = getattr(g, "user", None) if _has_app_ctx() else None
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    return user, ip
+
+
+def _has_app_ctx():
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def _base_entry(action, object_type=None, object_id=None, department_id=None, user=None, ip=None):
+    actor, actor_ip = _actor()
+    user = user or actor
+    roles = None
+    username = None
+    user_id = None
+    if user is not None:
+        user_id = user.id
+        username = user.username
+        roles = ",".join(sorted(r.name for r in user.roles)) or None
+    return {
+        "created_at": dt.datetime.now(),
+        "user_id": user_id,
+        "username": username,
+        "roles": roles,
+        "ip": (ip or actor_ip or "")[:64] or None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "department_id": department_id,
+        "changes": None,
+        "detail": None,
+    }
+
+
+def _department_of(obj):
+    if obj.__table__.name == "department":
+        return obj.id
+    value = getattr(obj, getattr(type(obj), "__scope_column__", "department_id"), None)
+    return value if isinstance(value, int) else None
+
+
+def _object_id(obj):
+    identity = inspect(obj).identity
+    if identity is None:
+        return None
+    return identity[0] if len(identity) == 1 else "-".join(str(v) for v in identity)
+
+
+def _column_snapshot(obj):
+    state = inspect(obj)
+    data = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in NOISE_COLUMNS:
+            continue
+        value = state.dict.get(key)
+        data[key] = REDACTED if key in REDACTED_COLUMNS and value else _json_value(value)
+    return data
+
+
+def _changes(obj):
+    """{"field": [before, after]} for changed columns and many-to-many collections."""
+    state = inspect(obj)
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in NOISE_COLUMNS:
+            continue
+        hist = state.attrs[key].history
+        if not hist.has_changes():
+            continue
+        before = hist.deleted[0] if hist.deleted else None
+        after = hist.added[0] if hist.added else None
+        if before == after:
+            continue
+        if key in REDACTED_COLUMNS:
+            changes[key] = [REDACTED, REDACTED]
+        else:
+            changes[key] = [_json_value(before), _json_value(after)]
+    for rel in state.mapper.relationships:
+        if rel.secondary is None or not rel.uselist:
+            continue
+        hist = state.attrs[rel.key].history
+        if not (hist.added or hist.deleted):
+            continue
+        unchanged = [str(o) for o in hist.unchanged]
+        changes[rel.key] = [
+            sorted(unchanged + [str(o) for o in hist.deleted]),
+            sorted(unchanged + [str(o) for o in hist.added]),
+        ]
+    return changes
+
+
+def _audited(obj) -> bool:
+    table = getattr(obj, "__table__", None)
+    return table is not None and table.name not in SKIPPED_TABLES
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, flush_context, instances):
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (AuditLog, AuditChainHead)):
+            raise AuditLogIsAppendOnly("审计日志只能追加，不能通过程序新增、修改或删除记录")
+
+
+@event.listens_for(Session, "after_flush")
+def _record_changes(session, flush_context):
+    entries = []
+    with session.no_autoflush:
+        for obj in session.new:
+            if _audited(obj):
+                entry = _base_entry(
+                    "create", obj.__table__.name, _object_id(obj), _department_of(obj)
+                )
+                entry["changes"] = _dump(
+                    {k: [None, v] for k, v in _column_snapshot(obj).items() if v is not None}
+                )
+                entries.append(entry)
+        for obj in session.dirty:
+            if not _audited(obj) or not session.is_modified(obj):
+                continue
+            changes = _changes(obj)
+            if not changes:
+                continue
+            entry = _base_entry("update", obj.__table__.name, _object_id(obj), _department_of(obj))
+            entry["changes"] = _dump(changes)
+            entries.append(entry)
+        for obj in session.deleted:
+            if _audited(obj):
+                entry = _base_entry(
+                    "delete", obj.__table__.name, _object_id(obj), _department_of(obj)
+                )
+                entry["changes"] = _dump(
+                    {k: [v, None] for k, v in _column_snapshot(obj).items() if v is not None}
+                )
+                entries.append(entry)
+    if entries:
+        chain.append(session.connection(), entries)
+
+
+def log_event(
+    action: str,
+    object_type: str | None = None,
+    object_id=None,
+    *,
+    detail: str | dict | None = None,
+    department_id: int | None = None,
+    user=None,
+    ip: str | None = None,
+    session=None,
+) -> None:
+    """Record an explicit event (login, login_failed, export, view_confidential, draw ...) in
+    the current transaction. The caller commits, together with whatever the event belongs to."""
+    from app.extensions import db
+
+    session = session or db.session
+    entry = _base_entry(action, object_type, object_id, department_id, user=user, ip=ip)
+    if isinstance(detail, dict):
+        detail = _dump(detail)
+    entry["detail"] = detail
+    chain.append(session.connection(), [entry])

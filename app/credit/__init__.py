@@ -1,0 +1,1 @@
+"""Dishonesty blacklist workflow and credit records (R12)."""

@@ -1,0 +1,1 @@
+"""Statistics and charts (R9.5)."""

@@ -1,0 +1,1 @@
+"""Demo data for a first look and for manual testing: the Dongsheng district water bureau."""

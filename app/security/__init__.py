@@ -1,0 +1,1 @@
+"""Roles, department scope, the security manager and user administration."""

@@ -1,0 +1,66 @@
+"""Departments (a tree: bureau -> 科室 / 二级单位) and the users who belong to them."""
+
+from flask_appbuilder import Model
+from flask_appbuilder.models.mixins import AuditMixin
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy.orm import backref, relationship
+
+DEPARTMENT_KINDS = {
+    "bureau": _l("Bureau"),
+    "section": _l("Section"),
+    "unit": _l("Affiliated unit"),
+}
+
+user_department = Table(
+    "user_department",
+    Model.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "department_id", Integer, ForeignKey("department.id", ondelete="CASCADE"), nullable=False
+    ),
+    UniqueConstraint("user_id", "department_id", name="uq_user_department"),
+)
+
+
+class Department(AuditMixin, Model):
+    """A node of the organisation tree. The root (no parent) is the bureau itself."""
+
+    __tablename__ = "department"
+    __scope_column__ = "id"
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_department_parent_name"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(100), nullable=False)
+    code = Column(String(32), nullable=False, unique=True)
+    kind = Column(String(16), nullable=False, default="section")
+    parent_id = Column(Integer, ForeignKey("department.id"), nullable=True, index=True)
+    sort_order = Column(Integer, nullable=False, default=0)
+    active = Column(Boolean, nullable=False, default=True)
+
+    parent = relationship(
+        "Department", remote_side=[id], backref=backref("children", order_by=sort_order)
+    )
+    # The backref puts `departments` on FAB's User, so user forms and the scope filter reach it
+    # without replacing FAB's user model.
+    users = relationship(User, secondary=user_department, backref="departments")
+
+    @property
+    def kind_label(self):
+        return DEPARTMENT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def path(self) -> str:
+        names, node, seen = [], self, set()
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            names.append(node.name)
+            node = node.parent
+        return " / ".join(reversed(names))
+
+    def __str__(self):
+        return self.name
+
+    __repr__ = __str__

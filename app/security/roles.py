@@ -1,0 +1,85 @@
+"""The five roles of DESIGN.md, declared as FAB built-in roles (FAB_ROLES).
+
+Built-in roles are checked against these patterns at request time (regular expressions on the
+view's ASCII permission name and on the permission), so a new deployment needs no permission rows
+for them and nobody can widen a role by clicking in the role editor. Each domain package adds the
+names of its views here when it grows; a view that no role names is reachable by nobody.
+
+Row-level department scope is a separate layer: see app/security/scope.py.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+ADMIN = "Admin"
+LEADER = "Leader"
+OPERATOR = "Operator"
+INSPECTOR = "Inspector"
+JOINT_OFFICE = "JointOffice"
+
+ALL_ROLES = (ADMIN, LEADER, OPERATOR, INSPECTOR, JOINT_OFFICE)
+
+# Role names stay ASCII (they are keys in FAB_ROLES and in the database); people read these.
+ROLE_LABELS = {
+    ADMIN: _l("System administrator"),
+    LEADER: _l("Leader"),
+    OPERATOR: _l("Operator"),
+    INSPECTOR: _l("Inspector"),
+    JOINT_OFFICE: _l("Joint-meeting office"),
+}
+
+# Roles that see every department's rows, whatever departments the user belongs to.
+# A Leader sees everything only when one of their departments is the bureau itself (the root):
+# see scope.py.
+GLOBAL_SCOPE_ROLES = frozenset({ADMIN, JOINT_OFFICE})
+
+# Views and REST APIs of one resource share its permission name and map their methods onto two
+# permissions, read and write (see app/security/base_views.py), as Superset does.
+READ = r"^can_read$"
+WRITE = r"^can_(read|write)$"
+MENU = r"^menu_access$"
+
+# Every signed-in user may see and change their own profile and password.
+_SELF_SERVICE = [
+    [r"^UserDBModelView$", r"^(can_userinfo|userinfoedit)$"],
+    [r"^ResetMyPasswordView$", r"^can_this_form_(get|post)$"],
+    [r"^UserInfoEditView$", r"^can_this_form_(get|post)$"],
+]
+
+_SECURITY_VIEWS = (
+    r"^(UserDBModelView|RoleModelView|GroupModelView|PermissionModelView|ViewMenuModelView|"
+    r"PermissionViewModelView|ResetPasswordView|UserStatsChartView|RegisterUserModelView)$"
+)
+
+FAB_ROLES = {
+    ADMIN: [
+        [_SECURITY_VIEWS, r".*"],
+        [r"^(Department|Holiday|CalendarYear)$", WRITE],
+        [r"^(AuditLog)$", READ],
+        [
+            r"^(Security|List Users|List Roles|List Groups|Organization|Departments|"
+            r"Calendar|Holidays|Calendar Years|Import Calendar|System|Audit Log)$",
+            MENU,
+        ],
+        *_SELF_SERVICE,
+    ],
+    LEADER: [
+        [r"^(Department|Holiday|CalendarYear|AuditLog)$", READ],
+        [r"^(Organization|Departments|Calendar|Holidays|System|Audit Log)$", MENU],
+        *_SELF_SERVICE,
+    ],
+    OPERATOR: [
+        [r"^(Department|Holiday|CalendarYear)$", READ],
+        [r"^(Organization|Departments|Calendar|Holidays)$", MENU],
+        *_SELF_SERVICE,
+    ],
+    INSPECTOR: [
+        [r"^(Holiday)$", READ],
+        [r"^(Calendar|Holidays)$", MENU],
+        *_SELF_SERVICE,
+    ],
+    JOINT_OFFICE: [
+        [r"^(Department|Holiday|CalendarYear)$", READ],
+        [r"^(Organization|Departments|Calendar|Holidays)$", MENU],
+        *_SELF_SERVICE,
+    ],
+}

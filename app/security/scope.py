@@ -1,0 +1,151 @@
+"""Department scope: which departments' rows a user may see.
+
+A user sees the rows of their own departments and of every department below them in the tree.
+Admin and JointOffice see all departments; so does a Leader who belongs to the bureau itself (the
+root of the tree). Everybody else, anonymous included, sees nothing by default.
+
+The rule is applied in one place, `ScopedInterface`, the datamodel of every scoped ModelView and
+ModelRestApi: FAB loads rows for lists, show, edit, delete, actions and the REST API through the
+datamodel, so a row out of scope is simply not found there (404), and FAB's `action_post`, which
+ignores `base_filters`, cannot reach it either. Custom endpoints call `ensure_in_scope()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import abort, current_app, g, has_request_context
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import false, select
+
+from app.extensions import db
+from app.security import roles
+from app.security.models import Department, user_department
+
+ALL = None  # marker: no restriction
+
+
+def current_actor():
+    """The signed-in user of this request (session cookie or JWT), or None."""
+    if not has_request_context():
+        user = getattr(g, "user", None)
+    else:
+        user = current_app.appbuilder.sm.current_user
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+def role_names(user) -> set[str]:
+    if user is None:
+        return set()
+    return {r.name for r in user.roles}
+
+
+def descendants(department_ids: Iterable[int]) -> set[int]:
+    """The given departments and every department below them."""
+    rows = db.session.execute(select(Department.id, Department.parent_id)).all()
+    children: dict[int, list[int]] = {}
+    for dept_id, parent_id in rows:
+        children.setdefault(parent_id, []).append(dept_id)
+    result: set[int] = set()
+    stack = list(department_ids)
+    while stack:
+        dept_id = stack.pop()
+        if dept_id in result:
+            continue
+        result.add(dept_id)
+        stack.extend(children.get(dept_id, ()))
+    return result
+
+
+def _compute_scope(user) -> set[int] | None:
+    if user is None:
+        return set()
+    names = role_names(user)
+    if names & roles.GLOBAL_SCOPE_ROLES:
+        return ALL
+    own = set(
+        db.session.scalars(
+            select(user_department.c.department_id).where(user_department.c.user_id == user.id)
+        )
+    )
+    if roles.LEADER in names and own:
+        root_ids = set(
+            db.session.scalars(select(Department.id).where(Department.parent_id.is_(None)))
+        )
+        if own & root_ids:
+            return ALL
+    return descendants(own)
+
+
+def departments_in_scope(user=None) -> set[int] | None:
+    """Department ids the user may see, or ALL (None). Cached for the request."""
+    if user is None:
+        user = current_actor()
+    key = getattr(user, "id", None)
+    cache = g.setdefault("_department_scope", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = _compute_scope(user)
+    return cache[key]
+
+
+def sees_all(user=None) -> bool:
+    return departments_in_scope(user) is ALL
+
+
+def scope_clause(model, department_ids: set[int] | None):
+    """SQL condition restricting `model` to the departments; None when unrestricted."""
+    if department_ids is ALL:
+        return None
+    custom = getattr(model, "scope_clause", None)
+    if custom is not None:
+        return custom(department_ids) if department_ids else false()
+    column = getattr(model, getattr(model, "__scope_column__", "department_id"))
+    return column.in_(department_ids) if department_ids else false()
+
+
+def in_scope(obj, user=None) -> bool:
+    ids = departments_in_scope(user)
+    if ids is ALL:
+        return True
+    check = getattr(obj, "department_ids_for_scope", None)
+    if check is not None:
+        return bool(set(check()) & ids)
+    value = getattr(obj, getattr(type(obj), "__scope_column__", "department_id"))
+    return value in ids
+
+
+def ensure_in_scope(obj, user=None):
+    """For custom endpoints: 404 (not 403, which would confirm the row exists) when out of scope."""
+    if obj is None or not in_scope(obj, user):
+        abort(404)
+    return obj
+
+
+class DepartmentScopeFilter(BaseFilter):
+    """FAB filter restricting a query to the current user's departments.
+
+    `column_name` is ignored in favour of the model's `__scope_column__` / `scope_clause` so that
+    one declaration on the model serves the filter, `in_scope()` and the interface alike.
+    """
+
+    name = "Department scope"
+    arg_name = "dept_scope"
+
+    def apply(self, query, value):
+        clause = scope_clause(self.model, departments_in_scope())
+        return query if clause is None else query.filter(clause)
+
+
+class ScopedInterface(SQLAInterface):
+    """SQLAInterface that applies the department scope to every query it builds.
+
+    Both `query()` (lists, REST list, counts) and `get()` (show, edit, delete, actions, REST item)
+    pass through `apply_filters`, so this is the single choke point.
+    """
+
+    def apply_filters(self, query, filters):
+        query = super().apply_filters(query, filters)
+        return DepartmentScopeFilter("id", self).apply(query, None)

@@ -1,0 +1,225 @@
+"""Home page, user administration with departments, the department tree."""
+
+from flask_appbuilder import IndexView, expose
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+
+from app.core.calendar.service import unconfirmed_calendar_years
+from app.core.i18n import yes_no
+from app.security import roles
+from app.security.base_views import AppModelRestApi, AppModelView
+from app.security.models import DEPARTMENT_KINDS, Department
+from app.security.scope import ScopedInterface, current_actor, departments_in_scope
+from app.security.services import check_department, check_department_deletable
+
+
+class HomeView(IndexView):
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self):
+        user = current_actor()
+        departments = []
+        if user is not None:
+            departments = sorted(user.departments, key=lambda d: (d.sort_order, d.id))
+        return self.render_template(
+            self.index_template,
+            appbuilder=self.appbuilder,
+            user=user,
+            departments=departments,
+            sees_all=user is not None and departments_in_scope(user) is None,
+            role_labels=roles.ROLE_LABELS,
+            unconfirmed_years=unconfirmed_calendar_years(),
+        )
+
+
+class StaffUserView(UserDBModelView):
+    """FAB's user admin plus the departments a user belongs to (their data scope)."""
+
+    label_columns = dict(
+        UserDBModelView.label_columns,
+        departments=_l("Departments"),
+        first_name=_l("Given name"),
+        last_name=_l("Family name"),
+    )
+    description_columns = dict(
+        UserDBModelView.description_columns,
+        departments=_l(
+            "The user sees the data of these departments and of every department below them."
+        ),
+        first_name=_l("Given name, e.g. 建国"),
+        last_name=_l("Family name, e.g. 王"),
+    )
+    list_columns = ["last_name", "first_name", "username", "departments", "roles", "active"]
+    add_columns = [
+        "last_name",
+        "first_name",
+        "username",
+        "active",
+        "email",
+        "departments",
+        "roles",
+        "password",
+        "conf_password",
+    ]
+    edit_columns = [
+        "last_name",
+        "first_name",
+        "username",
+        "active",
+        "email",
+        "departments",
+        "roles",
+    ]
+    show_fieldsets = [
+        (
+            _l("User info"),
+            {"fields": ["username", "active", "departments", "roles", "login_count"]},
+        ),
+        (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
+        (
+            _l("Audit Info"),
+            {
+                "fields": [
+                    "last_login",
+                    "fail_login_count",
+                    "created_on",
+                    "created_by",
+                    "changed_on",
+                    "changed_by",
+                ],
+                "expanded": False,
+            },
+        ),
+    ]
+    user_show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "departments", "roles", "login_count"]}),
+        (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
+    ]
+    search_columns = [
+        "last_name",
+        "first_name",
+        "username",
+        "email",
+        "active",
+        "roles",
+        "departments",
+    ]
+    formatters_columns = {"active": yes_no}
+    validators_columns = {}  # roles are required below; FAB's groups are not used here
+
+    def pre_add(self, item):
+        _require_role_and_department(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        _require_role_and_department(item)
+        super().pre_update(item)
+
+
+def _require_role_and_department(user):
+    from app.core.errors import DomainError
+
+    if not user.roles:
+        raise DomainError(_l("Choose at least one role."))
+    if not user.departments and not any(r.name in ("Admin", "JointOffice") for r in user.roles):
+        raise DomainError(
+            _l("Choose at least one department: it decides which data the user sees.")
+        )
+
+
+def _kind_field():
+    return SelectField(
+        _l("Kind"),
+        choices=[(k, v) for k, v in DEPARTMENT_KINDS.items()],
+        widget=Select2Widget(),
+    )
+
+
+class DepartmentView(AppModelView):
+    route_base = "/departments"
+    datamodel = ScopedInterface(Department)
+    class_permission_name = "Department"
+
+    list_title = _l("Departments")
+    show_title = _l("Department")
+    add_title = _l("Add department")
+    edit_title = _l("Edit department")
+
+    label_columns = {
+        "name": _l("Name"),
+        "code": _l("Code"),
+        "kind": _l("Kind"),
+        "kind_label": _l("Kind"),
+        "parent": _l("Parent department"),
+        "path": _l("Position in the organisation"),
+        "sort_order": _l("Sort order"),
+        "active": _l("Active"),
+        "users": _l("Users"),
+        "created_on": _l("Created on"),
+        "changed_on": _l("Changed on"),
+        "created_by": _l("Created by"),
+        "changed_by": _l("Changed by"),
+    }
+    list_columns = ["name", "code", "kind_label", "parent", "sort_order", "active"]
+    show_columns = [
+        "name",
+        "code",
+        "kind_label",
+        "path",
+        "sort_order",
+        "active",
+        "users",
+        "created_on",
+        "created_by",
+        "changed_on",
+        "changed_by",
+    ]
+    add_columns = ["name", "code", "kind", "parent", "sort_order", "active"]
+    edit_columns = add_columns
+    search_columns = ["name", "code", "kind", "parent", "active"]
+    order_columns = ["name", "code", "sort_order"]
+    base_order = ("sort_order", "asc")
+    add_form_extra_fields = {"kind": _kind_field()}
+    edit_form_extra_fields = {"kind": _kind_field()}
+
+    def pre_add(self, item):
+        check_department(item)
+
+    def pre_update(self, item):
+        check_department(item)
+
+    def pre_delete(self, item):
+        check_department_deletable(item)
+
+
+class DepartmentApi(AppModelRestApi):
+    resource_name = "department"
+    datamodel = ScopedInterface(Department)
+    class_permission_name = "Department"
+    list_columns = [
+        "id",
+        "name",
+        "code",
+        "kind",
+        "parent.id",
+        "parent.name",
+        "sort_order",
+        "active",
+    ]
+    show_columns = list_columns
+    add_columns = ["name", "code", "kind", "parent", "sort_order", "active"]
+    edit_columns = add_columns
+    order_columns = ["name", "code", "sort_order"]
+    search_columns = ["name", "code", "kind", "parent"]
+
+    def pre_add(self, item):
+        check_department(item)
+
+    def pre_update(self, item):
+        check_department(item)
+
+    def pre_delete(self, item):
+        check_department_deletable(item)

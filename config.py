@@ -1,0 +1,128 @@
+"""Configuration, read from the environment.
+
+Every setting that differs between a laptop, CI and the bureau's intranet server comes from an
+environment variable; the defaults make `make run` work with nothing but Python installed.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.security.manager import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+MIN_SECRET_KEY_BYTES = 32
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """SECRET_KEY from the environment, else generated once into instance/ and reused.
+
+    Restarting the server must not log everybody out, and several gunicorn workers must share
+    one key: so the generated key is written to a file that only the owner can read.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise RuntimeError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes long")
+        return key
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        # O_EXCL: if two processes start at once, one writes and the other reads.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(MIN_SECRET_KEY_BYTES))
+    key = key_file.read_text().strip()
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(f"{key_file} holds a key shorter than {MIN_SECRET_KEY_BYTES} bytes")
+    return key
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'app.db'}"
+
+
+class Config:
+    """Loaded by create_app(); tests pass overrides on top of it."""
+
+    APP_NAME = "双随机一公开监管系统"
+    APP_ICON = ""
+    APP_THEME = ""
+
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "20"))
+    # Whole request bodies above this are refused by Werkzeug before any view runs.
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (audit IP).
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+
+    # --- Flask-AppBuilder ---
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    # Migrations own every table (FAB's too); roles and permissions are written by
+    # `flask --app run.py security sync`, never as a side effect of starting a process.
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = False
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.SecurityManager"
+    FAB_INDEX_VIEW = "app.security.views.HomeView"
+    FAB_API_SWAGGER_UI = False  # its page loads scripts from the internet
+    FAB_ADD_SECURITY_API = False
+    FAB_API_MAX_PAGE_SIZE = 100
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password"
+
+    # Rate limiting of the login form and the API login (see app/security/manager.py).
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+
+    # --- i18n: Chinese first, English switchable ---
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    # --- security ---
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # a long form (an inspection record) must not expire mid-typing
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+
+    from app.security.roles import FAB_ROLES  # noqa: E402  (declared next to the scope rules)
+
+
+def build_config() -> dict:
+    """The settings as a dict, with the secret key resolved (it may touch instance/)."""
+    cfg = {k: v for k, v in vars(Config).items() if k.isupper()}
+    cfg["SECRET_KEY"] = load_secret_key()
+    return cfg
