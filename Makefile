@@ -7,7 +7,7 @@ export FLASK_APP := run.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format translations translations-extract migrate-db demo clean help
+.PHONY: install run test lint format translations translations-extract migrate-db demo clean help
 
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -21,8 +21,10 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(BIN)/activate
 
+install: $(BIN)/activate translations
+
 translations: $(BIN)/activate
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations --statistics
 
 # Refresh translations/messages.pot and merge new strings into the catalogues (then translate them).
 translations-extract: $(BIN)/activate

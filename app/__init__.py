@@ -45,6 +45,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_cli(app)
     register_error_pages(app)
+    app.add_url_rule(
+        "/favicon.ico",
+        "favicon",
+        lambda: app.send_static_file("favicon.png"),
+    )
     return app
 
 
@@ -138,8 +143,14 @@ def register_error_pages(app: Flask) -> None:
     }
 
     def handle(error):
+        from flask import g, request
+        from flask_login import current_user
+
         code = error.code if isinstance(error, HTTPException) else 500
-        from flask import request
+        # Errors raised before FAB's before_request (a CSRF failure) leave g.user unset, and
+        # the page's menu needs it.
+        if not hasattr(g, "user"):
+            g.user = current_user
 
         if request.path.startswith("/api/"):
             return {"message": str(titles.get(code, _("Error")))}, code
@@ -149,6 +160,7 @@ def register_error_pages(app: Flask) -> None:
                 code=code,
                 message=titles.get(code, _("Error")),
                 appbuilder=app.appbuilder,
+                base_template=app.appbuilder.base_template,
             ),
             code,
         )

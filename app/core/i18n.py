@@ -53,3 +53,12 @@ def yes_no(value) -> str:
     if value is None:
         return ""
     return gettext("Yes") if value else gettext("No")
+
+
+def relation_text(value) -> str:
+    """A related row or a list of them as people write it: "—" for none, "甲、乙" for several."""
+    if value is None:
+        return "—"
+    if isinstance(value, (list, tuple, set)):
+        return "、".join(str(v) for v in value) or "—"
+    return str(value)

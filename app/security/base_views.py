@@ -9,11 +9,14 @@ from flask import abort, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security.decorators import has_access
+from wtforms import BooleanField
 
 from app.core.errors import DomainError
-from app.core.i18n import yes_no
+from app.core.i18n import relation_text, yes_no
 from app.extensions import db
 
+# An @action's permission is its bare name unless mapped here: views with actions extend this
+# map ({**VIEW_METHOD_PERMISSIONS, "approve": "approve"}) so that roles name them as can_<x>.
 VIEW_METHOD_PERMISSIONS = {
     "list": "read",
     "show": "read",
@@ -37,11 +40,30 @@ class AppModelView(ModelView):
     page_size = 25
 
     def __init__(self, **kwargs):
+        self._use_plain_checkboxes()
         super().__init__(**kwargs)
-        # 是 / 否 instead of True / False in lists and detail pages.
         for column in set(self.list_columns) | set(self.show_columns):
             if self.datamodel.is_boolean(column):
+                # 是 / 否 instead of True / False in lists and detail pages.
                 self.formatters_columns.setdefault(column, yes_no)
+            elif column in self.datamodel.list_properties and self.datamodel.is_relation(column):
+                # "—" for no parent, "甲、乙" for several, instead of None and ['甲', '乙'].
+                self.formatters_columns.setdefault(column, relation_text)
+
+    def _use_plain_checkboxes(self):
+        """FAB makes the field of a NOT NULL boolean column required, and a required checkbox
+        only validates when ticked: "inactive" or "not a workday" could never be saved."""
+        for attr in ("add_form_extra_fields", "edit_form_extra_fields"):
+            columns = self.add_columns if attr.startswith("add") else self.edit_columns
+            extra = dict(getattr(self, attr, None) or {})
+            for column in columns or ():
+                if column not in extra and self.datamodel.is_boolean(column):
+                    extra[column] = BooleanField(
+                        (self.label_columns or {}).get(column, column),
+                        description=(self.description_columns or {}).get(column),
+                        default=False,
+                    )
+            setattr(self, attr, extra)
 
     def _load_scoped(self, pk):
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk))

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from app.core.calendar.service import unconfirmed_calendar_years
-from app.core.i18n import yes_no
+from app.core.i18n import relation_text, yes_no
 from app.security import roles
 from app.security.base_views import AppModelRestApi, AppModelView
 from app.security.models import DEPARTMENT_KINDS, Department
@@ -37,6 +37,8 @@ class HomeView(IndexView):
 
 class StaffUserView(UserDBModelView):
     """FAB's user admin plus the departments a user belongs to (their data scope)."""
+
+    class_permission_name = "UserDBModelView"  # FAB's name, as in FAB_ROLES
 
     label_columns = dict(
         UserDBModelView.label_columns,
@@ -107,7 +109,13 @@ class StaffUserView(UserDBModelView):
         "roles",
         "departments",
     ]
-    formatters_columns = {"active": yes_no}
+    formatters_columns = {
+        "active": yes_no,
+        "departments": relation_text,
+        "roles": lambda value: relation_text(
+            [roles.ROLE_LABELS.get(r.name, r.name) for r in value]
+        ),
+    }
     validators_columns = {}  # roles are required below; FAB's groups are not used here
 
     def pre_add(self, item):

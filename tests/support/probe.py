@@ -12,7 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 
 from app.extensions import db
-from app.security.base_views import AppModelRestApi, AppModelView
+from app.security.base_views import VIEW_METHOD_PERMISSIONS, AppModelRestApi, AppModelView
 from app.security.scope import ScopedInterface
 
 
@@ -37,6 +37,7 @@ class ScopeProbeView(AppModelView):
     route_base = "/probe"
     datamodel = ScopedInterface(ScopeProbe)
     class_permission_name = "ScopeProbe"
+    method_permission_name = {**VIEW_METHOD_PERMISSIONS, "mark": "write"}
     list_columns = ["name", "department_id"]
     show_columns = ["name", "department_id", "marked"]
     add_columns = edit_columns = ["name", "department_id"]
@@ -60,4 +61,4 @@ class ScopeProbeApi(AppModelRestApi):
     add_columns = edit_columns = ["name", "department_id"]
 
 
-PROBE_ROLE_GRANTS = [[r"^ScopeProbe$", r"^can_(read|write|mark)$"]]
+PROBE_ROLE_GRANTS = [[r"^ScopeProbe$", r"^can_(read|write)$"]]

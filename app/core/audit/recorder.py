@@ -116,10 +116,11 @@ def _department_of(obj):
 
 
 def _object_id(obj):
-    identity = inspect(obj).identity
-    if identity is None:
+    # In after_flush new objects have their primary key but no identity key yet.
+    values = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(v is None for v in values):
         return None
-    return identity[0] if len(identity) == 1 else "-".join(str(v) for v in identity)
+    return values[0] if len(values) == 1 else "-".join(str(v) for v in values)
 
 
 def _column_snapshot(obj):
