@@ -19,6 +19,16 @@ ACTION_LABELS = {
 }
 
 
+# Table names as people call the records; later domains add theirs.
+OBJECT_TYPE_LABELS = {
+    "ab_user": _l("User"),
+    "ab_role": _l("Role"),
+    "department": _l("Department"),
+    "holiday": _l("Holiday"),
+    "calendar_year": _l("Calendar year"),
+}
+
+
 def changes_table(changes_json):
     if not changes_json:
         return ""
@@ -69,6 +79,10 @@ class AuditLog(Model):
     @property
     def action_label(self):
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def object_type_label(self):
+        return OBJECT_TYPE_LABELS.get(self.object_type, self.object_type or "")
 
     @property
     def changes_html(self):

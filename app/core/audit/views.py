@@ -23,6 +23,7 @@ class AuditLogView(AppModelView):
         "action": _l("Action"),
         "action_label": _l("Action"),
         "object_type": _l("Object type"),
+        "object_type_label": _l("Object type"),
         "object_id": _l("Object id"),
         "department_id": _l("Department"),
         "changes_html": _l("Changes"),
@@ -36,7 +37,7 @@ class AuditLogView(AppModelView):
         "username",
         "ip",
         "action_label",
-        "object_type",
+        "object_type_label",
         "object_id",
     ]
     show_columns = [
@@ -46,7 +47,7 @@ class AuditLogView(AppModelView):
         "roles",
         "ip",
         "action_label",
-        "object_type",
+        "object_type_label",
         "object_id",
         "changes_html",
         "detail",
