@@ -35,7 +35,30 @@ API_METHOD_PERMISSIONS = {
 }
 
 
-class AppModelView(ModelView):
+class ServiceRules:
+    """A resource's view and API apply the same rules, functions of its services module:
+    `item_rule(item)` before add and edit, `delete_rule(item)` before delete; each raises
+    DomainError with a message for the user. The view flashes it, the API answers 422."""
+
+    item_rule = None
+    delete_rule = None
+
+    def pre_add(self, item):
+        self._apply_rule("item_rule", item)
+
+    def pre_update(self, item):
+        self._apply_rule("item_rule", item)
+
+    def pre_delete(self, item):
+        self._apply_rule("delete_rule", item)
+
+    def _apply_rule(self, name, item):
+        rule = getattr(type(self), name)  # through the class: a plain function, not a method
+        if rule is not None:
+            rule(item)
+
+
+class AppModelView(ServiceRules, ModelView):
     method_permission_name = VIEW_METHOD_PERMISSIONS
     page_size = 25
 
@@ -99,7 +122,7 @@ class AppModelView(ModelView):
         abort(404)
 
 
-class AppModelRestApi(ModelRestApi):
+class AppModelRestApi(ServiceRules, ModelRestApi):
     """REST resource: explicit columns always (FAB would otherwise dump created_by/changed_by
     with password hashes), JWT or browser session."""
 

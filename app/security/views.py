@@ -192,15 +192,8 @@ class DepartmentView(AppModelView):
     base_order = ("sort_order", "asc")
     add_form_extra_fields = {"kind": _kind_field()}
     edit_form_extra_fields = {"kind": _kind_field()}
-
-    def pre_add(self, item):
-        check_department(item)
-
-    def pre_update(self, item):
-        check_department(item)
-
-    def pre_delete(self, item):
-        check_department_deletable(item)
+    item_rule = check_department
+    delete_rule = check_department_deletable
 
 
 class DepartmentApi(AppModelRestApi):
@@ -222,12 +215,5 @@ class DepartmentApi(AppModelRestApi):
     edit_columns = add_columns
     order_columns = ["name", "code", "sort_order"]
     search_columns = ["name", "code", "kind", "parent"]
-
-    def pre_add(self, item):
-        check_department(item)
-
-    def pre_update(self, item):
-        check_department(item)
-
-    def pre_delete(self, item):
-        check_department_deletable(item)
+    item_rule = check_department
+    delete_rule = check_department_deletable

@@ -40,6 +40,12 @@ def _check_holiday(item):
     item.source = "manual"
 
 
+def _check_calendar_year(item):
+    if item.year is None or not 2000 <= item.year <= 2100:
+        raise DomainError(_("The year must be between 2000 and 2100."))
+    item.source = "manual"
+
+
 class HolidayView(AppModelView):
     route_base = "/holidays"
     datamodel = SQLAInterface(Holiday)
@@ -67,12 +73,7 @@ class HolidayView(AppModelView):
     edit_columns = add_columns
     search_columns = ["date", "name", "is_workday", "source"]
     base_order = ("date", "desc")
-
-    def pre_add(self, item):
-        _check_holiday(item)
-
-    def pre_update(self, item):
-        _check_holiday(item)
+    item_rule = _check_holiday
 
     def post_add(self, item):
         forget_cached_calendar()
@@ -91,12 +92,7 @@ class HolidayApi(AppModelRestApi):
     order_columns = ["date", "name"]
     search_columns = ["date", "name", "is_workday", "source"]
     base_order = ("date", "desc")
-
-    def pre_add(self, item):
-        _check_holiday(item)
-
-    def pre_update(self, item):
-        _check_holiday(item)
+    item_rule = _check_holiday
 
 
 class CalendarYearView(AppModelView):
@@ -130,13 +126,7 @@ class CalendarYearView(AppModelView):
     edit_columns = ["confirmed", "note"]
     base_order = ("year", "desc")
 
-    def pre_add(self, item):
-        if item.year is None or not 2000 <= item.year <= 2100:
-            raise DomainError(_("The year must be between 2000 and 2100."))
-        item.source = "manual"
-
-    def pre_update(self, item):
-        item.source = "manual"
+    item_rule = _check_calendar_year
 
     def post_add(self, item):
         forget_cached_calendar()
