@@ -62,3 +62,8 @@ def relation_text(value) -> str:
     if isinstance(value, (list, tuple, set)):
         return "、".join(str(v) for v in value) or "—"
     return str(value)
+
+
+def dash_if_empty(value):
+    """ "—" where FAB would print None or nothing; any other value unchanged."""
+    return "—" if value is None or value == "" else value

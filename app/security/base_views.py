@@ -12,7 +12,7 @@ from flask_appbuilder.security.decorators import has_access
 from wtforms import BooleanField
 
 from app.core.errors import DomainError
-from app.core.i18n import relation_text, yes_no
+from app.core.i18n import dash_if_empty, relation_text, yes_no
 from app.extensions import db
 
 # An @action's permission is its bare name unless mapped here: views with actions extend this
@@ -72,6 +72,8 @@ class AppModelView(ServiceRules, ModelView):
             elif column in self.datamodel.list_properties and self.datamodel.is_relation(column):
                 # "—" for no parent, "甲、乙" for several, instead of None and ['甲', '乙'].
                 self.formatters_columns.setdefault(column, relation_text)
+            else:
+                self.formatters_columns.setdefault(column, dash_if_empty)
 
     def _use_plain_checkboxes(self):
         """FAB makes the field of a NOT NULL boolean column required, and a required checkbox

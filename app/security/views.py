@@ -53,6 +53,8 @@ class StaffUserView(UserDBModelView):
         ),
         first_name=_l("Given name, e.g. 建国"),
         last_name=_l("Family name, e.g. 王"),
+        username=_l("The name used to sign in."),
+        email=_l("Work e-mail address; each user needs a different one."),
     )
     list_columns = ["last_name", "first_name", "username", "departments", "roles", "active"]
     add_columns = [

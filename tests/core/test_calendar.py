@@ -317,7 +317,7 @@ def test_a_missing_name_gets_a_default():
     assert days == {date(2031, 5, 2): (False, "节假日"), date(2031, 5, 10): (True, "调休上班")}
 
 
-def test_every_bad_line_is_reported_with_its_line_number():
+def test_every_bad_line_is_reported_with_its_line_number(app):
     raw = (
         "日期,是否工作日,名称\n"
         "2031-01-01,否,元旦\n"
@@ -326,7 +326,7 @@ def test_every_bad_line_is_reported_with_its_line_number():
         "2031-05-10,也许,调休\n"
         "2031-05-11\n"
     ).encode()
-    with pytest.raises(CalendarImportError) as caught:
+    with app.app_context(), pytest.raises(CalendarImportError) as caught:
         parse_calendar_csv(raw)
     errors = caught.value.errors
     assert len(errors) == 3
@@ -335,17 +335,25 @@ def test_every_bad_line_is_reported_with_its_line_number():
     assert errors[2].startswith("第 6 行")
 
 
-def test_a_duplicate_date_is_reported():
+def test_a_duplicate_date_is_reported(app):
     raw = "2031-05-01,否,劳动节\n2031-05-02,否,劳动节\n2031-05-01,是,调休\n".encode()
-    with pytest.raises(CalendarImportError) as caught:
+    with app.app_context(), pytest.raises(CalendarImportError) as caught:
         parse_calendar_csv(raw)
-    assert caught.value.errors == ["第 3 行：日期 2031-05-01 重复"]
+    assert caught.value.errors == ["第 3 行：日期 2031-05-01 重复。"]
 
 
-def test_a_file_without_dates_is_refused():
-    with pytest.raises(CalendarImportError) as caught:
+def test_a_file_without_dates_is_refused(app):
+    with app.app_context(), pytest.raises(CalendarImportError) as caught:
         parse_calendar_csv("日期,是否工作日,名称\n".encode("gb18030"))
-    assert caught.value.errors == ["文件中没有任何日期"]
+    assert caught.value.errors == ["文件中没有任何日期。"]
+
+
+def test_import_errors_follow_the_users_language(app):
+    with app.test_request_context("/?_l_=en"), pytest.raises(CalendarImportError) as caught:
+        parse_calendar_csv(b"2031-13-01,0\n")
+    assert caught.value.errors == [
+        "Line 1: “2031-13-01” is not a valid date; write it as YYYY-MM-DD."
+    ]
 
 
 # --- importing into the database ------------------------------------------------------------

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from flask import g, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -210,7 +211,9 @@ def decode_upload(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CalendarImportError(["文件编码无法识别：请保存为 UTF-8 或 GB18030（GBK）编码的 CSV 文件"])
+    raise CalendarImportError(
+        [_("The file's encoding is not recognised: save the CSV file as UTF-8 or GB18030 (GBK).")]
+    )
 
 
 def parse_calendar_csv(raw: bytes) -> tuple[dict[dt.date, tuple[bool, str]], set[int]]:
@@ -224,19 +227,29 @@ def parse_calendar_csv(raw: bytes) -> tuple[dict[dt.date, tuple[bool, str]], set
     if rows and rows[0] and rows[0][0].strip().lower() in _HEADERS:
         header = [_HEADERS.get(c.strip().lower()) for c in rows[0]]
         if header[:2] != ["date", "is_workday"]:
-            errors.append("第 1 行：表头应为“日期,是否工作日,名称”（date,is_workday,name）")
+            errors.append(
+                _("Line 1: the header must be “日期,是否工作日,名称” (date,is_workday,name).")
+            )
         start = 1
     for lineno, row in enumerate(rows[start:], start=start + 1):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < 2:
-            errors.append(f"第 {lineno} 行：至少需要“日期”和“是否工作日”两列")
+            errors.append(
+                _("Line %(line)d: the columns date and is_workday are both needed.", line=lineno)
+            )
             continue
         date_text, flag = row[0].strip(), row[1].strip().lower()
         try:
             day = dt.date.fromisoformat(date_text)
         except ValueError:
-            errors.append(f"第 {lineno} 行：日期“{date_text}”无效，应为 YYYY-MM-DD 格式")
+            errors.append(
+                _(
+                    "Line %(line)d: “%(value)s” is not a valid date; write it as YYYY-MM-DD.",
+                    line=lineno,
+                    value=date_text,
+                )
+            )
             continue
         if flag in _TRUE:
             is_workday = True
@@ -244,19 +257,31 @@ def parse_calendar_csv(raw: bytes) -> tuple[dict[dt.date, tuple[bool, str]], set
             is_workday = False
         else:
             errors.append(
-                f"第 {lineno} 行：“是否工作日”应为 1/0、是/否 或 上班/休息，而不是“{row[1].strip()}”"
+                _(
+                    "Line %(line)d: is_workday must be 1/0, 是/否 or 上班/休息, not “%(value)s”.",
+                    line=lineno,
+                    value=row[1].strip(),
+                )
             )
             continue
         name = row[2].strip() if len(row) > 2 else ""
         if len(name) > 64:
-            errors.append(f"第 {lineno} 行：名称过长（最多 64 个字符）")
+            errors.append(
+                _("Line %(line)d: the name is too long (at most 64 characters).", line=lineno)
+            )
             continue
         if day in days:
-            errors.append(f"第 {lineno} 行：日期 {day.isoformat()} 重复")
+            errors.append(
+                _(
+                    "Line %(line)d: the date %(date)s appears twice.",
+                    line=lineno,
+                    date=day.isoformat(),
+                )
+            )
             continue
         days[day] = (is_workday, name or ("调休上班" if is_workday else "节假日"))
     if not days and not errors:
-        errors.append("文件中没有任何日期")
+        errors.append(_("The file contains no dates."))
     if errors:
         raise CalendarImportError(errors)
     return days, {d.year for d in days}
