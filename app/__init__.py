@@ -58,6 +58,7 @@ def import_models() -> None:
     import app.core.audit.models  # noqa: F401
     import app.core.audit.recorder  # noqa: F401  (registers the session events)
     import app.core.calendar.models  # noqa: F401
+    import app.directory.models  # noqa: F401
     import app.security.models  # noqa: F401
 
 
@@ -68,6 +69,19 @@ def register_views(appbuilder: AppBuilder) -> None:
         CalendarYearView,
         HolidayApi,
         HolidayView,
+    )
+    from app.directory.views import (
+        AreaView,
+        ConflictApi,
+        ConflictView,
+        InspectionItemApi,
+        InspectionItemView,
+        InspectorApi,
+        InspectorView,
+        ItemRevisionView,
+        ItemWorkflowView,
+        TargetApi,
+        TargetView,
     )
     from app.security.views import DepartmentApi, DepartmentView
 
@@ -111,8 +125,29 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_icon="fa-cogs",
     )
 
+    appbuilder.add_view(AreaView, "Areas", label=_l("Areas (街道/镇)"), icon="fa-map-marker",
+                        **organization)
+
+    directory = dict(category="Directory", category_label=_l("Item list and directories"),
+                     category_icon="fa-book")
+    appbuilder.add_view(InspectionItemView, "Inspection Items", label=_l("Inspection item list"),
+                        icon="fa-list", **directory)
+    appbuilder.add_view(ItemRevisionView, "Item Revisions", label=_l("Item revisions"),
+                        icon="fa-code-fork", **directory)
+    appbuilder.add_view(InspectorView, "Inspectors", label=_l("Inspector roster"),
+                        icon="fa-id-badge", **directory)
+    appbuilder.add_view(TargetView, "Targets", label=_l("Target directory"), icon="fa-industry",
+                        **directory)
+    appbuilder.add_view(ConflictView, "Conflicts", label=_l("Conflicts of interest (回避)"),
+                        icon="fa-user-times", **directory)
+    appbuilder.add_view_no_menu(ItemWorkflowView)
+
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)
+    appbuilder.add_api(InspectionItemApi)
+    appbuilder.add_api(InspectorApi)
+    appbuilder.add_api(TargetApi)
+    appbuilder.add_api(ConflictApi)
 
 
 def register_cli(app: Flask) -> None:

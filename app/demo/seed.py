@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from app.demo.directory import seed_directory
 from app.extensions import db
 from app.security import roles
 from app.security.models import Department
@@ -77,5 +78,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
                     raise RuntimeError(f"could not create demo user {username}")
                 user.departments = [by_code[c] for c in dept_codes]
             logins.append((username, role_name, purpose))
+        db.session.flush()
+        users = {u: sm.find_user(username=u) for u, *_ in USERS}
+        seed_directory(by_code, users, leader=users["leader"])
         db.session.commit()
     return logins

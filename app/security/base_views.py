@@ -61,6 +61,18 @@ class ServiceRules:
 class AppModelView(ServiceRules, ModelView):
     method_permission_name = VIEW_METHOD_PERMISSIONS
     page_size = 25
+    # {"column": [FilterClass, ...]}: search filters of our own next to FAB's for that column
+    # (FAB's ModelView has no hook for them; its REST API has `search_filters`).
+    extra_search_filters = None
+
+    def _init_properties(self):
+        super()._init_properties()
+        if self.extra_search_filters:
+            extra = {
+                column: [cls(column, self.datamodel) for cls in classes]
+                for column, classes in self.extra_search_filters.items()
+            }
+            self._filters = self.datamodel.get_filters(self.search_columns, extra)
 
     def __init__(self, **kwargs):
         self._use_plain_checkboxes()

@@ -50,36 +50,49 @@ _SECURITY_VIEWS = (
     r"PermissionViewModelView|ResetPasswordView|UserStatsChartView|RegisterUserModelView)$"
 )
 
+PUBLISH = r"^can_(read|publish)$"
+
+# Menu entries of 一单两库 (ASCII names; the labels are Chinese).
+_DIRECTORY_MENUS = r"Directory|Inspection Items|Item Revisions|Inspectors|Targets|Conflicts"
+
 FAB_ROLES = {
     ADMIN: [
         [_SECURITY_VIEWS, r".*"],
-        [r"^(Department|Holiday|CalendarYear)$", WRITE],
+        [r"^(Department|Holiday|CalendarYear|Area)$", WRITE],
         [r"^(AuditLog)$", READ],
         [
-            r"^(Security|List Users|List Roles|List Groups|Organization|Departments|"
+            r"^(Security|List Users|List Roles|List Groups|Organization|Departments|Areas|"
             r"Calendar|Holidays|Calendar Years|Import Calendar|System|Audit Log)$",
             MENU,
         ],
         *_SELF_SERVICE,
     ],
     LEADER: [
-        [r"^(Department|Holiday|CalendarYear|AuditLog)$", READ],
-        [r"^(Organization|Departments|Calendar|Holidays|System|Audit Log)$", MENU],
+        [r"^(Department|Holiday|CalendarYear|AuditLog|Area|Inspector|Target)$", READ],
+        [r"^(InspectionItem|ItemRevision)$", PUBLISH],
+        [r"^(Conflict)$", WRITE],
+        [
+            rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
+            rf"{_DIRECTORY_MENUS})$",
+            MENU,
+        ],
         *_SELF_SERVICE,
     ],
     OPERATOR: [
-        [r"^(Department|Holiday|CalendarYear)$", READ],
-        [r"^(Organization|Departments|Calendar|Holidays)$", MENU],
+        [r"^(Department|Holiday|CalendarYear|Area|ItemRevision)$", READ],
+        [r"^(InspectionItem|Inspector|Target|Conflict|DirectoryImport)$", WRITE],
+        [rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import)$", MENU],
         *_SELF_SERVICE,
     ],
     INSPECTOR: [
-        [r"^(Holiday)$", READ],
-        [r"^(Calendar|Holidays)$", MENU],
+        [r"^(Holiday|InspectionItem)$", READ],
+        [r"^(Conflict)$", WRITE],
+        [r"^(Calendar|Holidays|Directory|Inspection Items|Conflicts)$", MENU],
         *_SELF_SERVICE,
     ],
     JOINT_OFFICE: [
-        [r"^(Department|Holiday|CalendarYear)$", READ],
-        [r"^(Organization|Departments|Calendar|Holidays)$", MENU],
+        [r"^(Department|Holiday|CalendarYear|InspectionItem|ItemRevision)$", READ],
+        [r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|Item Revisions)$", MENU],
         *_SELF_SERVICE,
     ],
 }

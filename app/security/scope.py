@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from flask import abort, current_app, g, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import false, select
+from sqlalchemy import and_, false, inspect, select
 
 from app.extensions import db
 from app.security import roles
@@ -106,7 +106,38 @@ def scope_clause(model, department_ids: set[int] | None):
     return column.in_(department_ids) if department_ids else false()
 
 
+def role_clause(model, user):
+    """Extra row condition a model sets for some roles (a model's `role_clause(user, names)`):
+    e.g. an Inspector sees only their own declarations, JointOffice only published items."""
+    hook = getattr(model, "role_clause", None)
+    if hook is None or user is None:
+        return None
+    return hook(user, role_names(user))
+
+
+def row_clause(model, user=None):
+    """The whole row rule for the current user: department scope AND role clause (or None)."""
+    user = user if user is not None else current_actor()
+    clauses = [
+        c
+        for c in (scope_clause(model, departments_in_scope(user)), role_clause(model, user))
+        if c is not None
+    ]
+    if not clauses:
+        return None
+    return and_(*clauses) if len(clauses) > 1 else clauses[0]
+
+
 def in_scope(obj, user=None) -> bool:
+    user = user if user is not None else current_actor()
+    if role_clause(type(obj), user) is not None:
+        # Evaluate the role rule in the database, as lists do.
+        model = type(obj)
+        pk = inspect(model).primary_key[0]
+        found = db.session.scalar(
+            select(pk).where(pk == getattr(obj, pk.key), row_clause(model, user))
+        )
+        return found is not None
     ids = departments_in_scope(user)
     if ids is ALL:
         return True
@@ -135,7 +166,7 @@ class DepartmentScopeFilter(BaseFilter):
     arg_name = "dept_scope"
 
     def apply(self, query, value):
-        clause = scope_clause(self.model, departments_in_scope())
+        clause = row_clause(self.model)
         return query if clause is None else query.filter(clause)
 
 

@@ -1,0 +1,76 @@
+"""List filters that a department actually uses on the directories."""
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import lazy_gettext as _l
+
+from app.directory.models import ACTIVE_STATUS, LIVE_STATUS
+
+
+class FilterInspectedWithinMonths(BaseFilter):
+    """last_inspected_on within the last N months (12 when the value is empty)."""
+
+    name = _l("Inspected within the last N months")
+    arg_name = "within_months"
+
+    def apply(self, query, value):
+        try:
+            months = int(value) if str(value).strip() else 12
+        except (TypeError, ValueError):
+            months = 12
+        since = dt.date.today() - relativedelta(months=max(months, 0))
+        return query.filter(self.model.last_inspected_on >= since)
+
+
+class FilterNotInspectedWithinMonths(FilterInspectedWithinMonths):
+    name = _l("Not inspected within the last N months")
+    arg_name = "not_within_months"
+
+    def apply(self, query, value):
+        try:
+            months = int(value) if str(value).strip() else 12
+        except (TypeError, ValueError):
+            months = 12
+        since = dt.date.today() - relativedelta(months=max(months, 0))
+        column = self.model.last_inspected_on
+        return query.filter(column.is_(None) | (column < since))
+
+
+class FilterTargetDrawable(BaseFilter):
+    """是 = drawable (registration status 存续), 否 = not drawable."""
+
+    name = _l("Drawable (是/否)")
+    arg_name = "target_drawable"
+
+    def apply(self, query, value):
+        wanted = str(value).strip().lower() not in {"否", "0", "no", "false", "n"}
+        column = self.model.registration_status
+        return query.filter(column == LIVE_STATUS if wanted else column != LIVE_STATUS)
+
+
+class FilterInspectorDrawable(BaseFilter):
+    """是 = drawable today (在岗 and certificate valid), 否 = not drawable."""
+
+    name = _l("Drawable (是/否)")
+    arg_name = "inspector_drawable"
+
+    def apply(self, query, value):
+        wanted = str(value).strip().lower() not in {"否", "0", "no", "false", "n"}
+        model, today = self.model, dt.date.today()
+        drawable = (model.status == ACTIVE_STATUS) & (model.certificate_expiry >= today)
+        return query.filter(drawable if wanted else ~drawable)
+
+
+class FilterContainsTerm(BaseFilter):
+    """A term inside a multi-value text column such as flags (投诉举报多、失信)."""
+
+    name = _l("Includes")
+    arg_name = "includes"
+
+    def apply(self, query, value):
+        term = str(value or "").strip()
+        if not term:
+            return query
+        return query.filter(getattr(self.model, self.column_name).contains(term))
