@@ -8,7 +8,7 @@ import random
 
 from sqlalchemy import select
 
-from app.core.identifiers import CitizenID, USCC
+from app.core.identifiers import USCC, CitizenID
 from app.directory import services
 from app.directory.models import (
     DONGSHENG_AREAS,
@@ -22,28 +22,111 @@ from app.extensions import db
 
 ITEMS = [
     # code, dept, category, name, targets, class, method, legal basis, ratio, frequency, publish
-    ("DSSL-SZY-001", "SZYK", "水资源管理", "取水许可制度执行情况检查", "取水单位", "重点",
-     "实地检查、书面检查", "《中华人民共和国水法》第四十八条；《取水许可和水资源费征收管理条例》第四十八条",
-     "5", "每年1次", True),
-    ("DSSL-SZY-002", "SZYK", "节约用水", "用水单位计划用水执行情况检查", "用水大户", "一般",
-     "书面检查", "《节约用水条例》第二十一条；《内蒙古自治区节约用水条例》", "10", "每年1次", True),
-    ("DSSL-HH-001", "HHK", "河湖管理", "河道管理范围内建设项目检查", "建设单位", "一般",
-     "实地检查", "《中华人民共和国河道管理条例》第十一条", "5", "每年1次", True),
-    ("DSSL-HH-002", "HHK", "河湖管理", "河道采砂许可执行情况检查", "采砂单位", "重点",
-     "实地检查", "《中华人民共和国水法》第三十九条；《内蒙古自治区河道采砂管理办法》", "20",
-     "每年2次", True),
-    ("DSSL-STBC-001", "STBC", "水土保持", "生产建设项目水土保持方案实施情况检查",
-     "生产建设单位", "重点", "实地检查、书面检查", "《中华人民共和国水土保持法》第四十三条",
-     "10", "每年1次", True),
-    ("DSSL-ZA-001", "ZAJDZ", "水利工程质量安全", "水利工程建设质量与安全生产检查",
-     "水利工程建设单位", "重点", "实地检查", "", "15", "每年1次", False),
+    (
+        "DSSL-SZY-001",
+        "SZYK",
+        "水资源管理",
+        "取水许可制度执行情况检查",
+        "取水单位",
+        "重点",
+        "实地检查、书面检查",
+        "《中华人民共和国水法》第四十八条；《取水许可和水资源费征收管理条例》第四十八条",
+        "5",
+        "每年1次",
+        True,
+    ),
+    (
+        "DSSL-SZY-002",
+        "SZYK",
+        "节约用水",
+        "用水单位计划用水执行情况检查",
+        "用水大户",
+        "一般",
+        "书面检查",
+        "《节约用水条例》第二十一条；《内蒙古自治区节约用水条例》",
+        "10",
+        "每年1次",
+        True,
+    ),
+    (
+        "DSSL-HH-001",
+        "HHK",
+        "河湖管理",
+        "河道管理范围内建设项目检查",
+        "建设单位",
+        "一般",
+        "实地检查",
+        "《中华人民共和国河道管理条例》第十一条",
+        "5",
+        "每年1次",
+        True,
+    ),
+    (
+        "DSSL-HH-002",
+        "HHK",
+        "河湖管理",
+        "河道采砂许可执行情况检查",
+        "采砂单位",
+        "重点",
+        "实地检查",
+        "《中华人民共和国水法》第三十九条；《内蒙古自治区河道采砂管理办法》",
+        "20",
+        "每年2次",
+        True,
+    ),
+    (
+        "DSSL-STBC-001",
+        "STBC",
+        "水土保持",
+        "生产建设项目水土保持方案实施情况检查",
+        "生产建设单位",
+        "重点",
+        "实地检查、书面检查",
+        "《中华人民共和国水土保持法》第四十三条",
+        "10",
+        "每年1次",
+        True,
+    ),
+    (
+        "DSSL-ZA-001",
+        "ZAJDZ",
+        "水利工程质量安全",
+        "水利工程建设质量与安全生产检查",
+        "水利工程建设单位",
+        "重点",
+        "实地检查",
+        "",
+        "15",
+        "每年1次",
+        False,
+    ),
 ]
 
 INSPECTORS = [
     # name, gender, dept, post, certificate, years valid (negative: expired), specialties, status, user
-    ("王建国", "男", "SZYK", "科长", "15060201001", 3, "水资源、节约用水", "在岗", "inspector_wang"),
+    (
+        "王建国",
+        "男",
+        "SZYK",
+        "科长",
+        "15060201001",
+        3,
+        "水资源、节约用水",
+        "在岗",
+        "inspector_wang",
+    ),
     ("李海涛", "男", "HHK", "副科长", "15060201002", 2, "河湖管理", "在岗", "inspector_li"),
-    ("张伟", "男", "ZFDD", "队长", "15060201003", 4, "水政执法、河湖管理", "在岗", "inspector_zhang"),
+    (
+        "张伟",
+        "男",
+        "ZFDD",
+        "队长",
+        "15060201003",
+        4,
+        "水政执法、河湖管理",
+        "在岗",
+        "inspector_zhang",
+    ),
     ("刘敏", "女", "SZYK", "科员", "15060201004", 1, "水资源", "在岗", None),
     ("赵磊", "男", "SZYK", "科员", "15060201005", -1, "节约用水", "在岗", None),
     ("孙丽", "女", "HHK", "科员", "15060201006", 2, "河湖管理", "在岗", None),
@@ -90,9 +173,17 @@ def seed_directory(departments: dict, users: dict, leader) -> None:
         if code in items:
             continue
         item = InspectionItem(
-            code=code, department=departments[dept], category=category, name=name,
-            target_type=targets, item_class=klass, method=method, inspecting_body="东胜区水利局",
-            legal_basis=basis or None, sampling_ratio=ratio, frequency=freq,
+            code=code,
+            department=departments[dept],
+            category=category,
+            name=name,
+            target_type=targets,
+            item_class=klass,
+            method=method,
+            inspecting_body="东胜区水利局",
+            legal_basis=basis or None,
+            sampling_ratio=ratio,
+            frequency=freq,
         )
         services.check_item_values(item)
         db.session.add(item)
@@ -106,9 +197,15 @@ def seed_directory(departments: dict, users: dict, leader) -> None:
         if cert in known:
             continue
         inspector = Inspector(
-            name=name, gender=gender, department=departments[dept], post=post,
-            certificate_no=cert, certificate_expiry=today.replace(year=today.year + years),
-            specialties=specs, status=status, phone=f"1384770{int(cert[-4:]):04d}",
+            name=name,
+            gender=gender,
+            department=departments[dept],
+            post=post,
+            certificate_no=cert,
+            certificate_expiry=today.replace(year=today.year + years),
+            specialties=specs,
+            status=status,
+            phone=f"1384770{int(cert[-4:]):04d}",
             user_id=users[username].id if username and username in users else None,
         )
         services.check_inspector(inspector)
@@ -121,8 +218,11 @@ def seed_directory(departments: dict, users: dict, leader) -> None:
     area_list = list(areas.values())
     n = 0
     for dept, industries in INDUSTRY_BY_DEPT.items():
-        dept_items = [i for i in items.values() if i.department_id == departments[dept].id
-                      and i.status == "published"]
+        dept_items = [
+            i
+            for i in items.values()
+            if i.department_id == departments[dept].id and i.status == "published"
+        ]
         for k in range(10):
             n += 1
             natural = k == 9
@@ -139,11 +239,17 @@ def seed_directory(departments: dict, users: dict, leader) -> None:
                 f"{'经营部' if kind == '个体工商户' else '有限责任公司'}{n:02d}"
             )
             target = Target(
-                department=departments[dept], target_type=kind, name=name, uscc=uscc,
-                id_number=id_number, legal_representative=None if natural else "张三",
-                contact_person="李四", contact_phone=f"1394770{n:04d}",
+                department=departments[dept],
+                target_type=kind,
+                name=name,
+                uscc=uscc,
+                id_number=id_number,
+                legal_representative=None if natural else "张三",
+                contact_person="李四",
+                contact_phone=f"1394770{n:04d}",
                 address=f"东胜区{rng.choice(area_list).name}{rng.randint(1, 99)}号",
-                area=rng.choice(area_list), industry=industry if industry in INDUSTRIES else None,
+                area=rng.choice(area_list),
+                industry=industry if industry in INDUSTRIES else None,
                 registration_status="注销" if k == 7 else "存续",
                 risk_class=rng.choice("AABBBBCCD"),
                 flags="投诉举报多" if k == 3 else ("失信" if k == 5 else None),

@@ -50,7 +50,15 @@ INSPECTION_METHODS = ("实地检查", "书面检查", "网络监测", "检验检
 INSPECTOR_STATUSES = ("在岗", "离岗", "调离", "退休")
 ACTIVE_STATUS = "在岗"
 GENDERS = ("男", "女")
-SPECIALTIES = ("水资源", "河湖管理", "水土保持", "水利工程质量安全", "节约用水", "水政执法", "农村水利")
+SPECIALTIES = (
+    "水资源",
+    "河湖管理",
+    "水土保持",
+    "水利工程质量安全",
+    "节约用水",
+    "水政执法",
+    "农村水利",
+)
 
 TARGET_TYPES = ("企业", "个体工商户", "其他组织", "自然人", "建设项目")
 NATURAL_PERSON = "自然人"
@@ -198,7 +206,9 @@ class InspectionItem(ScalarDefaults, AuditMixin, Model):
         rows = []
         for rev in sorted(self.revisions, key=lambda r: r.version, reverse=True):
             rows.append(
-                Markup("<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>").format(
+                Markup(
+                    "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"
+                ).format(
                     rev.version,
                     rev.status_label,
                     rev.created_by or "",
@@ -213,8 +223,13 @@ class InspectionItem(ScalarDefaults, AuditMixin, Model):
         head = Markup(
             "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
         ).format(
-            LABELS["version"], LABELS["status"], LABELS["created_by"], LABELS["created_on"],
-            LABELS["published_on"], LABELS["reason"], LABELS["changes_html"],
+            LABELS["version"],
+            LABELS["status"],
+            LABELS["created_by"],
+            LABELS["created_on"],
+            LABELS["published_on"],
+            LABELS["reason"],
+            LABELS["changes_html"],
         )
         return Markup('<table class="table table-bordered">{}{}</table>').format(
             head, Markup("").join(rows)
@@ -343,7 +358,9 @@ class Inspector(ScalarDefaults, AuditMixin, Model):
         from app.directory.labels import LABELS
 
         return history_html(
-            "inspector", self.id, LABELS,
+            "inspector",
+            self.id,
+            LABELS,
             {"status", "certificate_no", "certificate_expiry", "department_id", "post", "name"},
         )
 

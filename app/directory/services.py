@@ -198,9 +198,7 @@ def propose_revision(item: InspectionItem, new_values: dict, reason: str, user=N
     if not (reason or "").strip():
         raise DomainError(_("Say why the item changes (e.g. a revised regulation)."))
     if item.pending_revision is not None:
-        raise DomainError(
-            _("A revision of this item is already waiting for a Leader's decision.")
-        )
+        raise DomainError(_("A revision of this item is already waiting for a Leader's decision."))
     before = item.field_values()
     probe = InspectionItem(
         id=item.id,
@@ -336,8 +334,16 @@ def check_target(target: Target, check_unique: bool = True) -> None:
     _strip_strings(
         target,
         [
-            "name", "uscc", "id_number", "legal_representative", "contact_person",
-            "contact_phone", "address", "industry", "flags", "remarks",
+            "name",
+            "uscc",
+            "id_number",
+            "legal_representative",
+            "contact_person",
+            "contact_phone",
+            "address",
+            "industry",
+            "flags",
+            "remarks",
         ],
     )
     _one_of(target.target_type, TARGET_TYPES, _("Unknown target type."))
@@ -354,17 +360,13 @@ def check_target(target: Target, check_unique: bool = True) -> None:
             target.uscc = _valid(USCC, target.uscc)
         if target.id_number:
             target.id_number = _valid(CitizenID, target.id_number)
-    _one_of(
-        target.registration_status, REGISTRATION_STATUSES, _("Unknown registration status.")
-    )
+    _one_of(target.registration_status, REGISTRATION_STATUSES, _("Unknown registration status."))
     _one_of(target.risk_class, RISK_CLASSES, _("The credit-risk class must be A, B, C or D."))
     if target.industry is not None:
         _one_of(target.industry, INDUSTRIES, _("Unknown industry category."))
     target.flags = _subset(target.flags, SPECIAL_FLAGS, _("Unknown supervision flag: %(values)s."))
     if target.contact_phone and not PHONE_RE.match(target.contact_phone):
-        raise DomainError(
-            _("The phone number %(phone)s is not valid.", phone=target.contact_phone)
-        )
+        raise DomainError(_("The phone number %(phone)s is not valid.", phone=target.contact_phone))
     if target.last_inspected_on and target.last_inspected_on > dt.date.today():
         raise DomainError(_("The date of the last inspection lies in the future."))
     _require_department(target)

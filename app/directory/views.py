@@ -57,7 +57,9 @@ SCOPED_DEPARTMENTS = {"department": [["id", DepartmentScopeFilter, None]]}
 def _select(choices, label_key, required=True):
     return SelectField(
         LABELS[label_key],
-        choices=[("", "—")] + [(c, c) for c in choices] if not required else [(c, c) for c in choices],
+        choices=[("", "—")] + [(c, c) for c in choices]
+        if not required
+        else [(c, c) for c in choices],
         widget=Select2Widget(),
         validators=[DataRequired()] if required else [Optional()],
     )
@@ -117,13 +119,35 @@ class InspectionItemView(AppModelView):
     edit_title = _l("Edit draft item")
     label_columns = LABELS
     list_columns = [
-        "code", "name", "category", "item_class", "sampling_ratio", "status_label", "version",
-        "published_on", "department",
+        "code",
+        "name",
+        "category",
+        "item_class",
+        "sampling_ratio",
+        "status_label",
+        "version",
+        "published_on",
+        "department",
     ]
     show_columns = [
-        "code", "category", "name", "target_type", "item_class", "method", "inspecting_body",
-        "legal_basis", "sampling_ratio", "frequency", "remarks", "department", "status_label",
-        "version", "published_on", "retired_on", "retire_reason", "revisions_html",
+        "code",
+        "category",
+        "name",
+        "target_type",
+        "item_class",
+        "method",
+        "inspecting_body",
+        "legal_basis",
+        "sampling_ratio",
+        "frequency",
+        "remarks",
+        "department",
+        "status_label",
+        "version",
+        "published_on",
+        "retired_on",
+        "retire_reason",
+        "revisions_html",
     ]
     add_columns = ["department", *ITEM_FIELDS]
     edit_columns = add_columns
@@ -169,15 +193,35 @@ class ItemRevisionView(AppModelView):
     list_title = _l("Item revisions")
     show_title = _l("Item revision")
     label_columns = LABELS
-    list_columns = ["item", "version", "status_label", "reason", "created_by", "created_on",
-                    "published_on"]
-    show_columns = ["item", "version", "status_label", "reason", "changes_html", "created_by",
-                    "created_on", "published_on", "decision_note"]
+    list_columns = [
+        "item",
+        "version",
+        "status_label",
+        "reason",
+        "created_by",
+        "created_on",
+        "published_on",
+    ]
+    show_columns = [
+        "item",
+        "version",
+        "status_label",
+        "reason",
+        "changes_html",
+        "created_by",
+        "created_on",
+        "published_on",
+        "decision_note",
+    ]
     search_columns = ["item", "status", "reason"]
     base_order = ("created_on", "desc")
 
-    @action("publish_revision", _l("Publish revision"), _l("Publish the selected revisions?"),
-            "fa-bullhorn")
+    @action(
+        "publish_revision",
+        _l("Publish revision"),
+        _l("Publish the selected revisions?"),
+        "fa-bullhorn",
+    )
     def publish_revision(self, revisions):
         revisions = revisions if isinstance(revisions, list) else [revisions]
         try:
@@ -247,7 +291,9 @@ class ItemWorkflowView(BaseView):
         return self.render_template(
             "directory/reason_form.html",
             title=_("Retire item %(code)s", code=item.code),
-            prompt=_("Why is the item retired? (e.g. the law changed or the power was transferred)"),
+            prompt=_(
+                "Why is the item retired? (e.g. the law changed or the power was transferred)"
+            ),
         )
 
     @expose("/reject/<int:pk>", methods=["GET", "POST"])
@@ -266,8 +312,11 @@ class ItemWorkflowView(BaseView):
                 return redirect(url_for("ItemRevisionView.show", pk=revision.id))
         return self.render_template(
             "directory/reason_form.html",
-            title=_("Return revision v%(version)d of %(code)s", version=revision.version,
-                    code=revision.item.code),
+            title=_(
+                "Return revision v%(version)d of %(code)s",
+                version=revision.version,
+                code=revision.item.code,
+            ),
             prompt=_("Why is the revision returned?"),
         )
 
@@ -276,11 +325,30 @@ class InspectionItemApi(AppModelRestApi):
     resource_name = "item"
     datamodel = ScopedInterface(InspectionItem)
     class_permission_name = "InspectionItem"
-    list_columns = ["id", "code", "name", "category", "item_class", "method", "sampling_ratio",
-                    "frequency", "status", "version", "published_on", "department.id",
-                    "department.name"]
-    show_columns = [*list_columns, "target_type", "inspecting_body", "legal_basis", "remarks",
-                    "retired_on", "retire_reason"]
+    list_columns = [
+        "id",
+        "code",
+        "name",
+        "category",
+        "item_class",
+        "method",
+        "sampling_ratio",
+        "frequency",
+        "status",
+        "version",
+        "published_on",
+        "department.id",
+        "department.name",
+    ]
+    show_columns = [
+        *list_columns,
+        "target_type",
+        "inspecting_body",
+        "legal_basis",
+        "remarks",
+        "retired_on",
+        "retire_reason",
+    ]
     add_columns = ["department", *ITEM_FIELDS]
     edit_columns = list(ITEM_FIELDS)
     label_columns = LABELS
@@ -312,17 +380,59 @@ class InspectorView(AppModelView):
     add_title = _l("Add inspector")
     edit_title = _l("Edit inspector")
     label_columns = LABELS
-    list_columns = ["name", "department", "post", "certificate_no", "certificate_expiry",
-                    "status", "specialties", "phone_masked", "drawable_html"]
-    show_columns = ["name", "gender", "department", "post", "certificate_no",
-                    "certificate_expiry", "status", "specialties", "phone_masked",
-                    "id_number_masked", "user", "drawable_html", "history_html"]
-    add_columns = ["name", "gender", "department", "post", "certificate_no",
-                   "certificate_expiry", "status", "specialties", "phone", "id_number", "user"]
+    list_columns = [
+        "name",
+        "department",
+        "post",
+        "certificate_no",
+        "certificate_expiry",
+        "status",
+        "specialties",
+        "phone_masked",
+        "drawable_html",
+    ]
+    show_columns = [
+        "name",
+        "gender",
+        "department",
+        "post",
+        "certificate_no",
+        "certificate_expiry",
+        "status",
+        "specialties",
+        "phone_masked",
+        "id_number_masked",
+        "user",
+        "drawable_html",
+        "history_html",
+    ]
+    add_columns = [
+        "name",
+        "gender",
+        "department",
+        "post",
+        "certificate_no",
+        "certificate_expiry",
+        "status",
+        "specialties",
+        "phone",
+        "id_number",
+        "user",
+    ]
     edit_columns = add_columns
-    search_columns = ["name", "department", "post", "certificate_no", "certificate_expiry",
-                      "status", "specialties"]
-    extra_search_filters = {"status": [FilterInspectorDrawable], "specialties": [FilterContainsTerm]}
+    search_columns = [
+        "name",
+        "department",
+        "post",
+        "certificate_no",
+        "certificate_expiry",
+        "status",
+        "specialties",
+    ]
+    extra_search_filters = {
+        "status": [FilterInspectorDrawable],
+        "specialties": [FilterContainsTerm],
+    }
     order_columns = ["name", "certificate_expiry", "status"]
     base_order = ("name", "asc")
     add_form_extra_fields = edit_form_extra_fields = INSPECTOR_FORM_FIELDS
@@ -334,12 +444,33 @@ class InspectorApi(AppModelRestApi):
     resource_name = "inspector"
     datamodel = ScopedInterface(Inspector)
     class_permission_name = "Inspector"
-    list_columns = ["id", "name", "gender", "department.id", "department.name", "post",
-                    "certificate_no", "certificate_expiry", "status", "specialties",
-                    "phone_masked", "drawable"]
+    list_columns = [
+        "id",
+        "name",
+        "gender",
+        "department.id",
+        "department.name",
+        "post",
+        "certificate_no",
+        "certificate_expiry",
+        "status",
+        "specialties",
+        "phone_masked",
+        "drawable",
+    ]
     show_columns = [*list_columns, "id_number_masked", "user.username"]
-    add_columns = ["name", "gender", "department", "post", "certificate_no",
-                   "certificate_expiry", "status", "specialties", "phone", "id_number"]
+    add_columns = [
+        "name",
+        "gender",
+        "department",
+        "post",
+        "certificate_no",
+        "certificate_expiry",
+        "status",
+        "specialties",
+        "phone",
+        "id_number",
+    ]
     edit_columns = add_columns
     label_columns = LABELS
     search_columns = ["name", "department", "certificate_no", "status", "specialties"]
@@ -367,20 +498,71 @@ class TargetView(AppModelView):
     add_title = _l("Add target")
     edit_title = _l("Edit target")
     label_columns = {**LABELS, "target_type": _l("Type")}
-    list_columns = ["name", "target_type", "identifier_display", "area", "industry",
-                    "risk_class", "flags", "registration_status", "last_inspected_on",
-                    "department"]
-    show_columns = ["name", "target_type", "identifier_display", "legal_representative",
-                    "contact_person", "contact_phone_masked", "address", "area", "industry",
-                    "registration_status", "risk_class", "flags", "items", "last_inspected_on",
-                    "department", "remarks", "drawable_html", "history_html"]
-    add_columns = ["target_type", "name", "uscc", "id_number", "legal_representative",
-                   "contact_person", "contact_phone", "address", "area", "industry",
-                   "registration_status", "risk_class", "flags", "items", "last_inspected_on",
-                   "department", "remarks"]
+    list_columns = [
+        "name",
+        "target_type",
+        "identifier_display",
+        "area",
+        "industry",
+        "risk_class",
+        "flags",
+        "registration_status",
+        "last_inspected_on",
+        "department",
+    ]
+    show_columns = [
+        "name",
+        "target_type",
+        "identifier_display",
+        "legal_representative",
+        "contact_person",
+        "contact_phone_masked",
+        "address",
+        "area",
+        "industry",
+        "registration_status",
+        "risk_class",
+        "flags",
+        "items",
+        "last_inspected_on",
+        "department",
+        "remarks",
+        "drawable_html",
+        "history_html",
+    ]
+    add_columns = [
+        "target_type",
+        "name",
+        "uscc",
+        "id_number",
+        "legal_representative",
+        "contact_person",
+        "contact_phone",
+        "address",
+        "area",
+        "industry",
+        "registration_status",
+        "risk_class",
+        "flags",
+        "items",
+        "last_inspected_on",
+        "department",
+        "remarks",
+    ]
     edit_columns = add_columns
-    search_columns = ["name", "target_type", "uscc", "area", "industry", "risk_class", "flags",
-                      "items", "registration_status", "last_inspected_on", "department"]
+    search_columns = [
+        "name",
+        "target_type",
+        "uscc",
+        "area",
+        "industry",
+        "risk_class",
+        "flags",
+        "items",
+        "registration_status",
+        "last_inspected_on",
+        "department",
+    ]
     extra_search_filters = {
         "last_inspected_on": [FilterInspectedWithinMonths, FilterNotInspectedWithinMonths],
         "registration_status": [FilterTargetDrawable],
@@ -401,19 +583,60 @@ class TargetApi(AppModelRestApi):
     resource_name = "target"
     datamodel = ScopedInterface(Target)
     class_permission_name = "Target"
-    list_columns = ["id", "name", "target_type", "uscc", "area.name", "industry", "risk_class",
-                    "flags", "registration_status", "last_inspected_on", "department.id",
-                    "department.name"]
-    show_columns = [*list_columns, "legal_representative", "contact_person",
-                    "contact_phone_masked", "address", "remarks", "identifier_display"]
-    add_columns = ["target_type", "name", "uscc", "id_number", "legal_representative",
-                   "contact_person", "contact_phone", "address", "area", "industry",
-                   "registration_status", "risk_class", "flags", "items", "last_inspected_on",
-                   "department", "remarks"]
+    list_columns = [
+        "id",
+        "name",
+        "target_type",
+        "uscc",
+        "area.name",
+        "industry",
+        "risk_class",
+        "flags",
+        "registration_status",
+        "last_inspected_on",
+        "department.id",
+        "department.name",
+    ]
+    show_columns = [
+        *list_columns,
+        "legal_representative",
+        "contact_person",
+        "contact_phone_masked",
+        "address",
+        "remarks",
+        "identifier_display",
+    ]
+    add_columns = [
+        "target_type",
+        "name",
+        "uscc",
+        "id_number",
+        "legal_representative",
+        "contact_person",
+        "contact_phone",
+        "address",
+        "area",
+        "industry",
+        "registration_status",
+        "risk_class",
+        "flags",
+        "items",
+        "last_inspected_on",
+        "department",
+        "remarks",
+    ]
     edit_columns = add_columns
     label_columns = LABELS
-    search_columns = ["name", "target_type", "uscc", "area", "industry", "risk_class",
-                      "registration_status", "department"]
+    search_columns = [
+        "name",
+        "target_type",
+        "uscc",
+        "area",
+        "industry",
+        "risk_class",
+        "registration_status",
+        "department",
+    ]
     order_columns = ["name", "risk_class", "last_inspected_on"]
     item_rule = services.check_target
 
@@ -423,7 +646,8 @@ class TargetApi(AppModelRestApi):
 
 class ConflictView(AppModelView):
     route_base = "/conflicts"
-    datamodel = ScopedInterface(Conflict)
+    # Any target of the directory may be named: an interest is declared whoever is in charge.
+    datamodel = ScopedInterface(Conflict, unscoped_relations=("target",))
     class_permission_name = "Conflict"
     list_title = _l("Conflicts of interest (回避)")
     show_title = _l("Conflict of interest")
@@ -431,8 +655,16 @@ class ConflictView(AppModelView):
     edit_title = _l("Edit conflict of interest")
     label_columns = LABELS
     list_columns = ["inspector", "target", "reason", "valid_from", "valid_until"]
-    show_columns = ["inspector", "target", "reason", "detail", "valid_from", "valid_until",
-                    "created_by", "created_on"]
+    show_columns = [
+        "inspector",
+        "target",
+        "reason",
+        "detail",
+        "valid_from",
+        "valid_until",
+        "created_by",
+        "created_on",
+    ]
     add_columns = ["inspector", "target", "reason", "detail", "valid_from", "valid_until"]
     edit_columns = add_columns
     search_columns = ["inspector", "target", "reason", "valid_from", "valid_until"]
@@ -451,13 +683,19 @@ class ConflictApi(AppModelRestApi):
     resource_name = "conflict"
     datamodel = ScopedInterface(Conflict)
     class_permission_name = "Conflict"
-    list_columns = ["id", "inspector.id", "inspector.name", "target.id", "target.name", "reason",
-                    "valid_from", "valid_until"]
+    list_columns = [
+        "id",
+        "inspector.id",
+        "inspector.name",
+        "target.id",
+        "target.name",
+        "reason",
+        "valid_from",
+        "valid_until",
+    ]
     show_columns = [*list_columns, "detail"]
     add_columns = ["inspector", "target", "reason", "detail", "valid_from", "valid_until"]
     edit_columns = add_columns
     label_columns = LABELS
     search_columns = ["inspector", "target", "reason"]
     item_rule = services.check_conflict
-
-

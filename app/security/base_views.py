@@ -68,11 +68,13 @@ class AppModelView(ServiceRules, ModelView):
     def _init_properties(self):
         super()._init_properties()
         if self.extra_search_filters:
-            extra = {
-                column: [cls(column, self.datamodel) for cls in classes]
-                for column, classes in self.extra_search_filters.items()
-            }
-            self._filters = self.datamodel.get_filters(self.search_columns, extra)
+            filters = self._filters
+            for column, classes in self.extra_search_filters.items():
+                # Ours first: FAB's URL arguments (_flt_<index>_<column>) take one digit only,
+                # and FAB resolves the index in _all_filters, offers _search_filters in the form.
+                ours = [cls(column, self.datamodel) for cls in classes]
+                for table in (filters._search_filters, filters._all_filters):
+                    table[column] = ours + list(table.get(column, []))
 
     def __init__(self, **kwargs):
         self._use_plain_checkboxes()

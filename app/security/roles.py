@@ -92,7 +92,10 @@ FAB_ROLES = {
     ],
     JOINT_OFFICE: [
         [r"^(Department|Holiday|CalendarYear|InspectionItem|ItemRevision)$", READ],
-        [r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|Item Revisions)$", MENU],
+        [
+            r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|Item Revisions)$",
+            MENU,
+        ],
         *_SELF_SERVICE,
     ],
 }

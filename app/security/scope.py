@@ -180,3 +180,20 @@ class ScopedInterface(SQLAInterface):
     def apply_filters(self, query, filters):
         query = super().apply_filters(query, filters)
         return DepartmentScopeFilter("id", self).apply(query, None)
+
+    def __init__(self, obj, session=None, unscoped_relations=()):
+        super().__init__(obj, session)
+        self.unscoped_relations = frozenset(unscoped_relations)
+
+    def get_related_interface(self, col_name):
+        # Form dropdowns and search selects of related rows: scoped where the related model
+        # declares a department (a Target's department, a Conflict's inspector), plain where it
+        # is reference data (an Area) or where the view says any row may be chosen.
+        model = self.get_related_model(col_name)
+        if is_scoped_model(model) and col_name not in self.unscoped_relations:
+            return ScopedInterface(model, self.session)
+        return SQLAInterface(model, self.session)
+
+
+def is_scoped_model(model) -> bool:
+    return hasattr(model, "__scope_column__") or hasattr(model, "scope_clause")
