@@ -70,6 +70,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         HolidayApi,
         HolidayView,
     )
+    from app.directory.import_views import DirectoryImportView
     from app.directory.views import (
         AreaView,
         ConflictApi,
@@ -125,21 +126,45 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_icon="fa-cogs",
     )
 
-    appbuilder.add_view(AreaView, "Areas", label=_l("Areas (街道/镇)"), icon="fa-map-marker",
-                        **organization)
+    appbuilder.add_view(
+        AreaView, "Areas", label=_l("Areas (街道/镇)"), icon="fa-map-marker", **organization
+    )
 
-    directory = dict(category="Directory", category_label=_l("Item list and directories"),
-                     category_icon="fa-book")
-    appbuilder.add_view(InspectionItemView, "Inspection Items", label=_l("Inspection item list"),
-                        icon="fa-list", **directory)
-    appbuilder.add_view(ItemRevisionView, "Item Revisions", label=_l("Item revisions"),
-                        icon="fa-code-fork", **directory)
-    appbuilder.add_view(InspectorView, "Inspectors", label=_l("Inspector roster"),
-                        icon="fa-id-badge", **directory)
-    appbuilder.add_view(TargetView, "Targets", label=_l("Target directory"), icon="fa-industry",
-                        **directory)
-    appbuilder.add_view(ConflictView, "Conflicts", label=_l("Conflicts of interest (回避)"),
-                        icon="fa-user-times", **directory)
+    directory = dict(
+        category="Directory",
+        category_label=_l("Item list and directories"),
+        category_icon="fa-book",
+    )
+    appbuilder.add_view(
+        InspectionItemView,
+        "Inspection Items",
+        label=_l("Inspection item list"),
+        icon="fa-list",
+        **directory,
+    )
+    appbuilder.add_view(
+        ItemRevisionView,
+        "Item Revisions",
+        label=_l("Item revisions"),
+        icon="fa-code-fork",
+        **directory,
+    )
+    appbuilder.add_view(
+        InspectorView, "Inspectors", label=_l("Inspector roster"), icon="fa-id-badge", **directory
+    )
+    appbuilder.add_view(
+        TargetView, "Targets", label=_l("Target directory"), icon="fa-industry", **directory
+    )
+    appbuilder.add_view(
+        ConflictView,
+        "Conflicts",
+        label=_l("Conflicts of interest (回避)"),
+        icon="fa-user-times",
+        **directory,
+    )
+    appbuilder.add_view(
+        DirectoryImportView, "Import", label=_l("Bulk import"), icon="fa-upload", **directory
+    )
     appbuilder.add_view_no_menu(ItemWorkflowView)
 
     appbuilder.add_api(DepartmentApi)
@@ -154,10 +179,12 @@ def register_cli(app: Flask) -> None:
     from app.core.audit.cli import audit_cli
     from app.core.calendar.cli import calendar_cli
     from app.demo.cli import seed_demo_command
+    from app.directory.cli import import_cli
     from app.security.cli import security_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(import_cli)
     app.cli.add_command(security_cli)
     app.cli.add_command(seed_demo_command)
 

@@ -29,6 +29,8 @@ LABELS = {
     "reason": _l("Reason"),
     "changes_html": _l("Changes"),
     "decision_note": _l("Decision note"),
+    "proposed_by": _l("Proposed by"),
+    "published_by": _l("Decided by"),
     "created_by": _l("Created by"),
     "created_on": _l("Created on"),
     "changed_by": _l("Changed by"),

@@ -258,6 +258,7 @@ class ItemRevision(ScalarDefaults, AuditMixin, Model):
     decision_note = Column(Text, nullable=True)
 
     item = relationship(InspectionItem, back_populates="revisions")
+    published_by = relationship("User", foreign_keys=[published_by_id])
 
     @property
     def status_label(self):
@@ -500,6 +501,12 @@ class Conflict(AuditMixin, Model):
 
     def __str__(self):
         return f"{self.inspector} ↔ {self.target}"
+
+
+def _person(user) -> str:
+    if user is None:
+        return "—"
+    return f"{user.last_name or ''}{user.first_name or ''}" or user.username
 
 
 def _drawable_badge(reasons) -> Markup:

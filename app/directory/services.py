@@ -11,7 +11,9 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
+# Lazy: messages are built on every check but rendered only when a check fails (the importer
+# runs the checks on every row of 100,000-row files).
+from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from app.core.errors import DomainError
@@ -183,7 +185,7 @@ def publish_item(item: InspectionItem, reason: str | None = None, user=None, tod
             status="published",
             values=_dump(values),
             changed_fields=None,
-            reason=(reason or "").strip() or _("First publication"),
+            reason=(reason or "").strip() or str(_("First publication")),
             published_on=today,
             published_by_id=user.id,
         )
@@ -268,7 +270,7 @@ def retire_item(item: InspectionItem, reason: str, user=None, today=None):
     pending = item.pending_revision
     if pending is not None:
         pending.status = "rejected"
-        pending.decision_note = _("The item was retired.")
+        pending.decision_note = str(_("The item was retired."))
     return item
 
 
@@ -296,6 +298,16 @@ def check_inspector(inspector: Inspector, check_unique: bool = True) -> None:
     _require_department(inspector)
     if not check_unique:
         return
+    if inspector.id_number:
+        holder = db.session.scalar(
+            select(Inspector.name).where(
+                Inspector.id_number == inspector.id_number, Inspector.id != (inspector.id or 0)
+            )
+        )
+        if holder:
+            raise DomainError(
+                _("The citizen ID number is already registered for %(name)s.", name=holder)
+            )
     duplicate = db.session.scalar(
         select(Inspector.name).where(
             Inspector.certificate_no == inspector.certificate_no,

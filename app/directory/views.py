@@ -210,6 +210,7 @@ class ItemRevisionView(AppModelView):
         "changes_html",
         "created_by",
         "created_on",
+        "published_by",
         "published_on",
         "decision_note",
     ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import abort, current_app, g, has_request_context
+from flask import abort, current_app, g, has_app_context, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import and_, false, inspect, select
@@ -85,7 +85,8 @@ def departments_in_scope(user=None) -> set[int] | None:
     if user is None:
         user = current_actor()
     key = getattr(user, "id", None)
-    cache = g.setdefault("_department_scope", {}) if has_request_context() else {}
+    # Per request, or per CLI command (an import checks the scope on every row).
+    cache = g.setdefault("_department_scope", {}) if has_app_context() else {}
     if key not in cache:
         cache[key] = _compute_scope(user)
     return cache[key]

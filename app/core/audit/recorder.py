@@ -124,6 +124,8 @@ def _object_id(obj):
 
 
 def _column_snapshot(obj):
+    """Columns, plus many-to-many collections that are loaded (a target's applicable items,
+    a user's roles and departments)."""
     state = inspect(obj)
     data = {}
     for attr in state.mapper.column_attrs:
@@ -132,6 +134,11 @@ def _column_snapshot(obj):
             continue
         value = state.dict.get(key)
         data[key] = REDACTED if key in REDACTED_COLUMNS and value else _json_value(value)
+    for rel in state.mapper.relationships:
+        if rel.secondary is not None and rel.uselist and rel.key in state.dict:
+            members = sorted(str(o) for o in state.dict[rel.key])
+            if members:
+                data[rel.key] = members
     return data
 
 

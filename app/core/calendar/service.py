@@ -21,6 +21,7 @@ from flask import g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.uploads import UploadError, decode_bytes
 from app.extensions import db
 
 
@@ -205,15 +206,12 @@ _HEADERS = {
 
 
 def decode_upload(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or GB18030, the encodings Excel on a Chinese desktop writes."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CalendarImportError(
-        [_("The file's encoding is not recognised: save the CSV file as UTF-8 or GB18030 (GBK).")]
-    )
+    """UTF-8 (with or without BOM) or GB18030, the encodings Excel on a Chinese desktop writes
+    (detected by app.core.uploads, shared with the directory importer)."""
+    try:
+        return decode_bytes(raw)
+    except UploadError as exc:
+        raise CalendarImportError([str(exc)]) from None
 
 
 def parse_calendar_csv(raw: bytes) -> tuple[dict[dt.date, tuple[bool, str]], set[int]]:
