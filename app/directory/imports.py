@@ -226,7 +226,7 @@ def column_note(column: Column) -> str:
         notes.append(
             _("The key of organisations: a row with a USCC already in the directory updates it.")
         )
-    elif column.attr == "id_number" and column in TARGET_COLUMNS:
+    elif column.attr == "id_number" and any(column is c for c in TARGET_COLUMNS):
         notes.append(_("Required for natural persons (自然人), and their key."))
     elif column.attr == "certificate_no":
         notes.append(_("The key: a row with a known certificate number updates that inspector."))

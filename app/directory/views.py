@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
+from flask_appbuilder.api import protect, safe
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2ManyWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -48,7 +49,12 @@ from app.directory.models import (
     split_multi,
 )
 from app.extensions import db
-from app.security.base_views import VIEW_METHOD_PERMISSIONS, AppModelRestApi, AppModelView
+from app.security.base_views import (
+    API_METHOD_PERMISSIONS,
+    VIEW_METHOD_PERMISSIONS,
+    AppModelRestApi,
+    AppModelView,
+)
 from app.security.scope import DepartmentScopeFilter, ScopedInterface, ensure_in_scope
 
 SCOPED_DEPARTMENTS = {"department": [["id", DepartmentScopeFilter, None]]}
@@ -323,9 +329,20 @@ class ItemWorkflowView(BaseView):
 
 
 class InspectionItemApi(AppModelRestApi):
+    """`item` resource, with the workflow as POST endpoints (the same services as the pages):
+    /<id>/publish, /<id>/revise, /<id>/retire, /<id>/revision/publish, /<id>/revision/reject."""
+
     resource_name = "item"
     datamodel = ScopedInterface(InspectionItem)
     class_permission_name = "InspectionItem"
+    method_permission_name = {
+        **API_METHOD_PERMISSIONS,
+        "publish": "publish",
+        "retire": "publish",
+        "publish_revision": "publish",
+        "reject_revision": "publish",
+        "revise": "write",
+    }
     list_columns = [
         "id",
         "code",
@@ -360,6 +377,72 @@ class InspectionItemApi(AppModelRestApi):
 
     def pre_update(self, item):
         services.check_item_editable(item)
+
+    def _workflow(self, pk, operation):
+        item = self.datamodel.get(pk)
+        if item is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            operation(item, body)
+        except DomainError as exc:
+            db.session.rollback()
+            return self.response_422(message=str(exc))
+        db.session.commit()
+        return self.response(200, result=self.show_model_schema.dump(item))
+
+    @expose("/<int:pk>/publish", methods=["POST"])
+    @protect()
+    @safe
+    def publish(self, pk):
+        """First publication of a draft (Leader)."""
+        return self._workflow(
+            pk, lambda item, body: services.publish_item(item, body.get("reason"))
+        )
+
+    @expose("/<int:pk>/revise", methods=["POST"])
+    @protect()
+    @safe
+    def revise(self, pk):
+        """Propose a revision: {"reason": "...", "<field>": new value, ...} (Operator)."""
+        return self._workflow(
+            pk,
+            lambda item, body: services.propose_revision(
+                item, {k: v for k, v in body.items() if k in ITEM_FIELDS}, body.get("reason", "")
+            ),
+        )
+
+    @expose("/<int:pk>/retire", methods=["POST"])
+    @protect()
+    @safe
+    def retire(self, pk):
+        """Retire a published item: {"reason": "..."} (Leader)."""
+        return self._workflow(
+            pk, lambda item, body: services.retire_item(item, body.get("reason", ""))
+        )
+
+    @expose("/<int:pk>/revision/publish", methods=["POST"])
+    @protect()
+    @safe
+    def publish_revision(self, pk):
+        """Publish the item's pending revision (Leader)."""
+        return self._workflow(pk, lambda item, body: services.publish_revision(_pending(item)))
+
+    @expose("/<int:pk>/revision/reject", methods=["POST"])
+    @protect()
+    @safe
+    def reject_revision(self, pk):
+        """Return the item's pending revision: {"note": "..."} (Leader)."""
+        return self._workflow(
+            pk, lambda item, body: services.reject_revision(_pending(item), body.get("note", ""))
+        )
+
+
+def _pending(item):
+    revision = item.pending_revision
+    if revision is None:
+        raise DomainError(_("No revision of this item is waiting for a decision."))
+    return revision
 
 
 # --- inspectors ------------------------------------------------------------------------------

@@ -230,3 +230,63 @@ def test_item_api_is_scoped_and_draft_only_for_keepers(app, api_token, directory
     info = client.get("/api/v1/item/_info", headers=headers).get_json()
     labels = {f["name"]: f["label"] for f in info["add_columns"]}
     assert labels["legal_basis"] == "检查依据"
+
+
+def test_item_workflow_through_the_api(app, api_token, directory):
+    client = app.test_client()
+    operator = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    leader = {"Authorization": f"Bearer {api_token('leader')}"}
+
+    # An Operator may not publish; a Leader may, and gets the published item back.
+    assert (
+        client.post(f"/api/v1/item/{directory.draft_a}/publish", headers=operator).status_code
+        == 403
+    )
+    response = client.post(f"/api/v1/item/{directory.draft_a}/publish", headers=leader)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["result"]["status"] == "published"
+
+    # A revision needs a reason; with one it waits for the Leader.
+    bad = client.post(
+        f"/api/v1/item/{directory.item_a}/revise", json={"frequency": "每年3次"}, headers=operator
+    )
+    assert bad.status_code == 422 and "理由" in bad.get_json()["message"]
+    ok = client.post(
+        f"/api/v1/item/{directory.item_a}/revise",
+        json={"frequency": "每年3次", "reason": "专项整治后加密检查"},
+        headers=operator,
+    )
+    assert ok.status_code == 200
+    assert ok.get_json()["result"]["version"] == 1
+    assert (
+        client.post(
+            f"/api/v1/item/{directory.item_a}/revision/publish", headers=operator
+        ).status_code
+        == 403
+    )
+    published = client.post(f"/api/v1/item/{directory.item_a}/revision/publish", headers=leader)
+    assert published.get_json()["result"]["version"] == 2
+    assert published.get_json()["result"]["frequency"] == "每年3次"
+
+    # Nothing pending any more; retiring needs a reason.
+    none = client.post(
+        f"/api/v1/item/{directory.item_a}/revision/reject", json={"note": "x"}, headers=leader
+    )
+    assert none.status_code == 422
+    assert (
+        client.post(f"/api/v1/item/{directory.item_a}/retire", json={}, headers=leader).status_code
+        == 422
+    )
+    retired = client.post(
+        f"/api/v1/item/{directory.item_a}/retire", json={"reason": "职权划转"}, headers=leader
+    )
+    assert retired.get_json()["result"]["status"] == "retired"
+
+
+def test_item_workflow_api_respects_scope(app, api_token, directory):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token('leader_a')}"}
+    response = client.post(
+        f"/api/v1/item/{directory.item_b}/retire", json={"reason": "x"}, headers=headers
+    )
+    assert response.status_code == 404
