@@ -59,6 +59,7 @@ def import_models() -> None:
     import app.core.audit.recorder  # noqa: F401  (registers the session events)
     import app.core.calendar.models  # noqa: F401
     import app.directory.models  # noqa: F401
+    import app.planning.models  # noqa: F401
     import app.security.models  # noqa: F401
 
 
@@ -83,6 +84,15 @@ def register_views(appbuilder: AppBuilder) -> None:
         ItemWorkflowView,
         TargetApi,
         TargetView,
+    )
+    from app.planning.views import (
+        AnnualPlanApi,
+        AnnualPlanView,
+        PlanLineView,
+        PlanWorkflowView,
+        ProgressView,
+        SpotCheckTaskApi,
+        SpotCheckTaskView,
     )
     from app.security.views import DepartmentApi, DepartmentView
 
@@ -167,12 +177,37 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view_no_menu(ItemWorkflowView)
 
+    planning = dict(
+        category="Planning",
+        category_label=_l("Plans and tasks"),
+        category_icon="fa-calendar-check-o",
+    )
+    appbuilder.add_view(
+        AnnualPlanView,
+        "Annual Plans",
+        label=_l("Annual spot-check plans"),
+        icon="fa-file-text-o",
+        **planning,
+    )
+    appbuilder.add_view(
+        PlanLineView, "Plan Lines", label=_l("Plan lines"), icon="fa-list-ol", **planning
+    )
+    appbuilder.add_view(
+        SpotCheckTaskView, "Tasks", label=_l("Spot-check tasks"), icon="fa-tasks", **planning
+    )
+    appbuilder.add_view(
+        ProgressView, "Progress", label=_l("Progress (R9.5)"), icon="fa-bar-chart", **planning
+    )
+    appbuilder.add_view_no_menu(PlanWorkflowView)
+
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)
     appbuilder.add_api(InspectionItemApi)
     appbuilder.add_api(InspectorApi)
     appbuilder.add_api(TargetApi)
     appbuilder.add_api(ConflictApi)
+    appbuilder.add_api(AnnualPlanApi)
+    appbuilder.add_api(SpotCheckTaskApi)
 
 
 def register_cli(app: Flask) -> None:

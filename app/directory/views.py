@@ -378,25 +378,12 @@ class InspectionItemApi(AppModelRestApi):
     def pre_update(self, item):
         services.check_item_editable(item)
 
-    def _workflow(self, pk, operation):
-        item = self.datamodel.get(pk)
-        if item is None:
-            return self.response_404()
-        body = request.get_json(silent=True) or {}
-        try:
-            operation(item, body)
-        except DomainError as exc:
-            db.session.rollback()
-            return self.response_422(message=str(exc))
-        db.session.commit()
-        return self.response(200, result=self.show_model_schema.dump(item))
-
     @expose("/<int:pk>/publish", methods=["POST"])
     @protect()
     @safe
     def publish(self, pk):
         """First publication of a draft (Leader)."""
-        return self._workflow(
+        return self.run_workflow(
             pk, lambda item, body: services.publish_item(item, body.get("reason"))
         )
 
@@ -405,7 +392,7 @@ class InspectionItemApi(AppModelRestApi):
     @safe
     def revise(self, pk):
         """Propose a revision: {"reason": "...", "<field>": new value, ...} (Operator)."""
-        return self._workflow(
+        return self.run_workflow(
             pk,
             lambda item, body: services.propose_revision(
                 item, {k: v for k, v in body.items() if k in ITEM_FIELDS}, body.get("reason", "")
@@ -417,7 +404,7 @@ class InspectionItemApi(AppModelRestApi):
     @safe
     def retire(self, pk):
         """Retire a published item: {"reason": "..."} (Leader)."""
-        return self._workflow(
+        return self.run_workflow(
             pk, lambda item, body: services.retire_item(item, body.get("reason", ""))
         )
 
@@ -426,14 +413,14 @@ class InspectionItemApi(AppModelRestApi):
     @safe
     def publish_revision(self, pk):
         """Publish the item's pending revision (Leader)."""
-        return self._workflow(pk, lambda item, body: services.publish_revision(_pending(item)))
+        return self.run_workflow(pk, lambda item, body: services.publish_revision(_pending(item)))
 
     @expose("/<int:pk>/revision/reject", methods=["POST"])
     @protect()
     @safe
     def reject_revision(self, pk):
         """Return the item's pending revision: {"note": "..."} (Leader)."""
-        return self._workflow(
+        return self.run_workflow(
             pk, lambda item, body: services.reject_revision(_pending(item), body.get("note", ""))
         )
 

@@ -164,6 +164,22 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
     def delete_headless(self, pk):
         return self._refusing_domain_errors(super().delete_headless, pk)
 
+    def run_workflow(self, pk, operation):
+        """A workflow endpoint: load the row in scope (404 otherwise), run
+        `operation(row, json_body)`, commit and return the row; a refused rule is a 422 with
+        its message and writes nothing."""
+        obj = self.datamodel.get(pk)
+        if obj is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            operation(obj, body)
+        except DomainError as exc:
+            db.session.rollback()
+            return self.response_422(message=str(exc))
+        db.session.commit()
+        return self.response(200, result=self.show_model_schema.dump(obj))
+
     def _refusing_domain_errors(self, operation, *args):
         try:
             return operation(*args)

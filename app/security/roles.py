@@ -52,8 +52,9 @@ _SECURITY_VIEWS = (
 
 PUBLISH = r"^can_(read|publish)$"
 
-# Menu entries of 一单两库 (ASCII names; the labels are Chinese).
+# Menu entries of 一单两库 and of planning (ASCII names; the labels are Chinese).
 _DIRECTORY_MENUS = r"Directory|Inspection Items|Item Revisions|Inspectors|Targets|Conflicts"
+_PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress"
 
 FAB_ROLES = {
     ADMIN: [
@@ -68,20 +69,29 @@ FAB_ROLES = {
         *_SELF_SERVICE,
     ],
     LEADER: [
-        [r"^(Department|Holiday|CalendarYear|AuditLog|Area|Inspector|Target)$", READ],
+        [r"^(Department|Holiday|CalendarYear|AuditLog|Area|Inspector|Target|PlanLine)$", READ],
+        [r"^(Progress)$", READ],
         [r"^(InspectionItem|ItemRevision)$", PUBLISH],
+        [r"^(AnnualPlan)$", r"^can_(read|approve|publish)$"],
+        [r"^(SpotCheckTask)$", r"^can_(read|approve)$"],
         [r"^(Conflict)$", WRITE],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
-            rf"{_DIRECTORY_MENUS})$",
+            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
     ],
     OPERATOR: [
-        [r"^(Department|Holiday|CalendarYear|Area|ItemRevision)$", READ],
+        [r"^(Department|Holiday|CalendarYear|Area|ItemRevision|Progress)$", READ],
         [r"^(InspectionItem|Inspector|Target|Conflict|DirectoryImport)$", WRITE],
-        [rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import)$", MENU],
+        [r"^(PlanLine|SpotCheckTask)$", WRITE],
+        [r"^(AnnualPlan)$", r"^can_(read|write|publish|file)$"],
+        [
+            rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import|"
+            rf"{_PLANNING_MENUS})$",
+            MENU,
+        ],
         *_SELF_SERVICE,
     ],
     INSPECTOR: [
@@ -92,8 +102,10 @@ FAB_ROLES = {
     ],
     JOINT_OFFICE: [
         [r"^(Department|Holiday|CalendarYear|InspectionItem|ItemRevision)$", READ],
+        [r"^(AnnualPlan|PlanLine|Progress)$", READ],
         [
-            r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|Item Revisions)$",
+            r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|"
+            r"Item Revisions|Planning|Annual Plans|Plan Lines|Progress)$",
             MENU,
         ],
         *_SELF_SERVICE,

@@ -1,0 +1,109 @@
+"""Progress of the year's checks (R9.5), per plan, per department and for the district.
+
+应检查数 is the number of targets drawn for the year's tasks; the other counts come from the
+inspection and disclosure domains, which register a counter here when they exist. The rates:
+完成率 = 已公示 / 应检查, 录入率 = 已录入 / 应检查, 完结率 = 完结数 / 已公示.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.planning.models import SpotCheckTask
+from app.security.models import Department
+
+COUNT_NAMES = ("planned", "inspected", "entered", "published", "overdue_unentered", "closed")
+CHINESE_HEADERS = {
+    "planned": "应检查数",
+    "inspected": "已检查数",
+    "entered": "已录入",
+    "published": "已公示",
+    "overdue_unentered": "逾期未录入",
+    "closed": "完结数",
+    "completion_rate": "完成率",
+    "entry_rate": "录入率",
+    "closure_rate": "完结率",
+}
+
+# counter(year) -> {department_id: {count_name: n}}; later domains append theirs.
+COUNTERS: list[Callable[[int], dict[int, dict[str, int]]]] = []
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """A percentage with one decimal, or None when there is nothing to divide by."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+
+
+@dataclass
+class Progress:
+    planned: int = 0
+    inspected: int = 0
+    entered: int = 0
+    published: int = 0
+    overdue_unentered: int = 0
+    closed: int = 0
+    tasks: int = 0
+    out_of_plan_tasks: int = 0
+
+    @property
+    def completion_rate(self):
+        return rate(self.published, self.planned)
+
+    @property
+    def entry_rate(self):
+        return rate(self.entered, self.planned)
+
+    @property
+    def closure_rate(self):
+        return rate(self.closed, self.published)
+
+    def add(self, other: Progress) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass
+class ProgressReport:
+    year: int
+    rows: list[tuple[Department, Progress]] = field(default_factory=list)
+    total: Progress = field(default_factory=Progress)
+
+
+def progress_by_department(year: int, department_ids=None) -> ProgressReport:
+    """Every department is listed, those without tasks included; the total is the district's
+    (or the given departments')."""
+    query = select(Department).order_by(Department.sort_order, Department.id)
+    if department_ids is not None:
+        query = query.where(Department.id.in_(department_ids))
+    departments = list(db.session.scalars(query))
+    by_id = {d.id: Progress() for d in departments}
+    task_counts = db.session.execute(
+        select(SpotCheckTask.department_id, SpotCheckTask.out_of_plan, func.count())
+        .where(SpotCheckTask.year == year, SpotCheckTask.approval == "approved")
+        .group_by(SpotCheckTask.department_id, SpotCheckTask.out_of_plan)
+    )
+    for dept_id, out_of_plan, n in task_counts:
+        if dept_id in by_id:
+            by_id[dept_id].tasks += n
+            if out_of_plan:
+                by_id[dept_id].out_of_plan_tasks += n
+    for counter in COUNTERS:
+        for dept_id, counts in counter(year).items():
+            if dept_id in by_id:
+                for name, n in counts.items():
+                    if name in COUNT_NAMES:
+                        setattr(by_id[dept_id], name, getattr(by_id[dept_id], name) + n)
+    report = ProgressReport(year)
+    for dept in departments:
+        report.rows.append((dept, by_id[dept.id]))
+        report.total.add(by_id[dept.id])
+    return report

@@ -1,0 +1,670 @@
+"""Pages and REST resources of the annual plan, its lines, tasks and progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.api import protect, safe
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
+
+from app.core.errors import DomainError
+from app.core.i18n import relation_text
+from app.directory.models import INDUSTRIES, RISK_CLASSES, TARGET_TYPES, InspectionItem
+from app.directory.views import MultiChoiceField
+from app.disclosure.plan_export import plan_csv
+from app.extensions import db
+from app.planning import services
+from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask
+from app.planning.progress import CHINESE_HEADERS, progress_by_department
+from app.security.base_views import (
+    API_METHOD_PERMISSIONS,
+    VIEW_METHOD_PERMISSIONS,
+    AppModelRestApi,
+    AppModelView,
+)
+from app.security.scope import ScopedInterface, departments_in_scope, ensure_in_scope
+
+LABELS = {
+    "title": _l("Plan"),
+    "year": _l("Year"),
+    "department": _l("Department"),
+    "status": _l("Status"),
+    "status_label": _l("Status"),
+    "revision_no": _l("Adjustments"),
+    "first_published_on": _l("First published on"),
+    "published_on": _l("Published on"),
+    "filed_on": _l("Filed on"),
+    "late_text": _l("Deadline (end of February)"),
+    "return_comment": _l("Leader's comment"),
+    "plan": _l("Plan"),
+    "name": _l("Name"),
+    "items": _l("Items"),
+    "method": _l("Method"),
+    "content": _l("Content"),
+    "frequency": _l("Frequency"),
+    "target_types": _l("Target types"),
+    "areas": _l("Areas"),
+    "industries": _l("Industries"),
+    "risk_classes": _l("Credit-risk classes"),
+    "ratio_a": _l("Ratio class A (%)"),
+    "ratio_b": _l("Ratio class B (%)"),
+    "ratio_c": _l("Ratio class C (%)"),
+    "ratio_d": _l("Ratio class D (%)"),
+    "ratio_special": _l("Ratio special targets (%)"),
+    "ratios_text": _l("Sampling ratios"),
+    "scope_text": _l("Scope"),
+    "window_start": _l("Window from"),
+    "window_end": _l("Window until"),
+    "participating_departments": _l("Participating departments (joint check)"),
+    "number": _l("Number"),
+    "group_size": _l("Inspectors per group"),
+    "out_of_plan": _l("Outside the plan"),
+    "out_of_plan_reason": _l("Reason for a check outside the plan"),
+    "approval_label": _l("Approval"),
+    "approval_note": _l("Leader's note"),
+    "created_by": _l("Created by"),
+    "created_on": _l("Created on"),
+}
+
+SCOPE_FIELDS = {
+    "target_types": MultiChoiceField(
+        LABELS["target_types"], choices=[(c, c) for c in TARGET_TYPES]
+    ),
+    "industries": MultiChoiceField(LABELS["industries"], choices=[(c, c) for c in INDUSTRIES]),
+    "risk_classes": MultiChoiceField(
+        LABELS["risk_classes"], choices=[(c, c) for c in RISK_CLASSES]
+    ),
+    "content": TextAreaField(LABELS["content"], widget=BS3TextAreaFieldWidget()),
+}
+SCOPE_DESCRIPTIONS = {
+    "target_types": _l("Empty: every type."),
+    "areas": _l("Area names separated by 、; empty: the whole district."),
+    "industries": _l("Empty: every industry."),
+    "risk_classes": _l("Empty: every class. Special targets are always in the pool (R9.7)."),
+    "ratio_special": _l(
+        "Targets with complaints, serious violations or dishonesty records (R9.7): at least the highest class ratio."
+    ),
+}
+LINE_COLUMNS = [
+    "plan",
+    "name",
+    "items",
+    "method",
+    "content",
+    "frequency",
+    "target_types",
+    "areas",
+    "industries",
+    "risk_classes",
+    "ratio_a",
+    "ratio_b",
+    "ratio_c",
+    "ratio_d",
+    "ratio_special",
+    "window_start",
+    "window_end",
+    "participating_departments",
+]
+PUBLISHED_ITEMS = [["status", FilterEqual, "published"]]
+
+
+class AnnualPlanView(AppModelView):
+    route_base = "/plans"
+    datamodel = ScopedInterface(AnnualPlan)
+    class_permission_name = "AnnualPlan"
+    list_title = _l("Annual spot-check plans")
+    show_title = _l("Annual spot-check plan")
+    add_title = _l("Add annual plan")
+    edit_title = _l("Edit annual plan")
+    label_columns = LABELS
+    list_columns = [
+        "title",
+        "department",
+        "year",
+        "status_label",
+        "revision_no",
+        "first_published_on",
+        "late_text",
+        "filed_on",
+    ]
+    show_columns = [
+        "title",
+        "department",
+        "year",
+        "status_label",
+        "revision_no",
+        "first_published_on",
+        "published_on",
+        "filed_on",
+        "late_text",
+        "return_comment",
+    ]
+    add_columns = edit_columns = ["title", "year", "department"]
+    search_columns = ["title", "department", "year", "status"]
+    base_order = ("year", "desc")
+    show_template = "planning/plan_show.html"
+    item_rule = services.check_plan
+    delete_rule = services.check_plan_deletable
+
+    def pre_update(self, item):
+        services.check_plan_editable(item)
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            plan = self.datamodel.get(kwargs["pk"])
+            if plan is not None:
+                kwargs.update(_plan_page(plan))
+        return super().render_template(template, **kwargs)
+
+
+def _plan_page(plan: AnnualPlan) -> dict:
+    uncovered = services.uncovered_items(plan)
+    exemptions = {e.item_id: e for e in plan.exemptions}
+    revisions = []
+    for revision in reversed(plan.revisions):
+        after = json.loads(revision.after) if revision.after else services.plan_snapshot(plan)
+        revisions.append((revision, services.snapshot_diff(json.loads(revision.before), after)))
+    return {
+        "plan": plan,
+        "uncovered": [(item, exemptions.get(item.id)) for item in uncovered],
+        "revisions": revisions,
+        "today": dt.date.today(),
+    }
+
+
+class PlanLineView(AppModelView):
+    route_base = "/plan-lines"
+    datamodel = ScopedInterface(PlanLine, unscoped_relations=("participating_departments",))
+    class_permission_name = "PlanLine"
+    list_title = _l("Plan lines")
+    show_title = _l("Plan line")
+    add_title = _l("Add plan line")
+    edit_title = _l("Edit plan line")
+    label_columns = LABELS
+    description_columns = SCOPE_DESCRIPTIONS
+    list_columns = ["plan", "name", "items", "ratios_text", "window_start", "window_end"]
+    show_columns = [
+        "plan",
+        "name",
+        "items",
+        "method",
+        "content",
+        "frequency",
+        "scope_text",
+        "ratios_text",
+        "window_start",
+        "window_end",
+        "participating_departments",
+    ]
+    add_columns = edit_columns = LINE_COLUMNS
+    search_columns = ["plan", "name", "items"]
+    add_form_extra_fields = edit_form_extra_fields = SCOPE_FIELDS
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "plan": [["status", FilterEqual, "draft"]],
+        "items": PUBLISHED_ITEMS,
+    }
+    formatters_columns = {"items": relation_text, "participating_departments": relation_text}
+    item_rule = services.check_line
+    delete_rule = services.check_line_deletable
+
+    def post_add_redirect(self):
+        return redirect(url_for("AnnualPlanView.list"))
+
+
+class PlanWorkflowView(BaseView):
+    """The plan's workflow steps (each a POST with a CSRF token) and their forms."""
+
+    route_base = "/plan-workflow"
+    class_permission_name = "AnnualPlan"
+    method_permission_name = {
+        "submit": "write",
+        "revise": "write",
+        "create_task": "write",
+        "publish": "publish",
+        "filing": "file",
+        "approve": "approve",
+        "return_plan": "approve",
+        "exempt": "approve",
+    }
+    default_view = "submit"
+
+    def _plan(self, pk) -> AnnualPlan:
+        return ensure_in_scope(db.session.get(AnnualPlan, pk))
+
+    def _step(self, plan, operation, success):
+        try:
+            operation()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(success, "success")
+        return redirect(url_for("AnnualPlanView.show", pk=plan.id))
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @has_access
+    def submit(self, pk):
+        plan = self._plan(pk)
+        return self._step(
+            plan, lambda: services.submit_plan(plan), _("The plan was submitted to the Leader.")
+        )
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @has_access
+    def approve(self, pk):
+        plan = self._plan(pk)
+        return self._step(plan, lambda: services.approve_plan(plan), _("The plan is approved."))
+
+    @expose("/<int:pk>/publish", methods=["POST"])
+    @has_access
+    def publish(self, pk):
+        plan = self._plan(pk)
+        return self._step(plan, lambda: services.publish_plan(plan), _("The plan is published."))
+
+    @expose("/<int:pk>/filing", methods=["GET", "POST"])
+    @has_access
+    def filing(self, pk):
+        """GET: the filing CSV; POST: record that exactly that file was filed today."""
+        plan = self._plan(pk)
+        if request.method == "GET":
+            data = plan_csv(plan)
+            return Response(
+                data,
+                mimetype="text/csv",
+                headers={
+                    "Content-Disposition": f"attachment; filename=plan-{plan.year}-{plan.id}.csv"
+                },
+            )
+        return self._step(
+            plan,
+            lambda: services.file_plan(plan, plan_csv(plan)),
+            _("The filing with the joint-meeting office is recorded."),
+        )
+
+    @expose("/<int:pk>/return", methods=["GET", "POST"])
+    @has_access
+    def return_plan(self, pk):
+        plan = self._plan(pk)
+        if request.method == "POST":
+            return self._step(
+                plan,
+                lambda: services.return_plan(plan, request.form.get("reason", "")),
+                _("The plan was returned with your comment."),
+            )
+        return self.render_template(
+            "directory/reason_form.html",
+            title=_("Return plan %(title)s", title=plan.title),
+            prompt=_("What must change before the plan can be approved?"),
+        )
+
+    @expose("/<int:pk>/revise", methods=["GET", "POST"])
+    @has_access
+    def revise(self, pk):
+        plan = self._plan(pk)
+        if request.method == "POST":
+            return self._step(
+                plan,
+                lambda: services.revise_plan(plan, request.form.get("reason", "")),
+                _(
+                    "The plan is open for adjustment: republish and refile it within 10 working days."
+                ),
+            )
+        return self.render_template(
+            "directory/reason_form.html",
+            title=_("Adjust plan %(title)s", title=plan.title),
+            prompt=_("Why is the plan adjusted? (R9.6)"),
+        )
+
+    @expose("/<int:pk>/exempt/<int:item_id>", methods=["GET", "POST"])
+    @has_access
+    def exempt(self, pk, item_id):
+        plan = self._plan(pk)
+        item = db.session.get(InspectionItem, item_id) or abort(404)
+        if request.method == "POST":
+            return self._step(
+                plan,
+                lambda: services.exempt_item(plan, item, request.form.get("reason", "")),
+                _("The reason is recorded."),
+            )
+        return self.render_template(
+            "directory/reason_form.html",
+            title=_("Item %(code)s not covered by the plan", code=item.code),
+            prompt=_("Why does the plan not cover this item this year? (R9.4)"),
+        )
+
+    @expose("/line/<int:line_id>/task", methods=["POST"])
+    @has_access
+    def create_task(self, line_id):
+        line = db.session.get(PlanLine, line_id) or abort(404)
+        plan = self._plan(line.plan_id)
+        try:
+            task = services.create_task_from_line(
+                line, group_size=int(request.form.get("group_size") or 2)
+            )
+            db.session.add(task)
+            db.session.flush()
+        except (DomainError, ValueError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("AnnualPlanView.show", pk=plan.id))
+        db.session.commit()
+        flash(_("Task %(number)s created.", number=task.number), "success")
+        return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
+
+
+class SpotCheckTaskView(AppModelView):
+    route_base = "/tasks"
+    datamodel = ScopedInterface(SpotCheckTask, unscoped_relations=("participating_departments",))
+    class_permission_name = "SpotCheckTask"
+    method_permission_name = {**VIEW_METHOD_PERMISSIONS, "approve_tasks": "approve"}
+    list_title = _l("Spot-check tasks")
+    show_title = _l("Spot-check task")
+    add_title = _l("Add a check outside the plan")
+    edit_title = _l("Edit task")
+    label_columns = LABELS
+    description_columns = SCOPE_DESCRIPTIONS
+    list_columns = [
+        "number",
+        "name",
+        "department",
+        "status_label",
+        "out_of_plan",
+        "approval_label",
+        "window_start",
+        "window_end",
+    ]
+    show_columns = [
+        "number",
+        "name",
+        "department",
+        "plan",
+        "items",
+        "method",
+        "content",
+        "scope_text",
+        "ratios_text",
+        "window_start",
+        "window_end",
+        "group_size",
+        "participating_departments",
+        "status_label",
+        "out_of_plan",
+        "out_of_plan_reason",
+        "approval_label",
+        "approval_note",
+    ]
+    add_columns = [
+        "name",
+        "department",
+        "items",
+        "out_of_plan_reason",
+        "method",
+        "content",
+        "target_types",
+        "areas",
+        "industries",
+        "risk_classes",
+        "ratio_a",
+        "ratio_b",
+        "ratio_c",
+        "ratio_d",
+        "ratio_special",
+        "window_start",
+        "window_end",
+        "group_size",
+        "participating_departments",
+    ]
+    edit_columns = [c for c in add_columns if c != "out_of_plan_reason"]
+    search_columns = ["number", "name", "department", "status", "out_of_plan", "approval"]
+    base_order = ("number", "desc")
+    add_form_extra_fields = edit_form_extra_fields = {
+        **SCOPE_FIELDS,
+        "out_of_plan_reason": TextAreaField(
+            LABELS["out_of_plan_reason"], widget=BS3TextAreaFieldWidget()
+        ),
+    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"items": PUBLISHED_ITEMS}
+    formatters_columns = {"items": relation_text, "participating_departments": relation_text}
+    show_template = "planning/task_show.html"
+
+    def pre_add(self, item):
+        # The form adds checks outside the plan only; planned tasks come from plan lines.
+        item.year = (item.window_start or dt.date.today()).year
+        services.create_out_of_plan_task(item)
+
+    def pre_update(self, item):
+        services.check_task_editable(item)
+
+    def pre_delete(self, item):
+        services.check_task_deletable(item)
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            task = self.datamodel.get(kwargs["pk"])
+            if task is not None:
+                kwargs["task"] = task
+                kwargs["preview"] = services.pool_preview(task)
+        return super().render_template(template, **kwargs)
+
+    @action(
+        "approve_tasks",
+        _l("Approve the check outside the plan"),
+        _l("Approve the selected checks outside the plan?"),
+        "fa-check",
+    )
+    def approve_tasks(self, tasks):
+        tasks = tasks if isinstance(tasks, list) else [tasks]
+        try:
+            for task in tasks:
+                services.decide_out_of_plan_task(task, True)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("%(n)d task(s) approved.", n=len(tasks)), "success")
+        return redirect(url_for(".list"))
+
+
+class ProgressView(BaseView):
+    """完成率 / 录入率 / 完结率 per department and for the district (R9.5)."""
+
+    route_base = "/progress"
+    class_permission_name = "Progress"
+    method_permission_name = {"index": "read"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        try:
+            year = int(request.args.get("year") or dt.date.today().year)
+        except ValueError:
+            year = dt.date.today().year
+        scope = departments_in_scope()
+        report = progress_by_department(year, None if scope is None else scope)
+        return self.render_template(
+            "planning/progress.html", report=report, year=year, headers=CHINESE_HEADERS
+        )
+
+
+class AnnualPlanApi(AppModelRestApi):
+    """`plan` resource with its workflow: /<id>/submit|approve|return|publish|file|revise."""
+
+    resource_name = "plan"
+    datamodel = ScopedInterface(AnnualPlan)
+    class_permission_name = "AnnualPlan"
+    method_permission_name = {
+        **API_METHOD_PERMISSIONS,
+        "submit": "write",
+        "revise": "write",
+        "approve": "approve",
+        "return_plan": "approve",
+        "publish": "publish",
+        "file": "file",
+    }
+    list_columns = [
+        "id",
+        "title",
+        "year",
+        "department.id",
+        "department.name",
+        "status",
+        "revision_no",
+        "first_published_on",
+        "published_on",
+        "filed_on",
+    ]
+    show_columns = [*list_columns, "return_comment", "filing_sha256"]
+    add_columns = ["title", "year", "department"]
+    edit_columns = ["title", "year"]
+    label_columns = LABELS
+    search_columns = ["title", "year", "department", "status"]
+    item_rule = services.check_plan
+    delete_rule = services.check_plan_deletable
+
+    def pre_update(self, item):
+        services.check_plan_editable(item)
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @protect()
+    @safe
+    def submit(self, pk):
+        """Submit a draft to the Leader (every published item covered or exempted)."""
+        return self.run_workflow(pk, lambda plan, body: services.submit_plan(plan))
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    def approve(self, pk):
+        """Approve a submitted plan (Leader)."""
+        return self.run_workflow(pk, lambda plan, body: services.approve_plan(plan))
+
+    @expose("/<int:pk>/return", methods=["POST"])
+    @protect()
+    @safe
+    def return_plan(self, pk):
+        """Return a plan with a comment: {"comment": "..."} (Leader)."""
+        return self.run_workflow(
+            pk, lambda plan, body: services.return_plan(plan, body.get("comment", ""))
+        )
+
+    @expose("/<int:pk>/publish", methods=["POST"])
+    @protect()
+    @safe
+    def publish(self, pk):
+        """Publish an approved plan."""
+        return self.run_workflow(pk, lambda plan, body: services.publish_plan(plan))
+
+    @expose("/<int:pk>/file", methods=["POST"])
+    @protect()
+    @safe
+    def file(self, pk):
+        """Record the filing (备案) of the plan's CSV with the joint-meeting office."""
+        return self.run_workflow(pk, lambda plan, body: services.file_plan(plan, plan_csv(plan)))
+
+    @expose("/<int:pk>/revise", methods=["POST"])
+    @protect()
+    @safe
+    def revise(self, pk):
+        """Adjust a published plan: {"reason": "..."}; due again within 10 working days."""
+        return self.run_workflow(
+            pk, lambda plan, body: services.revise_plan(plan, body.get("reason", ""))
+        )
+
+
+class SpotCheckTaskApi(AppModelRestApi):
+    """`task` resource; GET /<id>/pool previews the drawable pool per stratum."""
+
+    resource_name = "task"
+    datamodel = ScopedInterface(SpotCheckTask)
+    class_permission_name = "SpotCheckTask"
+    method_permission_name = {
+        **API_METHOD_PERMISSIONS,
+        "pool": "read",
+        "approve": "approve",
+        "reject": "approve",
+    }
+    list_columns = [
+        "id",
+        "number",
+        "name",
+        "year",
+        "department.id",
+        "department.name",
+        "status",
+        "out_of_plan",
+        "approval",
+        "window_start",
+        "window_end",
+        "group_size",
+    ]
+    show_columns = [
+        *list_columns,
+        "plan.id",
+        "method",
+        "content",
+        "target_types",
+        "areas",
+        "industries",
+        "risk_classes",
+        "ratio_a",
+        "ratio_b",
+        "ratio_c",
+        "ratio_d",
+        "ratio_special",
+        "out_of_plan_reason",
+        "approval_note",
+    ]
+    edit_columns = ["name", "group_size", "window_start", "window_end", "content"]
+    label_columns = LABELS
+    search_columns = ["number", "name", "year", "department", "status", "out_of_plan"]
+
+    def pre_update(self, item):
+        services.check_task_editable(item)
+
+    def pre_delete(self, item):
+        services.check_task_deletable(item)
+
+    @expose("/<int:pk>/pool", methods=["GET"])
+    @protect()
+    @safe
+    def pool(self, pk):
+        """Targets in the pool and to be drawn, per credit-risk class and for special targets."""
+        task = self.datamodel.get(pk)
+        if task is None:
+            return self.response_404()
+        preview = [dict(row, ratio=str(row["ratio"])) for row in services.pool_preview(task)]
+        return self.response(200, result=preview)
+
+    def _decide(self, pk, approve):
+        return self.run_workflow(
+            pk,
+            lambda task, body: services.decide_out_of_plan_task(
+                task, approve, body.get("note", "")
+            ),
+        )
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    def approve(self, pk):
+        """Approve a check outside the plan (Leader)."""
+        return self._decide(pk, True)
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    def reject(self, pk):
+        """Refuse a check outside the plan: {"note": "..."} (Leader)."""
+        return self._decide(pk, False)
