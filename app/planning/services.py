@@ -542,14 +542,15 @@ def pool_query(task: SpotCheckTask):
 def pool_preview(task: SpotCheckTask) -> list[dict]:
     """Per stratum: targets in the pool, the ratio, and how many the plan's ratio would draw
     (rounded up, so that a stratum with targets and a ratio above 0 is never skipped)."""
-    ids = pool_query(task).subquery()
+    # Label the stratum in a subquery and group by the label: PostgreSQL does not accept a
+    # GROUP BY on a CASE whose bound parameters differ from the SELECT's.
+    strata = (
+        select(stratum_expression().label("stratum"))
+        .where(Target.id.in_(pool_query(task)))
+        .subquery()
+    )
     rows = dict(
-        db.session.execute(
-            select(stratum_expression(), func.count())
-            .select_from(Target)
-            .where(Target.id.in_(select(ids.c.id)))
-            .group_by(stratum_expression())
-        ).all()
+        db.session.execute(select(strata.c.stratum, func.count()).group_by(strata.c.stratum)).all()
     )
     preview = []
     for stratum in (*RISK_STRATA, SPECIAL_STRATUM):
