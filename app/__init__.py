@@ -93,6 +93,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         ProgressView,
         SpotCheckTaskApi,
         SpotCheckTaskView,
+        TaskMaterialView,
     )
     from app.security.views import DepartmentApi, DepartmentView
 
@@ -199,6 +200,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         ProgressView, "Progress", label=_l("Progress (R9.5)"), icon="fa-bar-chart", **planning
     )
     appbuilder.add_view_no_menu(PlanWorkflowView)
+    appbuilder.add_view_no_menu(TaskMaterialView)
 
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)

@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.demo.directory import seed_directory
+from app.demo.planning import seed_planning
 from app.extensions import db
 from app.security import roles
 from app.security.models import Department
@@ -81,5 +82,6 @@ def seed_demo() -> list[tuple[str, str, str]]:
         db.session.flush()
         users = {u: sm.find_user(username=u) for u, *_ in USERS}
         seed_directory(by_code, users, leader=users["leader"])
+        seed_planning(by_code, users)
         db.session.commit()
     return logins

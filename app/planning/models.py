@@ -378,3 +378,29 @@ class SpotCheckTask(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
 
     def __str__(self):
         return f"{self.number} {self.name}"
+
+
+class TaskAttachment(ScalarDefaults, AuditMixin, Model):
+    """Training material of a task (R7.4), stored by app/core/files.py; never deleted, a
+    correction is a new attachment."""
+
+    __tablename__ = "task_attachment"
+
+    id = Column(Integer, primary_key=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    file_name = Column(String(120), nullable=False)  # as uploaded; display only
+    sha256 = Column(String(64), nullable=False)
+    size = Column(Integer, nullable=False)
+    content_type = Column(String(120), nullable=False)
+    note = Column(String(200), nullable=True)
+
+    task = relationship(SpotCheckTask, backref="attachments")
+
+    @classmethod
+    def scope_clause(cls, department_ids):
+        return cls.task_id.in_(
+            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
+        )
+
+    def department_ids_for_scope(self):
+        return self.task.department_ids_for_scope()

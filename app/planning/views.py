@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import protect, safe
@@ -17,13 +17,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 
 from app.core.errors import DomainError
+from app.core.files import DOCUMENT_KINDS, PHOTO_KINDS, safe_display_name, store, stored_path
 from app.core.i18n import relation_text
 from app.directory.models import INDUSTRIES, RISK_CLASSES, TARGET_TYPES, InspectionItem
 from app.directory.views import MultiChoiceField
 from app.disclosure.plan_export import plan_csv
 from app.extensions import db
 from app.planning import services
-from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask
+from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask, TaskAttachment
 from app.planning.progress import CHINESE_HEADERS, progress_by_department
 from app.security.base_views import (
     API_METHOD_PERMISSIONS,
@@ -474,6 +475,58 @@ class SpotCheckTaskView(AppModelView):
             db.session.commit()
             flash(_("%(n)d task(s) approved.", n=len(tasks)), "success")
         return redirect(url_for(".list"))
+
+
+class TaskMaterialView(BaseView):
+    """Training material on a task (R7.4): upload by the task's department, download by
+    whoever may see the task."""
+
+    route_base = "/task-material"
+    class_permission_name = "SpotCheckTask"
+    method_permission_name = {"upload": "write", "download": "read"}
+    default_view = "download"
+
+    @expose("/<int:task_id>/upload", methods=["POST"])
+    @has_access
+    def upload(self, task_id):
+        task = ensure_in_scope(db.session.get(SpotCheckTask, task_id))
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Choose a file to upload."), "danger")
+            return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
+        try:
+            stored = store(upload.stream, DOCUMENT_KINDS | PHOTO_KINDS)
+            db.session.add(
+                TaskAttachment(
+                    task=task,
+                    file_name=safe_display_name(upload.filename, stored.kind),
+                    sha256=stored.sha256,
+                    size=stored.size,
+                    content_type=stored.content_type,
+                    note=(request.form.get("note") or "").strip()[:200] or None,
+                )
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("The training material is attached."), "success")
+        return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
+
+    @expose("/<int:attachment_id>", methods=["GET"])
+    @has_access
+    def download(self, attachment_id):
+        attachment = ensure_in_scope(db.session.get(TaskAttachment, attachment_id))
+        path = stored_path(attachment.sha256)
+        if not path.exists():
+            abort(404)
+        return send_file(
+            path,
+            mimetype=attachment.content_type,
+            as_attachment=True,
+            download_name=attachment.file_name,
+        )
 
 
 class ProgressView(BaseView):

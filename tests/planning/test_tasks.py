@@ -241,3 +241,46 @@ def test_progress_page(app, login_as, world):
     assert "完成率" in html and "河湖管理科" in html and "合计" in html
     html = login_as("operator_b").get("/progress/?year=2027").get_data(as_text=True)
     assert "河湖管理科" in html and "水资源管理科" not in html
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_training_material_is_typed_by_content_and_scoped(app, login_as, plan):
+    import io
+
+    _publish(app, plan)
+    task_id, _ = _task_from_line(app, plan)
+    client = login_as("operator_a")
+    token = csrf_token_from(client, "/plans/add")
+    ok = client.post(
+        f"/task-material/{task_id}/upload",
+        data={
+            "csrf_token": token,
+            "note": "培训课件",
+            "file": (io.BytesIO(PDF), "../../etc/课件.pdf"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "培训课件" in ok.get_data(as_text=True)
+    # A program renamed to .pdf is refused by its content.
+    bad = client.post(
+        f"/task-material/{task_id}/upload",
+        data={"csrf_token": token, "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "x.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "不接受此类文件" in bad.get_data(as_text=True)
+    from app.planning.models import TaskAttachment
+
+    with acting(app, "operator_a"):
+        attachments = db.session.scalars(select(TaskAttachment)).all()
+        assert [a.file_name for a in attachments] == ["课件.pdf"]
+        attachment_id = attachments[0].id
+    download = client.get(f"/task-material/{attachment_id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert login_as("operator_b").get(f"/task-material/{attachment_id}").status_code == 404
+    assert login_as("operator_b").post(
+        f"/task-material/{task_id}/upload", data={"csrf_token": "x"}
+    ).status_code in (400, 404)
