@@ -50,7 +50,7 @@ LABELS = {
     "name": _l("Name"),
     "items": _l("Items"),
     "method": _l("Method"),
-    "content": _l("Content"),
+    "content": _l("Inspection content"),
     "frequency": _l("Frequency"),
     "target_types": _l("Target types"),
     "areas": _l("Areas"),
