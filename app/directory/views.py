@@ -551,6 +551,27 @@ class InspectorApi(AppModelRestApi):
 
 # --- targets ---------------------------------------------------------------------------------
 
+# The columns a target is entered with, on the page and in the REST API alike.
+TARGET_FORM_COLUMNS = [
+    "target_type",
+    "name",
+    "uscc",
+    "id_number",
+    "legal_representative",
+    "contact_person",
+    "contact_phone",
+    "address",
+    "area",
+    "industry",
+    "registration_status",
+    "risk_class",
+    "flags",
+    "items",
+    "last_inspected_on",
+    "department",
+    "remarks",
+]
+
 TARGET_FORM_FIELDS = {
     "target_type": _select(TARGET_TYPES, "target_type"),
     "industry": _select(INDUSTRIES, "industry", required=False),
@@ -601,25 +622,7 @@ class TargetView(AppModelView):
         "drawable_html",
         "history_html",
     ]
-    add_columns = [
-        "target_type",
-        "name",
-        "uscc",
-        "id_number",
-        "legal_representative",
-        "contact_person",
-        "contact_phone",
-        "address",
-        "area",
-        "industry",
-        "registration_status",
-        "risk_class",
-        "flags",
-        "items",
-        "last_inspected_on",
-        "department",
-        "remarks",
-    ]
+    add_columns = TARGET_FORM_COLUMNS
     edit_columns = add_columns
     search_columns = [
         "name",
@@ -677,25 +680,7 @@ class TargetApi(AppModelRestApi):
         "remarks",
         "identifier_display",
     ]
-    add_columns = [
-        "target_type",
-        "name",
-        "uscc",
-        "id_number",
-        "legal_representative",
-        "contact_person",
-        "contact_phone",
-        "address",
-        "area",
-        "industry",
-        "registration_status",
-        "risk_class",
-        "flags",
-        "items",
-        "last_inspected_on",
-        "department",
-        "remarks",
-    ]
+    add_columns = TARGET_FORM_COLUMNS
     edit_columns = add_columns
     label_columns = LABELS
     search_columns = [

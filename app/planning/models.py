@@ -115,6 +115,20 @@ task_department = Table(
 class ScopeAndRatios:
     """The target filter and the sampling ratios that a plan line hands down to its tasks."""
 
+    SCOPE_FIELDS = (
+        "target_types",
+        "areas",
+        "industries",
+        "risk_classes",
+        "ratio_a",
+        "ratio_b",
+        "ratio_c",
+        "ratio_d",
+        "ratio_special",
+        "window_start",
+        "window_end",
+    )
+
     target_types = Column(String(100), nullable=True)  # "企业、个体工商户"; empty: all
     areas = Column(Text, nullable=True)  # area names; empty: all
     industries = Column(String(300), nullable=True)  # empty: all

@@ -444,19 +444,7 @@ def create_task_from_line(
         out_of_plan=False,
         approval="approved",
     )
-    for field in (
-        "target_types",
-        "areas",
-        "industries",
-        "risk_classes",
-        "ratio_a",
-        "ratio_b",
-        "ratio_c",
-        "ratio_d",
-        "ratio_special",
-        "window_start",
-        "window_end",
-    ):
+    for field in PlanLine.SCOPE_FIELDS:
         setattr(task, field, getattr(line, field))
     task.seq, task.number = next_task_number(plan.year)
     check_task(task)

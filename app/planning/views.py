@@ -76,7 +76,7 @@ LABELS = {
     "created_on": _l("Created on"),
 }
 
-SCOPE_FIELDS = {
+SCOPE_FORM_FIELDS = {
     "target_types": MultiChoiceField(
         LABELS["target_types"], choices=[(c, c) for c in TARGET_TYPES]
     ),
@@ -102,17 +102,7 @@ LINE_COLUMNS = [
     "method",
     "content",
     "frequency",
-    "target_types",
-    "areas",
-    "industries",
-    "risk_classes",
-    "ratio_a",
-    "ratio_b",
-    "ratio_c",
-    "ratio_d",
-    "ratio_special",
-    "window_start",
-    "window_end",
+    *PlanLine.SCOPE_FIELDS,
     "participating_departments",
 ]
 PUBLISHED_ITEMS = [["status", FilterEqual, "published"]]
@@ -208,7 +198,7 @@ class PlanLineView(AppModelView):
     ]
     add_columns = edit_columns = LINE_COLUMNS
     search_columns = ["plan", "name", "items"]
-    add_form_extra_fields = edit_form_extra_fields = SCOPE_FIELDS
+    add_form_extra_fields = edit_form_extra_fields = SCOPE_FORM_FIELDS
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "plan": [["status", FilterEqual, "draft"]],
         "items": PUBLISHED_ITEMS,
@@ -411,17 +401,7 @@ class SpotCheckTaskView(AppModelView):
         "out_of_plan_reason",
         "method",
         "content",
-        "target_types",
-        "areas",
-        "industries",
-        "risk_classes",
-        "ratio_a",
-        "ratio_b",
-        "ratio_c",
-        "ratio_d",
-        "ratio_special",
-        "window_start",
-        "window_end",
+        *SpotCheckTask.SCOPE_FIELDS,
         "group_size",
         "participating_departments",
     ]
@@ -429,7 +409,7 @@ class SpotCheckTaskView(AppModelView):
     search_columns = ["number", "name", "department", "status", "out_of_plan", "approval"]
     base_order = ("number", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
-        **SCOPE_FIELDS,
+        **SCOPE_FORM_FIELDS,
         "out_of_plan_reason": TextAreaField(
             LABELS["out_of_plan_reason"], widget=BS3TextAreaFieldWidget()
         ),
