@@ -14,6 +14,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from wtforms import TextAreaField
 
 from app.core.errors import DomainError
@@ -344,6 +345,11 @@ class PlanWorkflowView(BaseView):
             )
             db.session.add(task)
             db.session.flush()
+        except IntegrityError:
+            # Another task took the same 文号 at the same moment (unique year + seq).
+            db.session.rollback()
+            flash(_("Another task was numbered at the same moment: please try again."), "danger")
+            return redirect(url_for("AnnualPlanView.show", pk=plan.id))
         except (DomainError, ValueError) as exc:
             db.session.rollback()
             flash(str(exc), "danger")
