@@ -453,10 +453,12 @@ def create_task_from_line(
 
 def create_out_of_plan_task(task: SpotCheckTask) -> SpotCheckTask:
     """A check outside the plan (R5.2, R9.3): allowed only with a reason, waits for a Leader."""
+    task.year = task.year or (task.window_start or dt.date.today()).year
     task.out_of_plan = True
     task.plan = None
     task.plan_line = None
     task.approval = "pending"
+    task.status = "planned"
     task.seq, task.number = next_task_number(task.year)
     check_task(task)
     return task

@@ -426,7 +426,6 @@ class SpotCheckTaskView(AppModelView):
 
     def pre_add(self, item):
         # The form adds checks outside the plan only; planned tasks come from plan lines.
-        item.year = (item.window_start or dt.date.today()).year
         services.create_out_of_plan_task(item)
 
     def pre_update(self, item):
@@ -665,9 +664,25 @@ class SpotCheckTaskApi(AppModelRestApi):
         "out_of_plan_reason",
         "approval_note",
     ]
+    # POST creates a check outside the plan (it waits for a Leader); planned tasks are created
+    # from plan lines on the plan page.
+    add_columns = [
+        "name",
+        "department",
+        "items",
+        "out_of_plan_reason",
+        "method",
+        "content",
+        *SpotCheckTask.SCOPE_FIELDS,
+        "group_size",
+        "participating_departments",
+    ]
     edit_columns = ["name", "group_size", "window_start", "window_end", "content"]
     label_columns = LABELS
     search_columns = ["number", "name", "year", "department", "status", "out_of_plan"]
+
+    def pre_add(self, item):
+        services.create_out_of_plan_task(item)
 
     def pre_update(self, item):
         services.check_task_editable(item)

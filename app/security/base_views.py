@@ -148,7 +148,15 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
     max_page_size = 100
 
     def __init__(self):
-        for attr in ("list_columns", "show_columns"):
+        # FAB's defaults are "every column": the password hash through created_by on reads, any
+        # column (a status, an approval) on writes. Every resource says what it exposes.
+        required = ["list_columns", "show_columns"]
+        routes = self.include_route_methods
+        if routes is None or "post" in routes:
+            required.append("add_columns")
+        if routes is None or "put" in routes:
+            required.append("edit_columns")
+        for attr in required:
             if not getattr(self, attr, None):
                 raise TypeError(f"{type(self).__name__} must declare {attr}")
         super().__init__()

@@ -284,3 +284,35 @@ def test_training_material_is_typed_by_content_and_scoped(app, login_as, plan):
     assert login_as("operator_b").post(
         f"/task-material/{task_id}/upload", data={"csrf_token": "x"}
     ).status_code in (400, 404)
+
+
+def test_api_creates_only_checks_outside_the_plan_that_wait_for_a_leader(
+    app, api_token, world, directory
+):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    body = {
+        "name": "举报核查",
+        "department": world.dept_a,
+        "items": [directory.item_a],
+        "ratio_a": 100,
+        "ratio_b": 100,
+        "ratio_c": 100,
+        "ratio_d": 100,
+        "ratio_special": 100,
+        "group_size": 2,
+    }
+    refused = client.post("/api/v1/task/", json=body, headers=headers)
+    assert refused.status_code == 422 and "理由" in refused.get_json()["message"]
+    sneaky = client.post(
+        "/api/v1/task/",
+        json={**body, "approval": "approved", "out_of_plan_reason": "举报"},
+        headers=headers,
+    )
+    assert sneaky.status_code in (400, 422)
+    created = client.post(
+        "/api/v1/task/", json={**body, "out_of_plan_reason": "群众举报"}, headers=headers
+    )
+    assert created.status_code == 201, created.get_json()
+    shown = client.get(f"/api/v1/task/{created.get_json()['id']}", headers=headers).get_json()
+    assert shown["result"]["approval"] == "pending" and shown["result"]["out_of_plan"] is True
