@@ -1,19 +1,26 @@
-"""Application factory: the one place that wires extensions, views, APIs and CLI commands."""
+"""Application factory: the one place that wires extensions, views, APIs and CLI commands.
+
+Nothing web-related is imported at module level: `python -m app.draws.verify` must run on a
+machine that has only Python's standard library.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from flask_appbuilder import AppBuilder
-from flask_babel import lazy_gettext as _l
-
-from app.extensions import csrf, db, migrate
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask_appbuilder import AppBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    from flask import Flask
+    from flask_appbuilder import AppBuilder
+
+    from app.extensions import csrf, db, migrate
     from config import INSTANCE_DIR, build_config
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
@@ -59,11 +66,14 @@ def import_models() -> None:
     import app.core.audit.recorder  # noqa: F401  (registers the session events)
     import app.core.calendar.models  # noqa: F401
     import app.directory.models  # noqa: F401
+    import app.draws.models  # noqa: F401
     import app.planning.models  # noqa: F401
     import app.security.models  # noqa: F401
 
 
 def register_views(appbuilder: AppBuilder) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from app.core.audit.views import AuditLogView
     from app.core.calendar.views import (
         CalendarImportView,
@@ -85,6 +95,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         TargetApi,
         TargetView,
     )
+    from app.draws.views import DrawApi, DrawView, MyAssignmentsView, TaskDrawView
     from app.planning.views import (
         AnnualPlanApi,
         AnnualPlanView,
@@ -201,6 +212,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view_no_menu(PlanWorkflowView)
     appbuilder.add_view_no_menu(TaskMaterialView)
+    appbuilder.add_view(DrawView, "Draws", label=_l("Draws (摇号)"), icon="fa-random", **planning)
+    appbuilder.add_view(
+        MyAssignmentsView,
+        "My Assignments",
+        label=_l("My assignments"),
+        icon="fa-user-circle",
+        **planning,
+    )
+    appbuilder.add_view_no_menu(TaskDrawView)
 
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)
@@ -210,6 +230,12 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ConflictApi)
     appbuilder.add_api(AnnualPlanApi)
     appbuilder.add_api(SpotCheckTaskApi)
+    appbuilder.add_api(DrawApi)
+
+    from app.draws.services import planned_counts
+    from app.planning.progress import register_counter
+
+    register_counter(planned_counts)
 
 
 def register_cli(app: Flask) -> None:
@@ -229,6 +255,7 @@ def register_cli(app: Flask) -> None:
 def register_error_pages(app: Flask) -> None:
     from flask import render_template
     from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _l
     from werkzeug.exceptions import HTTPException
 
     titles = {

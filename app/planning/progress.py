@@ -34,6 +34,12 @@ CHINESE_HEADERS = {
 COUNTERS: list[Callable[[int], dict[int, dict[str, int]]]] = []
 
 
+def register_counter(counter) -> None:
+    """Called by create_app for each domain that contributes counts (once per counter)."""
+    if counter not in COUNTERS:
+        COUNTERS.append(counter)
+
+
 def rate(numerator: int, denominator: int) -> Decimal | None:
     """A percentage with one decimal, or None when there is nothing to divide by."""
     if not denominator:

@@ -632,6 +632,8 @@ class SpotCheckTaskApi(AppModelRestApi):
         "pool": "read",
         "approve": "approve",
         "reject": "approve",
+        "draw_targets": "draw",
+        "draw_inspectors": "draw",
     }
     list_columns = [
         "id",
@@ -722,3 +724,43 @@ class SpotCheckTaskApi(AppModelRestApi):
     def reject(self, pk):
         """Refuse a check outside the plan: {"note": "..."} (Leader)."""
         return self._decide(pk, False)
+
+    def _draw(self, pk, kind):
+        from app.draws import services as draws
+
+        task = self.datamodel.get(pk)
+        if task is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            committed = next(
+                (d for d in draws.open_draws(task) if d.kind == kind and d.status == "committed"),
+                None,
+            )
+            if committed is None:
+                mode = "witnessed" if body.get("mode") == "witnessed" else "one_step"
+                committed = draws.start_draw(task, kind, body.get("witnesses"), mode=mode)
+                db.session.commit()  # the commitment is on record before any result exists
+                if mode == "witnessed":
+                    return self.response(200, result=draws.draw_summary(committed))
+            draws.complete_draw(committed, body.get("witness_entropy"))
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            return self.response_422(message=str(exc))
+        return self.response(200, result=draws.draw_summary(committed))
+
+    @expose("/<int:pk>/draw_targets", methods=["POST"])
+    @protect()
+    @safe
+    def draw_targets(self, pk):
+        """Draw the task's targets. {} draws in one step; {"mode": "witnessed", "witnesses":
+        "..."} returns the commitment first, then {"witness_entropy": "..."} draws."""
+        return self._draw(pk, "target")
+
+    @expose("/<int:pk>/draw_inspectors", methods=["POST"])
+    @protect()
+    @safe
+    def draw_inspectors(self, pk):
+        """Draw an inspection group for every drawn target."""
+        return self._draw(pk, "inspector")

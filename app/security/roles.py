@@ -54,7 +54,7 @@ PUBLISH = r"^can_(read|publish)$"
 
 # Menu entries of 一单两库 and of planning (ASCII names; the labels are Chinese).
 _DIRECTORY_MENUS = r"Directory|Inspection Items|Item Revisions|Inspectors|Targets|Conflicts"
-_PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress"
+_PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress|Draws"
 
 FAB_ROLES = {
     ADMIN: [
@@ -74,6 +74,7 @@ FAB_ROLES = {
         [r"^(InspectionItem|ItemRevision)$", PUBLISH],
         [r"^(AnnualPlan)$", r"^can_(read|approve|publish)$"],
         [r"^(SpotCheckTask)$", r"^can_(read|approve)$"],
+        [r"^(Draw)$", READ],
         [r"^(Conflict)$", WRITE],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
@@ -87,6 +88,7 @@ FAB_ROLES = {
         [r"^(InspectionItem|Inspector|Target|Conflict|DirectoryImport)$", WRITE],
         [r"^(PlanLine|SpotCheckTask)$", WRITE],
         [r"^(AnnualPlan)$", r"^can_(read|write|publish|file)$"],
+        [r"^(SpotCheckTask|Draw)$", r"^can_(read|draw)$"],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import|"
             rf"{_PLANNING_MENUS})$",
@@ -95,9 +97,12 @@ FAB_ROLES = {
         *_SELF_SERVICE,
     ],
     INSPECTOR: [
-        [r"^(Holiday|InspectionItem)$", READ],
+        [r"^(Holiday|InspectionItem|MyAssignments)$", READ],
         [r"^(Conflict)$", WRITE],
-        [r"^(Calendar|Holidays|Directory|Inspection Items|Conflicts)$", MENU],
+        [
+            r"^(Calendar|Holidays|Directory|Inspection Items|Conflicts|Planning|My Assignments)$",
+            MENU,
+        ],
         *_SELF_SERVICE,
     ],
     JOINT_OFFICE: [

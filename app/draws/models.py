@@ -1,0 +1,140 @@
+"""Draws (摇号) of a task's targets and inspectors, their selections and the inspectors'
+assignments. A draw row is written once (committed), completed once (done), and never edited
+after; a cancelled draw stays visible with its reason."""
+
+from __future__ import annotations
+
+import json
+
+from flask_appbuilder import Model
+from flask_appbuilder.models.mixins import AuditMixin
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import relationship
+
+from app.core.models import ScalarDefaults
+from app.directory.models import Inspector, Target
+from app.planning.models import SpotCheckTask
+
+# A pool of a million targets is tens of megabytes of JSON: MariaDB's TEXT holds 64 KB.
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+DRAW_KINDS = {"target": _l("Targets"), "inspector": _l("Inspectors")}
+DRAW_STATUSES = {
+    "committed": _l("Committed, waiting for the witnesses' entropy"),
+    "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+}
+SUBSTITUTION_REASONS = ("病假", "公务冲突", "回避", "其他")
+
+
+class Draw(ScalarDefaults, AuditMixin, Model):
+    __tablename__ = "draw"
+
+    id = Column(Integer, primary_key=True)
+    uid = Column(String(40), nullable=False, unique=True)  # the protocol's draw id
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    kind = Column(String(10), nullable=False)
+    status = Column(String(10), nullable=False, default="committed")
+    # "<task>:<kind>" while the draw is committed or done, NULL once cancelled: the unique
+    # constraint lets exactly one draw per task and kind exist, whatever the number of
+    # processes drawing at the same moment.
+    active_key = Column(String(40), nullable=True, unique=True)
+    mode = Column(String(10), nullable=False, default="one_step")  # one_step / witnessed
+    witnesses = Column(String(200), nullable=True)
+    witness_entropy = Column(Text, nullable=True)
+    server_secret = Column(String(64), nullable=False)  # hex; shown only once published
+    commitment = Column(String(64), nullable=False)
+    pool_hash = Column(String(64), nullable=False)
+    params_hash = Column(String(64), nullable=False)
+    record_hash = Column(String(64), nullable=True)
+    pool_size = Column(Integer, nullable=False, default=0)
+    params = Column(Text, nullable=False)
+    pool = Column(LongText, nullable=False)
+    excluded = Column(LongText, nullable=True)
+    result = Column(Text, nullable=True)  # selection (targets) or groups (inspectors), JSON
+    substitutions = Column(Text, nullable=True)  # JSON list of events
+    drawn_at = Column(DateTime, nullable=True)
+    cancel_reason = Column(Text, nullable=True)
+
+    task = relationship(SpotCheckTask)
+
+    @classmethod
+    def scope_clause(cls, department_ids):
+        return cls.task_id.in_(
+            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
+        )
+
+    def department_ids_for_scope(self):
+        return self.task.department_ids_for_scope()
+
+    @property
+    def kind_label(self):
+        return DRAW_KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self):
+        return DRAW_STATUSES.get(self.status, self.status)
+
+    @property
+    def published(self) -> bool:
+        return self.task.status in ("published", "archived")
+
+    def result_data(self):
+        return json.loads(self.result) if self.result else {}
+
+    def substitution_events(self) -> list[dict]:
+        return json.loads(self.substitutions) if self.substitutions else []
+
+    def __str__(self):
+        return f"{self.task.number} {self.kind_label}"
+
+
+class DrawnTarget(Model):
+    """A target selected by a done target draw (for lists, scope and the progress counts)."""
+
+    __tablename__ = "drawn_target"
+    __table_args__ = (UniqueConstraint("draw_id", "target_id", name="uq_drawn_target"),)
+
+    id = Column(Integer, primary_key=True)
+    draw_id = Column(Integer, ForeignKey("draw.id"), nullable=False, index=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)
+    stratum = Column(String(20), nullable=False)
+    rank = Column(Integer, nullable=False)
+
+    draw = relationship(Draw, backref="drawn_targets")
+    target = relationship(Target)
+
+
+class Assignment(Model):
+    """An inspector in the group of a drawn target. A substitute adds a row; the replaced row
+    stays, inactive, with the reason (R7.2)."""
+
+    __tablename__ = "assignment"
+
+    id = Column(Integer, primary_key=True)
+    draw_id = Column(Integer, ForeignKey("draw.id"), nullable=False, index=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)
+    inspector_id = Column(Integer, ForeignKey("inspector.id"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    substitute_for_id = Column(Integer, ForeignKey("assignment.id"), nullable=True)
+    unavailable_reason = Column(String(20), nullable=True)
+    unavailable_note = Column(Text, nullable=True)
+
+    draw = relationship(Draw, backref="assignments")
+    target = relationship(Target)
+    inspector = relationship(Inspector)

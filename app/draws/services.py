@@ -1,0 +1,470 @@
+"""Running draws against the database: freeze the pool and the parameters, commit, draw with
+app/draws/protocol.py, persist the record and the selection. The pure protocol decides; this
+module only gathers its inputs and stores its outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import uuid
+
+from flask_babel import lazy_gettext as _
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.core.audit import log_event
+from app.core.errors import DomainError
+from app.directory.models import (
+    ACTIVE_STATUS,
+    LIVE_STATUS,
+    Area,
+    Conflict,
+    Inspector,
+    Target,
+    split_multi,
+    target_item,
+)
+from app.draws import protocol
+from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw, DrawnTarget
+from app.extensions import db
+from app.planning.models import RISK_STRATA, SPECIAL_STRATUM, SpotCheckTask
+from app.security.scope import ensure_in_scope
+
+
+def _ratio_bp(value) -> int:
+    return int((value or 0) * 100)
+
+
+# --- pools --------------------------------------------------------------------------------------
+
+
+def target_pool(task: SpotCheckTask) -> tuple[list[dict], list[dict]]:
+    """The task's candidates [{"id", "stratum"}] and the excluded [{"id", "reason"}]: targets
+    of the lead and participating departments matching the scope; not-live targets are
+    excluded with a reason code; flagged targets form the `special` stratum (R9.7)."""
+    departments = [task.department_id] + [d.id for d in task.participating_departments]
+    query = select(Target.id, Target.risk_class, Target.flags, Target.registration_status).where(
+        Target.department_id.in_(departments)
+    )
+    if task.target_types:
+        query = query.where(Target.target_type.in_(split_multi(task.target_types)))
+    if task.industries:
+        query = query.where(Target.industry.in_(split_multi(task.industries)))
+    if task.risk_classes:
+        query = query.where(
+            Target.risk_class.in_(split_multi(task.risk_classes))
+            | and_(Target.flags.is_not(None), Target.flags != "")
+        )
+    if task.areas:
+        query = query.where(
+            Target.area_id.in_(select(Area.id).where(Area.name.in_(split_multi(task.areas))))
+        )
+    item_ids = [item.id for item in task.items]
+    if item_ids:
+        query = query.where(
+            Target.id.in_(
+                select(target_item.c.target_id).where(target_item.c.item_id.in_(item_ids))
+            )
+        )
+    pool, excluded = [], []
+    for target_id, risk, flags, status in db.session.execute(query):
+        if status != LIVE_STATUS:
+            excluded.append({"id": target_id, "reason": f"not_live:{status}"})
+            continue
+        pool.append({"id": target_id, "stratum": SPECIAL_STRATUM if flags else risk})
+    return pool, excluded
+
+
+def target_params(task: SpotCheckTask) -> dict:
+    strata = {}
+    for stratum in RISK_STRATA:
+        ratio = _ratio_bp(task.ratio_for(stratum))
+        strata[stratum] = {"ratio_bp": ratio, "min": 1 if ratio else 0, "max": None}
+    ratio = _ratio_bp(task.ratio_special)
+    strata[SPECIAL_STRATUM] = {"ratio_bp": ratio, "min": 1 if ratio else 0, "max": None}
+    return {
+        "algorithm": protocol.ALGORITHM,
+        "kind": "target",
+        "task": task.number,
+        "strata": strata,
+    }
+
+
+def inspector_pool(task: SpotCheckTask, on_date: dt.date) -> tuple[list[dict], list[dict]]:
+    departments = [task.department_id] + [d.id for d in task.participating_departments]
+    pool, excluded = [], []
+    for inspector in db.session.scalars(
+        select(Inspector).where(Inspector.department_id.in_(departments)).order_by(Inspector.id)
+    ):
+        if inspector.status != ACTIVE_STATUS:
+            excluded.append({"id": inspector.id, "reason": f"status:{inspector.status}"})
+        elif inspector.certificate_expiry is None or inspector.certificate_expiry < on_date:
+            excluded.append({"id": inspector.id, "reason": "certificate_expired"})
+        else:
+            pool.append({"id": inspector.id, "department": inspector.department_id})
+    return pool, excluded
+
+
+# --- starting and completing a draw ---------------------------------------------------------------
+
+
+def _require_task(task: SpotCheckTask):
+    ensure_in_scope(task)
+    if task.approval != "approved":
+        raise DomainError(_("A check outside the plan is drawn only after a Leader approved it."))
+
+
+def start_draw(
+    task: SpotCheckTask, kind: str, witnesses: str | None = None, mode: str = "one_step"
+) -> Draw:
+    """Freeze pool and parameters, pick the secret, write the commitment. The caller commits
+    this before any result exists (the audit log has the commitment first)."""
+    _require_task(task)
+    today = dt.date.today()
+    if kind == "target":
+        if task.status != "planned":
+            raise DomainError(_("The targets of this task were drawn already."))
+        pool, excluded = target_pool(task)
+        if not pool:
+            raise DomainError(_("No target matches the task's scope: nothing to draw."))
+        params = target_params(task)
+        hashed_pool = pool
+    else:
+        if task.status != "targets_drawn":
+            raise DomainError(_("Draw the targets first; inspectors are drawn once per task."))
+        targets = [
+            t
+            for (t,) in db.session.execute(
+                select(DrawnTarget.target_id)
+                .where(DrawnTarget.task_id == task.id)
+                .order_by(DrawnTarget.target_id)
+            )
+        ]
+        inspectors, excluded = inspector_pool(task, today)
+        conflicts = sorted(
+            [i, t]
+            for i, t in db.session.execute(
+                select(Conflict.inspector_id, Conflict.target_id).where(
+                    Conflict.target_id.in_(targets),
+                    Conflict.inspector_id.in_([i["id"] for i in inspectors]),
+                    Conflict.valid_from <= today,
+                    (Conflict.valid_until.is_(None)) | (Conflict.valid_until >= today),
+                )
+            )
+        )
+        params = {
+            "algorithm": protocol.ALGORITHM,
+            "kind": "inspector",
+            "task": task.number,
+            "group_size": task.group_size,
+            "max_groups_per_inspector": None,
+            "one_per_department": [],
+            "targets": targets,
+            "conflicts": conflicts,
+        }
+        hashed_pool = protocol.pool_from_inspectors(inspectors)
+        _check_enough_inspectors(targets, inspectors, conflicts, excluded, task.group_size)
+    secret = secrets.token_bytes(protocol.SECRET_BYTES)
+    draw = Draw(
+        uid=uuid.uuid4().hex,
+        task=task,
+        kind=kind,
+        status="committed",
+        active_key=f"{task.id}:{kind}",
+        mode=mode,
+        witnesses=(witnesses or "").strip() or None,
+        server_secret=secret.hex(),
+        commitment=protocol.commitment(secret),
+        pool_hash=protocol.pool_hash(hashed_pool),
+        params_hash=protocol.params_hash(params),
+        pool_size=len(hashed_pool),
+        params=json.dumps(params, ensure_ascii=False, sort_keys=True),
+        pool=json.dumps(protocol.canonical_pool(hashed_pool), ensure_ascii=False),
+        excluded=json.dumps(excluded, ensure_ascii=False) if excluded else None,
+    )
+    db.session.add(draw)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(
+            _("This task already has a draw of this kind: a task is drawn once.")
+        ) from None
+    log_event(
+        "draw",
+        "draw",
+        draw.uid,
+        department_id=task.department_id,
+        detail={
+            "step": "commit",
+            "task": task.number,
+            "kind": kind,
+            "commitment": draw.commitment,
+            "pool_hash": draw.pool_hash,
+            "params_hash": draw.params_hash,
+            "pool_size": draw.pool_size,
+        },
+    )
+    return draw
+
+
+def _check_enough_inspectors(targets, inspectors, conflicts, excluded, size):
+    blocked = {(i, t) for i, t in conflicts}
+    for target in targets:
+        eligible = [i for i in inspectors if (i["id"], target) not in blocked]
+        if len(eligible) < size:
+            raise DomainError(
+                _(
+                    "Target %(target)s: only %(n)d eligible inspectors for a group of %(size)d "
+                    "(%(excluded)d not on duty or without a valid certificate, %(conflicts)d with a "
+                    "declared conflict).",
+                    target=target,
+                    n=len(eligible),
+                    size=size,
+                    excluded=len(excluded),
+                    conflicts=len(inspectors) - len(eligible),
+                )
+            )
+
+
+def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
+    if draw.status != "committed":
+        raise DomainError(_("This draw is not waiting to be completed."))
+    try:
+        entropy = protocol.normalise_witness_entropy(witness_entropy)
+    except protocol.ProtocolError:
+        raise DomainError(
+            _("The witnesses' entropy must not contain control characters.")
+        ) from None
+    if draw.mode == "witnessed" and not entropy:
+        raise DomainError(_("Enter the digits or text the witnesses chose."))
+    secret = bytes.fromhex(draw.server_secret)
+    seed = protocol.derive_seed(secret, draw.uid, draw.pool_hash, draw.params_hash, entropy)
+    params = json.loads(draw.params)
+    pool = json.loads(draw.pool)
+    task = draw.task
+    try:
+        if draw.kind == "target":
+            result = protocol.draw_targets(pool, params, seed)
+            for stratum, ids in result.items():
+                for position, target_id in enumerate(ids, start=1):
+                    db.session.add(
+                        DrawnTarget(
+                            draw=draw,
+                            task_id=task.id,
+                            target_id=target_id,
+                            stratum=stratum,
+                            rank=position,
+                        )
+                    )
+            task.status = "targets_drawn"
+        else:
+            groups = protocol.draw_inspectors(
+                params["targets"],
+                protocol.inspectors_from_pool(pool),
+                params["conflicts"],
+                params,
+                seed,
+            )
+            for target_id, group in groups.items():
+                for position, inspector_id in enumerate(group, start=1):
+                    db.session.add(
+                        Assignment(
+                            draw=draw,
+                            task_id=task.id,
+                            target_id=target_id,
+                            inspector_id=inspector_id,
+                            position=position,
+                        )
+                    )
+            result = {str(t): g for t, g in groups.items()}
+            task.status = "inspectors_drawn"
+    except protocol.ProtocolError as exc:
+        raise DomainError(str(exc)) from None
+    draw.witness_entropy = entropy or None
+    draw.result = json.dumps(result, ensure_ascii=False, sort_keys=True)
+    draw.status = "done"
+    draw.drawn_at = dt.datetime.now().replace(microsecond=0)
+    draw.record_hash = protocol.record_hash(record(draw, reveal=False))
+    log_event(
+        "draw",
+        "draw",
+        draw.uid,
+        department_id=task.department_id,
+        detail={
+            "step": "draw",
+            "task": task.number,
+            "kind": draw.kind,
+            "record_hash": draw.record_hash,
+        },
+    )
+    return draw
+
+
+def record(draw: Draw, reveal: bool | None = None) -> dict:
+    """The verifiable record. The server secret is in it only once the task's results are
+    published (or when `reveal` says so, for verification inside the system)."""
+    data = {
+        "algorithm": protocol.ALGORITHM,
+        "kind": draw.kind,
+        "draw_id": draw.uid,
+        "task": draw.task.number,
+        "params": json.loads(draw.params),
+        "pool": json.loads(draw.pool),
+        "pool_hash": draw.pool_hash,
+        "params_hash": draw.params_hash,
+        "commitment": draw.commitment,
+        "witness_entropy": draw.witness_entropy or "",
+        "witnesses": draw.witnesses or "",
+        "excluded": json.loads(draw.excluded) if draw.excluded else [],
+    }
+    if draw.kind == "target":
+        data["selection"] = draw.result_data()
+    else:
+        data["groups"] = draw.result_data()
+        data["substitutions"] = draw.substitution_events()
+    if draw.record_hash:
+        data["record_hash"] = draw.record_hash
+    if reveal if reveal is not None else draw.published:
+        data["server_secret"] = draw.server_secret
+    return data
+
+
+def open_draws(task: SpotCheckTask) -> list[Draw]:
+    return list(
+        db.session.scalars(
+            select(Draw).where(Draw.task_id == task.id, Draw.status.in_(("committed", "done")))
+        )
+    )
+
+
+def draw_summary(draw: Draw) -> dict:
+    """What a caller may see of a draw without the confidential selection."""
+    return {
+        "id": draw.id,
+        "draw_id": draw.uid,
+        "kind": draw.kind,
+        "status": draw.status,
+        "commitment": draw.commitment,
+        "pool_size": draw.pool_size,
+        "pool_hash": draw.pool_hash,
+        "params_hash": draw.params_hash,
+        "record_hash": draw.record_hash,
+    }
+
+
+def verify_draw(draw: Draw) -> list[str]:
+    return protocol.verify(record(draw, reveal=True))
+
+
+# --- substitutes --------------------------------------------------------------------------------
+
+
+def substitute_inspector(
+    draw: Draw, target_id: int, inspector_id: int, reason: str, note: str = ""
+) -> Assignment:
+    """递补抽取 (R7.2): the next eligible inspector of the same ranking replaces one who cannot
+    attend; both stay on record and the event joins the record's hash chain."""
+    ensure_in_scope(draw.task)
+    if draw.kind != "inspector" or draw.status != "done":
+        raise DomainError(_("Substitutes are drawn for a completed inspector draw."))
+    if draw.published:
+        raise DomainError(_("The results are published: the groups can no longer change."))
+    if reason not in SUBSTITUTION_REASONS:
+        raise DomainError(
+            _("Choose the reason: %(values)s.", values="、".join(SUBSTITUTION_REASONS))
+        )
+    if reason == "其他" and not (note or "").strip():
+        raise DomainError(_("Describe the reason when it is 其他."))
+    current = db.session.scalar(
+        select(Assignment).where(
+            Assignment.draw_id == draw.id,
+            Assignment.target_id == target_id,
+            Assignment.inspector_id == inspector_id,
+            Assignment.active.is_(True),
+        )
+    )
+    if current is None:
+        raise DomainError(_("That inspector is not in the group of that target."))
+    data = record(draw, reveal=True)
+    seed = protocol.derive_seed(
+        bytes.fromhex(draw.server_secret),
+        draw.uid,
+        draw.pool_hash,
+        draw.params_hash,
+        draw.witness_entropy or "",
+    )
+    groups, _problems = protocol.replay_substitutions(data, seed)
+    load: dict[int, int] = {}
+    for group in groups.values():
+        for member in group:
+            load[member] = load.get(member, 0) + 1
+    events = draw.substitution_events()
+    unavailable = {e["replaced"] for e in events if e["target"] == target_id} | {inspector_id}
+    params = json.loads(draw.params)
+    try:
+        chosen = protocol.substitute(
+            seed,
+            target_id,
+            groups[target_id],
+            protocol.inspectors_from_pool(json.loads(draw.pool)),
+            params["conflicts"],
+            unavailable,
+            params,
+            load,
+        )
+    except protocol.ProtocolError:
+        raise DomainError(_("No eligible inspector is left for this target.")) from None
+    event = {
+        "target": target_id,
+        "replaced": inspector_id,
+        "substitute": chosen,
+        "reason": reason,
+        "note": (note or "").strip(),
+        "at": dt.datetime.now().replace(microsecond=0).isoformat(),
+        "prev_hash": events[-1]["event_hash"] if events else draw.record_hash,
+    }
+    event["event_hash"] = protocol.event_hash(event)
+    events.append(event)
+    draw.substitutions = json.dumps(events, ensure_ascii=False)
+    current.active = False
+    current.unavailable_reason = reason
+    current.unavailable_note = event["note"] or None
+    replacement = Assignment(
+        draw_id=draw.id,
+        task_id=draw.task_id,
+        target_id=target_id,
+        inspector_id=chosen,
+        position=current.position,
+        substitute_for_id=current.id,
+    )
+    db.session.add(replacement)
+    log_event(
+        "draw",
+        "draw",
+        draw.uid,
+        department_id=draw.task.department_id,
+        detail={
+            "step": "substitute",
+            "target": target_id,
+            "replaced": inspector_id,
+            "substitute": chosen,
+            "reason": reason,
+            "event_hash": event["event_hash"],
+        },
+    )
+    return replacement
+
+
+def planned_counts(year: int) -> dict[int, dict[str, int]]:
+    """应检查数 per lead department: the targets drawn for the year's tasks (R9.5)."""
+    from sqlalchemy import func
+
+    rows = db.session.execute(
+        select(SpotCheckTask.department_id, func.count(DrawnTarget.id))
+        .join(DrawnTarget, DrawnTarget.task_id == SpotCheckTask.id)
+        .where(SpotCheckTask.year == year)
+        .group_by(SpotCheckTask.department_id)
+    )
+    return {dept: {"planned": n} for dept, n in rows}

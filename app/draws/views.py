@@ -1,0 +1,300 @@
+"""Draw pages and REST resources: run a task's draws, show and verify them, draw substitutes."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.api import protect, safe
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.core.audit import log_event
+from app.core.errors import DomainError
+from app.draws import services
+from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw
+from app.extensions import db
+from app.planning.models import SpotCheckTask
+from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi, AppModelView
+from app.security.scope import ScopedInterface, ensure_in_scope
+
+LABELS = {
+    "task": _l("Task"),
+    "kind_label": _l("Kind"),
+    "status_label": _l("Status"),
+    "mode": _l("Mode"),
+    "witnesses": _l("Witnesses (监督人)"),
+    "pool_size": _l("Pool size"),
+    "pool_hash": _l("Pool hash"),
+    "commitment": _l("Commitment"),
+    "record_hash": _l("Record hash"),
+    "drawn_at": _l("Drawn at"),
+    "created_by": _l("Drawn by"),
+}
+
+
+def _log_confidential_view(draw: Draw, what: str) -> None:
+    """R13: every view and export of an unpublished draw leaves an audit row."""
+    if not draw.published:
+        log_event(
+            "view_confidential",
+            "draw",
+            draw.uid,
+            department_id=draw.task.department_id,
+            detail={"what": what, "task": draw.task.number},
+        )
+        db.session.commit()
+
+
+class DrawView(AppModelView):
+    """Read-only: a draw is never edited or deleted, by anybody."""
+
+    route_base = "/draws"
+    datamodel = ScopedInterface(Draw)
+    class_permission_name = "Draw"
+    base_permissions = ["can_read"]
+    list_title = _l("Draws (摇号)")
+    show_title = _l("Draw")
+    label_columns = LABELS
+    list_columns = ["task", "kind_label", "status_label", "pool_size", "drawn_at", "created_by"]
+    show_columns = [
+        "task",
+        "kind_label",
+        "status_label",
+        "mode",
+        "witnesses",
+        "pool_size",
+        "pool_hash",
+        "commitment",
+        "record_hash",
+        "drawn_at",
+        "created_by",
+    ]
+    search_columns = ["task", "kind", "status"]
+    base_order = ("id", "desc")
+    show_template = "draws/draw_show.html"
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            draw = self.datamodel.get(kwargs["pk"])
+            if draw is not None:
+                _log_confidential_view(draw, "page")
+                kwargs.update(
+                    draw=draw,
+                    result=draw.result_data(),
+                    reasons=SUBSTITUTION_REASONS,
+                    assignments=_assignments(draw),
+                )
+        return super().render_template(template, **kwargs)
+
+
+def _assignments(draw: Draw):
+    if draw.kind != "inspector":
+        return []
+    return db.session.scalars(
+        select(Assignment)
+        .where(Assignment.draw_id == draw.id)
+        .order_by(Assignment.target_id, Assignment.position, Assignment.id)
+    ).all()
+
+
+class TaskDrawView(BaseView):
+    """Run a task's draws (one step, or two steps with witnesses), substitutes, verification."""
+
+    route_base = "/task-draw"
+    class_permission_name = "Draw"
+    method_permission_name = {
+        "draw_targets": "draw",
+        "draw_inspectors": "draw",
+        "witnessed": "draw",
+        "substitute": "draw",
+        "verify": "read",
+        "record_json": "read",
+    }
+    default_view = "verify"
+
+    def _task(self, pk) -> SpotCheckTask:
+        return ensure_in_scope(db.session.get(SpotCheckTask, pk))
+
+    def _draw(self, pk) -> Draw:
+        return ensure_in_scope(db.session.get(Draw, pk))
+
+    def _one_step(self, task, kind):
+        try:
+            draw = services.start_draw(task, kind)
+            db.session.commit()  # the commitment is on record before any result exists
+            services.complete_draw(draw)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
+        flash(_("Draw completed."), "success")
+        return redirect(url_for("DrawView.show", pk=draw.id))
+
+    @expose("/<int:pk>/targets", methods=["POST"])
+    @has_access
+    def draw_targets(self, pk):
+        return self._one_step(self._task(pk), "target")
+
+    @expose("/<int:pk>/inspectors", methods=["POST"])
+    @has_access
+    def draw_inspectors(self, pk):
+        return self._one_step(self._task(pk), "inspector")
+
+    @expose("/<int:pk>/witnessed", methods=["GET", "POST"])
+    @has_access
+    def witnessed(self, pk):
+        """Step 1 freezes the pool and shows the commitment to the witnesses; step 2 takes
+        the entropy they chose and draws."""
+        task = self._task(pk)
+        draw = db.session.scalar(
+            select(Draw).where(
+                Draw.task_id == task.id, Draw.kind == "target", Draw.status == "committed"
+            )
+        )
+        if request.method == "POST":
+            try:
+                if draw is None:
+                    draw = services.start_draw(
+                        task, "target", request.form.get("witnesses"), mode="witnessed"
+                    )
+                    db.session.commit()
+                else:
+                    services.complete_draw(draw, request.form.get("entropy"))
+                    db.session.commit()
+                    flash(_("Draw completed."), "success")
+                    return redirect(url_for("DrawView.show", pk=draw.id))
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+        return self.render_template("draws/witnessed.html", task=task, draw=draw)
+
+    @expose("/draw/<int:pk>/substitute", methods=["POST"])
+    @has_access
+    def substitute(self, pk):
+        draw = self._draw(pk)
+        try:
+            replacement = services.substitute_inspector(
+                draw,
+                int(request.form.get("target_id", 0)),
+                int(request.form.get("inspector_id", 0)),
+                request.form.get("reason", ""),
+                request.form.get("note", ""),
+            )
+            db.session.commit()
+        except (DomainError, ValueError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("%(name)s replaces the inspector.", name=replacement.inspector.name), "success")
+        return redirect(url_for("DrawView.show", pk=draw.id))
+
+    @expose("/draw/<int:pk>/verify", methods=["GET"])
+    @has_access
+    def verify(self, pk):
+        draw = self._draw(pk)
+        problems = services.verify_draw(draw) if draw.status == "done" else [_("Not completed.")]
+        if problems:
+            for problem in problems:
+                flash(problem, "danger")
+        else:
+            flash(_("VALID: every hash and the selection were recomputed and match."), "success")
+        return redirect(url_for("DrawView.show", pk=draw.id))
+
+    @expose("/draw/<int:pk>/record.json", methods=["GET"])
+    @has_access
+    def record_json(self, pk):
+        draw = self._draw(pk)
+        _log_confidential_view(draw, "record export")
+        body = json.dumps(services.record(draw), ensure_ascii=False, indent=2, sort_keys=True)
+        return Response(
+            body,
+            mimetype="application/json",
+            headers={"Content-Disposition": f"attachment; filename=draw-{draw.uid}.json"},
+        )
+
+
+class MyAssignmentsView(BaseView):
+    """An inspector's own targets: only theirs, never the whole list (R13, R3.2)."""
+
+    route_base = "/my-assignments"
+    class_permission_name = "MyAssignments"
+    method_permission_name = {"index": "read"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from app.directory.models import Inspector
+
+        rows = db.session.scalars(
+            select(Assignment)
+            .join(Inspector, Inspector.id == Assignment.inspector_id)
+            .where(Inspector.user_id == g.user.id, Assignment.active.is_(True))
+            .order_by(Assignment.task_id, Assignment.target_id)
+        ).all()
+        return self.render_template("draws/my_assignments.html", rows=rows)
+
+
+class DrawApi(AppModelRestApi):
+    """`draw` resource: read-only rows, the verifiable record, substitutes."""
+
+    resource_name = "draw"
+    datamodel = ScopedInterface(Draw)
+    class_permission_name = "Draw"
+    include_route_methods = {"get", "get_list", "info", "record", "substitute"}
+    method_permission_name = {**API_METHOD_PERMISSIONS, "record": "read", "substitute": "draw"}
+    list_columns = [
+        "id",
+        "uid",
+        "task.id",
+        "task.number",
+        "kind",
+        "status",
+        "pool_size",
+        "pool_hash",
+        "commitment",
+        "record_hash",
+        "drawn_at",
+    ]
+    show_columns = [*list_columns, "mode", "witnesses"]
+    label_columns = LABELS
+
+    def get_headless(self, pk, **kwargs):
+        draw = self.datamodel.get(pk)
+        if draw is not None:
+            _log_confidential_view(draw, "api")
+        return super().get_headless(pk, **kwargs)
+
+    @expose("/<int:pk>/record", methods=["GET"])
+    @protect()
+    @safe
+    def record(self, pk):
+        """The verifiable JSON record; `server_secret` only once the results are published."""
+        draw = self.datamodel.get(pk)
+        if draw is None:
+            return self.response_404()
+        _log_confidential_view(draw, "api record")
+        return self.response(200, result=services.record(draw))
+
+    @expose("/<int:pk>/substitute", methods=["POST"])
+    @protect()
+    @safe
+    def substitute(self, pk):
+        """递补抽取: {"target_id", "inspector_id", "reason": 病假/公务冲突/回避/其他, "note"}."""
+        body = request.get_json(silent=True) or {}
+
+        def operation(draw, _body):
+            services.substitute_inspector(
+                draw,
+                int(body.get("target_id") or 0),
+                int(body.get("inspector_id") or 0),
+                body.get("reason", ""),
+                body.get("note", ""),
+            )
+
+        return self.run_workflow(pk, operation)

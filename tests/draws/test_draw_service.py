@@ -1,0 +1,309 @@
+"""Draws against the database: one draw per task and kind (also under concurrency), the
+record verifies, recusal, too-small pools, substitutes, confidentiality, UI and API."""
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from app.core.audit.models import AuditLog
+from app.core.errors import DomainError
+from app.directory.models import Conflict, InspectionItem, Inspector, Target
+from app.draws import protocol, services
+from app.draws.models import Assignment, Draw, DrawnTarget
+from app.extensions import db
+from app.planning import services as planning
+from app.planning.models import AnnualPlan, SpotCheckTask
+from tests.conftest import csrf_token_from
+from tests.directory.conftest import acting, directory, uscc  # noqa: F401  (fixture)
+from tests.planning.conftest import plan  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def task(app, world, directory, plan):  # noqa: F811
+    """A task of department A from a published plan; 12 targets and 5 inspectors in A."""
+    with acting(app, "operator_a"):
+        item = db.session.get(InspectionItem, directory.item_a)
+        for n in range(12):
+            db.session.add(
+                Target(
+                    department_id=world.dept_a,
+                    target_type="企业",
+                    name=f"摇号对象{n}",
+                    uscc=uscc(300 + n),
+                    risk_class="ABCD"[n % 4],
+                    registration_status="注销" if n == 11 else "存续",
+                    items=[item],
+                )
+            )
+        far = dt.date.today() + dt.timedelta(days=400)
+        for n in range(4):
+            db.session.add(
+                Inspector(
+                    name=f"检查员{n}",
+                    department_id=world.dept_a,
+                    certificate_no=f"D-{n}",
+                    certificate_expiry=far,
+                    status="在岗",
+                )
+            )
+        db.session.add(
+            Inspector(
+                name="离岗者",
+                department_id=world.dept_a,
+                certificate_no="D-9",
+                certificate_expiry=far,
+                status="离岗",
+            )
+        )
+        p = db.session.get(AnnualPlan, plan)
+        line = p.lines[0]
+        line.ratio_a = line.ratio_b = line.ratio_c = line.ratio_d = 50
+        line.ratio_special = 50
+        db.session.commit()
+        planning.submit_plan(p)
+        db.session.commit()
+    with acting(app, "leader_a"):
+        planning.approve_plan(db.session.get(AnnualPlan, plan))
+        db.session.commit()
+    with acting(app, "operator_a"):
+        p = db.session.get(AnnualPlan, plan)
+        planning.publish_plan(p)
+        t = planning.create_task_from_line(p.lines[0])
+        db.session.add(t)
+        db.session.commit()
+        return t.id
+
+
+def _draw(app, task_id, kind, user="operator_a", entropy=None):
+    with acting(app, user):
+        draw = services.start_draw(db.session.get(SpotCheckTask, task_id), kind)
+        db.session.commit()
+        services.complete_draw(draw, entropy)
+        db.session.commit()
+        return draw.id
+
+
+def test_target_draw_is_recorded_verifiable_and_commitment_comes_first(app, task):
+    draw_id = _draw(app, task, "target")
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        assert draw.status == "done" and draw.task.status == "targets_drawn"
+        assert services.verify_draw(draw) == []
+        selected = db.session.scalars(
+            select(DrawnTarget.target_id).where(DrawnTarget.draw_id == draw_id)
+        ).all()
+        assert len(selected) == sum(len(v) for v in draw.result_data().values()) > 0
+        assert {e["reason"] for e in json.loads(draw.excluded)} == {"not_live:注销"}
+        steps = [
+            json.loads(r.detail)["step"]
+            for r in db.session.scalars(
+                select(AuditLog).where(AuditLog.action == "draw").order_by(AuditLog.seq)
+            )
+        ]
+        assert steps == ["commit", "draw"]
+
+
+def test_a_task_is_drawn_once(app, task):
+    _draw(app, task, "target")
+    with acting(app, "operator_a"):
+        with pytest.raises(DomainError, match="已抽取"):
+            services.start_draw(db.session.get(SpotCheckTask, task), "target")
+
+
+def test_two_simultaneous_draws_give_one_draw_and_one_clear_refusal(app, task):
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt():
+        with acting(app, "operator_a"):
+            try:
+                barrier.wait(timeout=10)
+                services.start_draw(db.session.get(SpotCheckTask, task), "target")
+                db.session.commit()
+                outcomes.append("ok")
+            except DomainError as exc:
+                db.session.rollback()
+                outcomes.append(str(exc))
+            except Exception as exc:  # noqa: BLE001 - a lock timeout is a refusal too
+                db.session.rollback()
+                outcomes.append(f"error: {exc!r}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert outcomes.count("ok") == 1, outcomes
+    with acting(app, "operator_a"):
+        assert len(db.session.scalars(select(Draw).where(Draw.task_id == task)).all()) == 1
+
+
+def test_a_conflicted_inspector_is_never_in_that_targets_group(app, task):
+    _draw(app, task, "target")
+    with acting(app, "operator_a"):
+        target_id = db.session.scalars(select(DrawnTarget.target_id)).first()
+        inspector_id = db.session.scalar(select(Inspector.id).where(Inspector.name == "检查员0"))
+        db.session.add(
+            Conflict(
+                inspector_id=inspector_id,
+                target_id=target_id,
+                reason="亲属关系",
+                valid_from=dt.date.today() - dt.timedelta(days=1),
+            )
+        )
+        db.session.commit()
+    draw_id = _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        groups = {int(k): v for k, v in draw.result_data().items()}
+        assert inspector_id not in groups[target_id]
+        assert all(len(g) == 2 for g in groups.values())
+        assert services.verify_draw(draw) == []
+        off_duty = db.session.scalar(select(Inspector.id).where(Inspector.name == "离岗者"))
+        assert all(off_duty not in g for g in groups.values())
+
+
+def test_too_few_eligible_inspectors_are_refused_with_the_numbers(app, task):
+    _draw(app, task, "target")
+    with acting(app, "operator_a"):
+        t = db.session.get(SpotCheckTask, task)
+        t.group_size = 6
+        db.session.commit()
+        with pytest.raises(DomainError, match="只有 5 名"):
+            services.start_draw(t, "inspector")
+
+
+def test_substitute_is_the_next_in_the_ranking_and_verify_covers_it(app, task):
+    _draw(app, task, "target")
+    draw_id = _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        target_id, group = next(iter(draw.result_data().items()))
+        target_id = int(target_id)
+        seed = protocol.derive_seed(
+            bytes.fromhex(draw.server_secret), draw.uid, draw.pool_hash, draw.params_hash, ""
+        )
+        ranking = protocol.inspector_ranking(
+            seed, target_id, [c["id"] for c in json.loads(draw.pool)]
+        )
+        with pytest.raises(DomainError):
+            services.substitute_inspector(draw, target_id, group[0], "请假")
+        replacement = services.substitute_inspector(draw, target_id, group[0], "病假")
+        db.session.commit()
+        expected = next(i for i in ranking if i not in group)
+        assert replacement.inspector_id == expected
+        assert services.verify_draw(draw) == []
+        rows = db.session.scalars(select(Assignment).where(Assignment.target_id == target_id)).all()
+        assert {(r.inspector_id, r.active) for r in rows} >= {(group[0], False), (expected, True)}
+        record = services.record(draw, reveal=True)
+        record["substitutions"][0]["substitute"] = group[0]
+        assert any("substitution 1" in p for p in protocol.verify(record))
+
+
+def test_confidentiality_before_publication(app, login_as, api_token, task):
+    draw_id = _draw(app, task, "target")
+    assert login_as("operator_b").get(f"/draws/show/{draw_id}").status_code == 404
+    assert login_as("inspector_a").get(f"/draws/show/{draw_id}").status_code == 403
+    page = login_as("operator_a").get(f"/draws/show/{draw_id}").get_data(as_text=True)
+    assert "保密" in page and "抽中的检查对象" in page
+    with acting(app, "operator_a"):
+        views = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "view_confidential")
+        ).all()
+        assert views and views[-1].username == "operator_a"
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    record = client.get(f"/api/v1/draw/{draw_id}/record", headers=headers).get_json()["result"]
+    assert "server_secret" not in record and record["commitment"]
+    other = {"Authorization": f"Bearer {api_token('operator_b')}"}
+    assert client.get(f"/api/v1/draw/{draw_id}", headers=other).status_code == 404
+
+
+def test_no_edit_or_delete_path_for_draws(app, login_as, api_token, task):
+    draw_id = _draw(app, task, "target")
+    client = login_as("operator_a")
+    token = csrf_token_from(client, "/plans/add")
+    for url in (f"/draws/edit/{draw_id}", f"/draws/delete/{draw_id}"):
+        assert client.post(url, data={"csrf_token": token}).status_code in (403, 404, 405)
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    assert api.delete(f"/api/v1/draw/{draw_id}", headers=headers).status_code in (404, 405)
+    assert api.put(
+        f"/api/v1/draw/{draw_id}", json={"status": "cancelled"}, headers=headers
+    ).status_code in (404, 405)
+    with acting(app, "operator_a"):
+        assert db.session.get(Draw, draw_id).status == "done"
+
+
+def test_witnessed_draw_in_two_steps(app, login_as, task):
+    client = login_as("operator_a")
+    token = csrf_token_from(client, f"/task-draw/{task}/witnessed")
+    page = client.post(
+        f"/task-draw/{task}/witnessed", data={"csrf_token": token, "witnesses": "张监督、李监督"}
+    )
+    text = page.get_data(as_text=True)
+    assert "承诺值" in text and "第二步" in text
+    with acting(app, "operator_a"):
+        draw = db.session.scalar(select(Draw).where(Draw.task_id == task))
+        assert draw.status == "committed" and draw.result is None
+    done = client.post(
+        f"/task-draw/{task}/witnessed",
+        data={"csrf_token": token, "entropy": " 20270315  开奖号码 8 "},
+    )
+    assert done.status_code == 302
+    with acting(app, "operator_a"):
+        draw = db.session.scalar(select(Draw).where(Draw.task_id == task))
+        assert draw.status == "done" and draw.witness_entropy == "20270315 开奖号码 8"
+        assert draw.witnesses == "张监督、李监督"
+        assert services.verify_draw(draw) == []
+
+
+def test_draws_through_the_api_and_my_assignments(app, login_as, api_token, world, task):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    assert (
+        client.post(
+            f"/api/v1/task/{task}/draw_targets",
+            headers={"Authorization": f"Bearer {api_token('leader_a')}"},
+        ).status_code
+        == 403
+    )
+    targets = client.post(f"/api/v1/task/{task}/draw_targets", json={}, headers=headers)
+    assert targets.status_code == 200 and targets.get_json()["result"]["status"] == "done"
+    again = client.post(f"/api/v1/task/{task}/draw_targets", json={}, headers=headers)
+    assert again.status_code == 422
+    with acting(app, "operator_a"):
+        # 王建国 of the directory fixture is the inspector_a login's roster entry.
+        mine_id = db.session.scalar(select(Inspector.id).where(Inspector.name == "王建国"))
+    inspectors = client.post(f"/api/v1/task/{task}/draw_inspectors", json={}, headers=headers)
+    assert inspectors.status_code == 200
+    draw_id = inspectors.get_json()["result"]["id"]
+    with acting(app, "operator_a"):
+        mine_targets = set(
+            db.session.scalars(
+                select(Assignment.target_id).where(
+                    Assignment.inspector_id == mine_id, Assignment.active.is_(True)
+                )
+            )
+        )
+        all_targets = {t.target.name for t in db.session.scalars(select(DrawnTarget))}
+        mine_names = {db.session.get(Target, t).name for t in mine_targets}
+    html = login_as("inspector_a").get("/my-assignments/").get_data(as_text=True)
+    for name in mine_names:
+        assert f"<td>{name}</td>" in html
+    for name in all_targets - mine_names:
+        assert f"<td>{name}</td>" not in html
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        target_id, group = next(iter(draw.result_data().items()))
+    sub = client.post(
+        f"/api/v1/draw/{draw_id}/substitute",
+        json={"target_id": int(target_id), "inspector_id": group[0], "reason": "公务冲突"},
+        headers=headers,
+    )
+    assert sub.status_code == 200, sub.get_json()
