@@ -10,7 +10,7 @@ import secrets
 import uuid
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import log_event
@@ -18,17 +18,15 @@ from app.core.errors import DomainError
 from app.directory.models import (
     ACTIVE_STATUS,
     LIVE_STATUS,
-    Area,
     Conflict,
     Inspector,
     Target,
-    split_multi,
-    target_item,
 )
 from app.draws import protocol
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw, DrawnTarget
 from app.extensions import db
 from app.planning.models import RISK_STRATA, SPECIAL_STRATUM, SpotCheckTask
+from app.planning.services import scoped_targets
 from app.security.scope import ensure_in_scope
 
 
@@ -43,30 +41,9 @@ def target_pool(task: SpotCheckTask) -> tuple[list[dict], list[dict]]:
     """The task's candidates [{"id", "stratum"}] and the excluded [{"id", "reason"}]: targets
     of the lead and participating departments matching the scope; not-live targets are
     excluded with a reason code; flagged targets form the `special` stratum (R9.7)."""
-    departments = [task.department_id] + [d.id for d in task.participating_departments]
-    query = select(Target.id, Target.risk_class, Target.flags, Target.registration_status).where(
-        Target.department_id.in_(departments)
+    query = scoped_targets(
+        task, Target.id, Target.risk_class, Target.flags, Target.registration_status
     )
-    if task.target_types:
-        query = query.where(Target.target_type.in_(split_multi(task.target_types)))
-    if task.industries:
-        query = query.where(Target.industry.in_(split_multi(task.industries)))
-    if task.risk_classes:
-        query = query.where(
-            Target.risk_class.in_(split_multi(task.risk_classes))
-            | and_(Target.flags.is_not(None), Target.flags != "")
-        )
-    if task.areas:
-        query = query.where(
-            Target.area_id.in_(select(Area.id).where(Area.name.in_(split_multi(task.areas))))
-        )
-    item_ids = [item.id for item in task.items]
-    if item_ids:
-        query = query.where(
-            Target.id.in_(
-                select(target_item.c.target_id).where(target_item.c.item_id.in_(item_ids))
-            )
-        )
     pool, excluded = [], []
     for target_id, risk, flags, status in db.session.execute(query):
         if status != LIVE_STATUS:

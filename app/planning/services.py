@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 from decimal import Decimal
 
 from flask import current_app
@@ -497,23 +496,21 @@ def stratum_expression():
     )
 
 
-def pool_query(task: SpotCheckTask):
-    """The drawable targets in the task's scope: live, of the lead or a participating
-    department, matching types, areas, industries and risk classes, and subject to one of the
-    task's items."""
+def scoped_targets(task: SpotCheckTask, *columns):
+    """SELECT columns of the targets in the task's scope: of the lead or a participating
+    department, matching types, areas, industries and risk classes (special targets always,
+    R9.7), and subject to one of the task's items. Registration status is not filtered: the
+    draw records the closed ones as exclusions."""
     departments = [task.department_id] + [d.id for d in task.participating_departments]
-    query = select(Target.id).where(
-        Target.registration_status == LIVE_STATUS, Target.department_id.in_(departments)
-    )
+    query = select(*columns).where(Target.department_id.in_(departments))
     if task.target_types:
         query = query.where(Target.target_type.in_(split_multi(task.target_types)))
     if task.industries:
         query = query.where(Target.industry.in_(split_multi(task.industries)))
     if task.risk_classes:
-        classes = split_multi(task.risk_classes)
-        # Special targets stay in the pool whatever their class (R9.7: drawn harder, not less).
         query = query.where(
-            Target.risk_class.in_(classes) | and_(Target.flags.is_not(None), Target.flags != "")
+            Target.risk_class.in_(split_multi(task.risk_classes))
+            | and_(Target.flags.is_not(None), Target.flags != "")
         )
     if task.areas:
         query = query.where(
@@ -529,9 +526,19 @@ def pool_query(task: SpotCheckTask):
     return query
 
 
+def pool_query(task: SpotCheckTask):
+    """The drawable targets in the task's scope (live ones)."""
+    return scoped_targets(task, Target.id).where(Target.registration_status == LIVE_STATUS)
+
+
 def pool_preview(task: SpotCheckTask) -> list[dict]:
-    """Per stratum: targets in the pool, the ratio, and how many the plan's ratio would draw
-    (rounded up, so that a stratum with targets and a ratio above 0 is never skipped)."""
+    """Per stratum: targets in the pool, the ratio, and how many the draw would take. The
+    counts come from the draw protocol's own allocation (largest remainder, at least one per
+    stratum with a ratio); only a tie in the remainders, broken by the draw's seed, can make
+    the draw differ by one between two strata."""
+    from app.draws.protocol import allocate
+    from app.draws.services import target_params
+
     # Label the stratum in a subquery and group by the label: PostgreSQL does not accept a
     # GROUP BY on a CASE whose bound parameters differ from the SELECT's.
     strata = (
@@ -542,10 +549,16 @@ def pool_preview(task: SpotCheckTask) -> list[dict]:
     rows = dict(
         db.session.execute(select(strata.c.stratum, func.count()).group_by(strata.c.stratum)).all()
     )
+    counts = allocate(rows, target_params(task)["strata"], bytes(32))
     preview = []
     for stratum in (*RISK_STRATA, SPECIAL_STRATUM):
-        pool = rows.get(stratum, 0)
         ratio = task.ratio_special if stratum == SPECIAL_STRATUM else task.ratio_for(stratum)
-        to_draw = math.ceil(pool * Decimal(ratio) / 100) if pool and ratio else 0
-        preview.append({"stratum": stratum, "pool": pool, "ratio": ratio, "to_draw": to_draw})
+        preview.append(
+            {
+                "stratum": stratum,
+                "pool": rows.get(stratum, 0),
+                "ratio": ratio,
+                "to_draw": counts.get(stratum, 0),
+            }
+        )
     return preview
