@@ -37,6 +37,7 @@ DRAW_STATUSES = {
     "cancelled": _l("Cancelled"),
 }
 SUBSTITUTION_REASONS = ("病假", "公务冲突", "回避", "其他")
+DRAW_MODES = {"one_step": _l("One step"), "witnessed": _l("With witnesses")}
 
 
 class Draw(ScalarDefaults, AuditMixin, Model):
@@ -86,6 +87,10 @@ class Draw(ScalarDefaults, AuditMixin, Model):
     @property
     def status_label(self):
         return DRAW_STATUSES.get(self.status, self.status)
+
+    @property
+    def mode_label(self):
+        return DRAW_MODES.get(self.mode, self.mode)
 
     @property
     def published(self) -> bool:

@@ -64,3 +64,12 @@ class Department(AuditMixin, Model):
         return self.name
 
     __repr__ = __str__
+
+
+def _chinese_full_name(user) -> str:
+    return f"{user.last_name or ''}{user.first_name or ''}" or user.username
+
+
+# FAB writes "first last" wherever it names a user (created_by / changed_by columns, user
+# lists); a Chinese name is family name first, without a space.
+User.get_full_name = _chinese_full_name
