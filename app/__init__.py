@@ -243,6 +243,7 @@ def register_cli(app: Flask) -> None:
     from app.core.calendar.cli import calendar_cli
     from app.demo.cli import seed_demo_command
     from app.directory.cli import import_cli
+    from app.draws.cli import draw_cli
     from app.security.cli import security_cli
 
     app.cli.add_command(audit_cli)
@@ -250,6 +251,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_cli)
     app.cli.add_command(security_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(draw_cli)
 
 
 def register_error_pages(app: Flask) -> None:

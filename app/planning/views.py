@@ -363,7 +363,11 @@ class SpotCheckTaskView(AppModelView):
     route_base = "/tasks"
     datamodel = ScopedInterface(SpotCheckTask, unscoped_relations=("participating_departments",))
     class_permission_name = "SpotCheckTask"
-    method_permission_name = {**VIEW_METHOD_PERMISSIONS, "approve_tasks": "approve"}
+    method_permission_name = {
+        **VIEW_METHOD_PERMISSIONS,
+        "approve_tasks": "approve",
+        "draw_targets": "draw",
+    }
     list_title = _l("Spot-check tasks")
     show_title = _l("Spot-check task")
     add_title = _l("Add a check outside the plan")
@@ -441,6 +445,32 @@ class SpotCheckTaskView(AppModelView):
                 kwargs["task"] = task
                 kwargs["preview"] = services.pool_preview(task)
         return super().render_template(template, **kwargs)
+
+    @action(
+        "draw_targets",
+        _l("Draw (摇号)"),
+        _l("Draw the targets of this task now?"),
+        "fa-random",
+    )
+    def draw_targets(self, tasks):
+        from app.draws import services as draws
+
+        tasks = tasks if isinstance(tasks, list) else [tasks]
+        if len(tasks) != 1:
+            flash(_("Select exactly one task to draw."), "danger")
+            return redirect(url_for(".list"))
+        task = tasks[0]
+        try:
+            draw = draws.start_draw(task, "target")
+            db.session.commit()  # the commitment is on record before any result exists
+            draws.complete_draw(draw)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", pk=task.id))
+        flash(_("Draw completed."), "success")
+        return redirect(url_for("DrawView.show", pk=draw.id))
 
     @action(
         "approve_tasks",

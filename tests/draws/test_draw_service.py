@@ -307,3 +307,46 @@ def test_draws_through_the_api_and_my_assignments(app, login_as, api_token, worl
         headers=headers,
     )
     assert sub.status_code == 200, sub.get_json()
+
+
+def test_draw_action_in_the_task_list_for_roles_that_may_draw(app, login_as, task):
+    assert "摇号" in login_as("operator_a").get("/tasks/list/").get_data(as_text=True)
+    client = login_as("operator_a")
+    token = csrf_token_from(client, "/plans/add")
+    response = client.post(
+        "/tasks/action_post", data={"action": "draw_targets", "rowid": [task], "csrf_token": token}
+    )
+    assert response.status_code == 302 and "/draws/show/" in response.headers["Location"]
+    with acting(app, "operator_a"):
+        assert db.session.get(SpotCheckTask, task).status == "targets_drawn"
+
+
+def test_leader_cannot_run_the_draw_action(app, login_as, task):
+    leader = login_as("leader_a")
+    assert leader.get(f"/task-draw/{task}/witnessed").status_code == 403
+    token = csrf_token_from(leader, "/resetmypassword/form")
+    response = leader.post(f"/task-draw/{task}/targets", data={"csrf_token": token})
+    assert response.status_code == 403
+    with acting(app, "operator_a"):
+        assert db.session.get(SpotCheckTask, task).status == "planned"
+
+
+def test_cli_draw_verify(app, task):
+    draw_id = _draw(app, task, "target")
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["draw", "verify", str(draw_id)])
+    assert ok.exit_code == 0 and "VALID" in ok.output
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        result = draw.result_data()
+        stratum = next(s for s, ids in result.items() if ids)
+        result[stratum][0] += 100000
+        # Simulate tampering in the database, bypassing every application path.
+        db.session.execute(
+            Draw.__table__.update()
+            .where(Draw.__table__.c.id == draw_id)
+            .values(result=json.dumps(result))
+        )
+        db.session.commit()
+    bad = runner.invoke(args=["draw", "verify", str(draw_id)])
+    assert bad.exit_code == 1 and "INVALID" in bad.output and "selection" in bad.output
