@@ -135,8 +135,12 @@ def start_draw(
             "kind": "inspector",
             "task": task.number,
             "group_size": task.group_size,
-            "max_groups_per_inspector": None,
-            "one_per_department": [],
+            "max_groups_per_inspector": task.max_groups_per_inspector,
+            "one_per_department": sorted(
+                {task.department_id} | {d.id for d in task.participating_departments}
+            )
+            if task.one_per_department and task.participating_departments
+            else [],
             "targets": targets,
             "conflicts": conflicts,
         }

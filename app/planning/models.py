@@ -356,6 +356,10 @@ class SpotCheckTask(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
     method = Column(String(100), nullable=True)
     content = Column(Text, nullable=True)
     group_size = Column(Integer, nullable=False, default=2)
+    # Inspector draw options: a member from every participating department in each group, and
+    # a cap on the groups one inspector takes in the task (so that the load spreads).
+    one_per_department = Column(Boolean, nullable=False, default=False)
+    max_groups_per_inspector = Column(Integer, nullable=True)
     status = Column(String(20), nullable=False, default="planned", index=True)
     out_of_plan = Column(Boolean, nullable=False, default=False)
     out_of_plan_reason = Column(Text, nullable=True)

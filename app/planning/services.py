@@ -405,6 +405,17 @@ def check_task(task: SpotCheckTask) -> None:
         raise DomainError(_("The task needs a name."))
     if task.group_size is None or task.group_size < 2:
         raise DomainError(_("An inspection group has at least 2 inspectors (Art. 7)."))
+    if task.max_groups_per_inspector is not None and task.max_groups_per_inspector < 1:
+        raise DomainError(_("The cap of groups per inspector must be at least 1."))
+    if task.one_per_department:
+        needed = 1 + len(task.participating_departments)
+        if task.group_size < needed:
+            raise DomainError(
+                _(
+                    "A group with a member of each of the %(n)d departments needs at least %(n)d inspectors.",
+                    n=needed,
+                )
+            )
     if not task.items:
         raise DomainError(_("Choose at least one item of the published list (Art. 5)."))
     for item in task.items:

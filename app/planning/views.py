@@ -69,6 +69,8 @@ LABELS = {
     "participating_departments": _l("Participating departments (joint check)"),
     "number": _l("Number"),
     "group_size": _l("Inspectors per group"),
+    "one_per_department": _l("A member of every participating department in each group"),
+    "max_groups_per_inspector": _l("Groups per inspector at most"),
     "out_of_plan": _l("Outside the plan"),
     "out_of_plan_reason": _l("Reason for a check outside the plan"),
     "approval_label": _l("Approval"),
@@ -397,6 +399,8 @@ class SpotCheckTaskView(AppModelView):
         "window_start",
         "window_end",
         "group_size",
+        "one_per_department",
+        "max_groups_per_inspector",
         "participating_departments",
         "status_label",
         "out_of_plan",
@@ -413,6 +417,8 @@ class SpotCheckTaskView(AppModelView):
         "content",
         *SpotCheckTask.SCOPE_FIELDS,
         "group_size",
+        "one_per_department",
+        "max_groups_per_inspector",
         "participating_departments",
     ]
     edit_columns = [c for c in add_columns if c != "out_of_plan_reason"]
@@ -693,6 +699,8 @@ class SpotCheckTaskApi(AppModelRestApi):
         "ratio_c",
         "ratio_d",
         "ratio_special",
+        "one_per_department",
+        "max_groups_per_inspector",
         "out_of_plan_reason",
         "approval_note",
     ]
@@ -707,9 +715,19 @@ class SpotCheckTaskApi(AppModelRestApi):
         "content",
         *SpotCheckTask.SCOPE_FIELDS,
         "group_size",
+        "one_per_department",
+        "max_groups_per_inspector",
         "participating_departments",
     ]
-    edit_columns = ["name", "group_size", "window_start", "window_end", "content"]
+    edit_columns = [
+        "name",
+        "group_size",
+        "one_per_department",
+        "max_groups_per_inspector",
+        "window_start",
+        "window_end",
+        "content",
+    ]
     label_columns = LABELS
     search_columns = ["number", "name", "year", "department", "status", "out_of_plan"]
 

@@ -350,3 +350,38 @@ def test_cli_draw_verify(app, task):
         db.session.commit()
     bad = runner.invoke(args=["draw", "verify", str(draw_id)])
     assert bad.exit_code == 1 and "INVALID" in bad.output and "selection" in bad.output
+
+
+def test_load_cap_and_a_member_of_each_participating_department(app, world, task):
+    with acting(app, "operator_a"):
+        from app.security.models import Department
+
+        t = db.session.get(SpotCheckTask, task)
+        t.participating_departments = [db.session.get(Department, world.dept_b)]
+        t.one_per_department = True
+        t.max_groups_per_inspector = 3
+        far = dt.date.today() + dt.timedelta(days=400)
+        for n in range(3):
+            db.session.add(
+                Inspector(
+                    name=f"河湖检查员{n}",
+                    department_id=world.dept_b,
+                    certificate_no=f"E-{n}",
+                    certificate_expiry=far,
+                    status="在岗",
+                )
+            )
+        db.session.commit()
+    _draw(app, task, "target")
+    draw_id = _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        department = {i.id: i.department_id for i in db.session.scalars(select(Inspector))}
+        groups = draw.result_data().values()
+        assert all({department[i] for i in g} == {world.dept_a, world.dept_b} for g in groups)
+        load = {}
+        for g in groups:
+            for i in g:
+                load[i] = load.get(i, 0) + 1
+        assert max(load.values()) <= 3
+        assert services.verify_draw(draw) == []
