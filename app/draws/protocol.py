@@ -34,21 +34,23 @@ class ProtocolError(ValueError):
 
 def canonical_json(value) -> bytes:
     """The one byte string a JSON value is hashed as."""
-    _reject_floats(value)
+    _check_json(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
         "utf-8"
     )
 
 
-def _reject_floats(value) -> None:
+def _check_json(value) -> None:
     if isinstance(value, float):
         raise ProtocolError("floating-point numbers are not allowed in a draw record")
     if isinstance(value, dict):
-        for item in value.values():
-            _reject_floats(item)
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ProtocolError(f"object keys must be text, not {key!r}")
+            _check_json(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _reject_floats(item)
+            _check_json(item)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -164,6 +166,13 @@ def allocate(pool_sizes: dict[str, int], strata: dict[str, dict], seed: bytes) -
         spec = strata.get(name) or {}
         low = spec.get("min") or 0
         high = spec.get("max")
+        for bound in (low, high):
+            if bound is not None and (
+                not isinstance(bound, int) or isinstance(bound, bool) or bound < 0
+            ):
+                raise ProtocolError(
+                    f"stratum {name}: min and max must be non-negative integers or null"
+                )
         count = max(counts[name], low)
         if high is not None:
             count = min(count, high)
@@ -209,6 +218,12 @@ def draw_inspectors(
         raise ProtocolError("group_size must be an integer of at least 2")
     cap = params.get("max_groups_per_inspector")
     required = sorted(params.get("one_per_department") or [])
+    if len(set(required)) != len(required) or len(required) > size:
+        raise ProtocolError(
+            "one_per_department must list distinct departments, at most group_size of them"
+        )
+    if len(set(targets)) != len(targets):
+        raise ProtocolError("a target appears twice in params.targets")
     department = {i["id"]: i["department"] for i in inspectors}
     blocked = {(int(a), int(b)) for a, b in conflicts}
     load: dict[int, int] = {}
@@ -275,7 +290,10 @@ UNHASHED_FIELDS = ("record_hash", "server_secret", "seed", "substitutions")
 
 def record_hash(record: dict) -> str:
     """SHA-256 of the canonical JSON of the record without UNHASHED_FIELDS."""
-    return sha256_hex(canonical_json({k: v for k, v in record.items() if k not in UNHASHED_FIELDS}))
+    content = {k: v for k, v in record.items() if k not in UNHASHED_FIELDS}
+    if "pool" in content:  # hashed in canonical order, like pool_hash
+        content["pool"] = canonical_pool(content["pool"])
+    return sha256_hex(canonical_json(content))
 
 
 def event_hash(event: dict) -> str:
