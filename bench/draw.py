@@ -123,6 +123,14 @@ def main(n: int) -> None:
                 db.session.commit()
                 db.session.expunge_all()
 
+        if os.environ.get("PROFILE"):
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(whole_draw)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            return
         t_pool = best_of(3, pool_query)
         t_random = best_of(3, random_query)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

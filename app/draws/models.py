@@ -42,6 +42,8 @@ DRAW_MODES = {"one_step": _l("One step"), "witnessed": _l("With witnesses")}
 
 class Draw(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "draw"
+    # The audit log keeps the SHA-256 of these (a pool can be tens of megabytes).
+    __audit_digest_columns__ = ("pool", "excluded")
 
     id = Column(Integer, primary_key=True)
     uid = Column(String(40), nullable=False, unique=True)  # the protocol's draw id

@@ -88,8 +88,19 @@ def canonical_pool(candidates) -> list[dict]:
     return pool
 
 
+def canonical_pool_json(candidates) -> bytes:
+    """canonical_json(canonical_pool(candidates)), written directly: a pool can hold a million
+    candidates, and its shape is fixed (two keys, "id" before "stratum")."""
+    dumps = json.dumps
+    parts = [
+        f'{{"id":{c["id"]:d},"stratum":{dumps(c["stratum"], ensure_ascii=False)}}}'
+        for c in canonical_pool(candidates)
+    ]
+    return ("[" + ",".join(parts) + "]").encode("utf-8")
+
+
 def pool_hash(candidates) -> str:
-    return sha256_hex(canonical_json(canonical_pool(candidates)))
+    return sha256_hex(canonical_pool_json(candidates))
 
 
 def params_hash(params: dict) -> str:
@@ -289,11 +300,20 @@ UNHASHED_FIELDS = ("record_hash", "server_secret", "seed", "substitutions")
 
 
 def record_hash(record: dict) -> str:
-    """SHA-256 of the canonical JSON of the record without UNHASHED_FIELDS."""
+    """SHA-256 of the canonical JSON of the record without UNHASHED_FIELDS; the pool in
+    canonical order, like pool_hash."""
     content = {k: v for k, v in record.items() if k not in UNHASHED_FIELDS}
-    if "pool" in content:  # hashed in canonical order, like pool_hash
-        content["pool"] = canonical_pool(content["pool"])
-    return sha256_hex(canonical_json(content))
+    if "pool" not in content:
+        return sha256_hex(canonical_json(content))
+    # Encode the (possibly huge) pool with canonical_pool_json and splice it in where a marker
+    # stands; the bytes are those canonical_json would give for the whole object.
+    marker = "\u0000pool\u0000"
+    content["pool"] = marker
+    text = canonical_json(content)
+    placeholder = json.dumps(marker, ensure_ascii=False).encode("utf-8")
+    if text.count(placeholder) != 1:
+        raise ProtocolError("the record contains the pool marker")
+    return sha256_hex(text.replace(placeholder, canonical_pool_json(record["pool"])))
 
 
 def event_hash(event: dict) -> str:

@@ -10,7 +10,7 @@ import secrets
 import uuid
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import log_event
@@ -147,6 +147,8 @@ def start_draw(
         hashed_pool = protocol.pool_from_inspectors(inspectors)
         _check_enough_inspectors(targets, inspectors, conflicts, excluded, task.group_size)
     secret = secrets.token_bytes(protocol.SECRET_BYTES)
+    # Canonicalise and encode the pool once: its bytes are stored and hashed as they are.
+    pool_text = protocol.canonical_pool_json(hashed_pool).decode("utf-8")
     draw = Draw(
         uid=uuid.uuid4().hex,
         task=task,
@@ -157,11 +159,11 @@ def start_draw(
         witnesses=(witnesses or "").strip() or None,
         server_secret=secret.hex(),
         commitment=protocol.commitment(secret),
-        pool_hash=protocol.pool_hash(hashed_pool),
+        pool_hash=protocol.sha256_hex(pool_text.encode("utf-8")),
         params_hash=protocol.params_hash(params),
         pool_size=len(hashed_pool),
         params=json.dumps(params, ensure_ascii=False, sort_keys=True),
-        pool=json.dumps(protocol.canonical_pool(hashed_pool), ensure_ascii=False),
+        pool=pool_text,
         excluded=json.dumps(excluded, ensure_ascii=False) if excluded else None,
     )
     db.session.add(draw)
@@ -226,19 +228,23 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     pool = json.loads(draw.pool)
     task = draw.task
     try:
+        # The selection's rows (for lists, scope and counts) are derived data written in bulk;
+        # the draw's own audit rows and record hash cover the selection.
         if draw.kind == "target":
             result = protocol.draw_targets(pool, params, seed)
-            for stratum, ids in result.items():
-                for position, target_id in enumerate(ids, start=1):
-                    db.session.add(
-                        DrawnTarget(
-                            draw=draw,
-                            task_id=task.id,
-                            target_id=target_id,
-                            stratum=stratum,
-                            rank=position,
-                        )
-                    )
+            rows = [
+                {
+                    "draw_id": draw.id,
+                    "task_id": task.id,
+                    "target_id": target_id,
+                    "stratum": stratum,
+                    "rank": position,
+                }
+                for stratum, ids in result.items()
+                for position, target_id in enumerate(ids, start=1)
+            ]
+            if rows:
+                db.session.execute(insert(DrawnTarget), rows)
             task.status = "targets_drawn"
         else:
             groups = protocol.draw_inspectors(
@@ -248,17 +254,20 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
                 params,
                 seed,
             )
-            for target_id, group in groups.items():
-                for position, inspector_id in enumerate(group, start=1):
-                    db.session.add(
-                        Assignment(
-                            draw=draw,
-                            task_id=task.id,
-                            target_id=target_id,
-                            inspector_id=inspector_id,
-                            position=position,
-                        )
-                    )
+            rows = [
+                {
+                    "draw_id": draw.id,
+                    "task_id": task.id,
+                    "target_id": target_id,
+                    "inspector_id": inspector_id,
+                    "position": position,
+                    "active": True,
+                }
+                for target_id, group in groups.items()
+                for position, inspector_id in enumerate(group, start=1)
+            ]
+            if rows:
+                db.session.execute(insert(Assignment), rows)
             result = {str(t): g for t, g in groups.items()}
             task.status = "inspectors_drawn"
     except protocol.ProtocolError as exc:
@@ -267,7 +276,7 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     draw.result = json.dumps(result, ensure_ascii=False, sort_keys=True)
     draw.status = "done"
     draw.drawn_at = dt.datetime.now().replace(microsecond=0)
-    draw.record_hash = protocol.record_hash(record(draw, reveal=False))
+    draw.record_hash = protocol.record_hash(record(draw, reveal=False, pool=pool))
     log_event(
         "draw",
         "draw",
@@ -283,16 +292,17 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     return draw
 
 
-def record(draw: Draw, reveal: bool | None = None) -> dict:
+def record(draw: Draw, reveal: bool | None = None, pool: list | None = None) -> dict:
     """The verifiable record. The server secret is in it only once the task's results are
-    published (or when `reveal` says so, for verification inside the system)."""
+    published (or when `reveal` says so, for verification inside the system). `pool` saves
+    decoding the stored pool again when the caller has it."""
     data = {
         "algorithm": protocol.ALGORITHM,
         "kind": draw.kind,
         "draw_id": draw.uid,
         "task": draw.task.number,
         "params": json.loads(draw.params),
-        "pool": json.loads(draw.pool),
+        "pool": pool if pool is not None else json.loads(draw.pool),
         "pool_hash": draw.pool_hash,
         "params_hash": draw.params_hash,
         "commitment": draw.commitment,

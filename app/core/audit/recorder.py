@@ -123,6 +123,22 @@ def _object_id(obj):
     return values[0] if len(values) == 1 else "-".join(str(v) for v in values)
 
 
+def _digest(value) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(str(value).encode("utf-8")).hexdigest()
+
+
+def _logged_value(obj, key, value):
+    """The value as the log keeps it: secrets redacted, bulky columns a model lists in
+    `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256."""
+    if key in REDACTED_COLUMNS and value:
+        return REDACTED
+    if value is not None and key in getattr(type(obj), "__audit_digest_columns__", ()):
+        return _digest(value)
+    return _json_value(value)
+
+
 def _column_snapshot(obj):
     """Columns, plus many-to-many collections that are loaded (a target's applicable items,
     a user's roles and departments)."""
@@ -132,8 +148,7 @@ def _column_snapshot(obj):
         key = attr.key
         if key in NOISE_COLUMNS:
             continue
-        value = state.dict.get(key)
-        data[key] = REDACTED if key in REDACTED_COLUMNS and value else _json_value(value)
+        data[key] = _logged_value(obj, key, state.dict.get(key))
     for rel in state.mapper.relationships:
         if rel.secondary is not None and rel.uselist and rel.key in state.dict:
             members = sorted(str(o) for o in state.dict[rel.key])
@@ -157,10 +172,7 @@ def _changes(obj):
         after = hist.added[0] if hist.added else None
         if before == after:
             continue
-        if key in REDACTED_COLUMNS:
-            changes[key] = [REDACTED, REDACTED]
-        else:
-            changes[key] = [_json_value(before), _json_value(after)]
+        changes[key] = [_logged_value(obj, key, before), _logged_value(obj, key, after)]
     for rel in state.mapper.relationships:
         if rel.secondary is None or not rel.uselist:
             continue
