@@ -104,6 +104,13 @@ def test_target_draw_is_recorded_verifiable_and_commitment_comes_first(app, task
             )
         ]
         assert steps == ["commit", "draw"]
+        # The audit log never holds the server secret (readable before publication) nor
+        # the whole pool (its SHA-256 stands for it).
+        logged = " ".join(
+            r.changes or ""
+            for r in db.session.scalars(select(AuditLog).where(AuditLog.object_type == "draw"))
+        )
+        assert draw.server_secret not in logged and "sha256:" in logged
 
 
 def test_a_task_is_drawn_once(app, task):
