@@ -459,3 +459,53 @@ def planned_counts(year: int) -> dict[int, dict[str, int]]:
         .group_by(SpotCheckTask.department_id)
     )
     return {dept: {"planned": n} for dept, n in rows}
+
+
+def is_assigned_to_task(user, task_id: int) -> bool:
+    """Whether the user is an inspector with an active assignment in the task."""
+    if user is None or not getattr(user, "id", None):
+        return False
+    return (
+        db.session.scalar(
+            select(Assignment.id)
+            .join(Inspector, Inspector.id == Assignment.inspector_id)
+            .where(
+                Assignment.task_id == task_id,
+                Assignment.active.is_(True),
+                Inspector.user_id == user.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
+    """A witnessed draw committed but never completed blocks its task: a Leader cancels it
+    with a reason. The row stays visible; a completed draw is never cancelled (no redraw)."""
+    from app.security import roles
+    from app.security.scope import current_actor, role_names
+
+    user = user or current_actor()
+    if roles.LEADER not in role_names(user):
+        raise DomainError(_("Only a Leader can do this."))
+    ensure_in_scope(draw.task)
+    if draw.status != "committed":
+        raise DomainError(_("Only a draw that was committed and never completed can be cancelled."))
+    if not (reason or "").strip():
+        raise DomainError(_("Say why the draw is cancelled."))
+    draw.status = "cancelled"
+    draw.active_key = None
+    draw.cancel_reason = reason.strip()
+    log_event(
+        "draw",
+        "draw",
+        draw.uid,
+        department_id=draw.task.department_id,
+        detail={
+            "step": "cancel",
+            "task": draw.task.number,
+            "reason": draw.cancel_reason,
+        },
+    )
+    return draw

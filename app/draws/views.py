@@ -34,6 +34,7 @@ LABELS = {
     "record_hash": _l("Record hash"),
     "drawn_at": _l("Drawn at"),
     "created_by": _l("Drawn by"),
+    "cancel_reason": _l("Reason for cancelling"),
 }
 
 
@@ -65,6 +66,7 @@ class DrawView(AppModelView):
         "task",
         "kind_label",
         "status_label",
+        "cancel_reason",
         "mode_label",
         "witnesses",
         "pool_size",
@@ -112,6 +114,7 @@ class TaskDrawView(BaseView):
         "draw_inspectors": "draw",
         "witnessed": "draw",
         "substitute": "draw",
+        "cancel": "cancel",
         "verify": "read",
         "record_json": "read",
     }
@@ -193,6 +196,26 @@ class TaskDrawView(BaseView):
         else:
             flash(_("%(name)s replaces the inspector.", name=replacement.inspector.name), "success")
         return redirect(url_for("DrawView.show", pk=draw.id))
+
+    @expose("/draw/<int:pk>/cancel", methods=["GET", "POST"])
+    @has_access
+    def cancel(self, pk):
+        draw = self._draw(pk)
+        if request.method == "POST":
+            try:
+                services.cancel_draw(draw, request.form.get("reason", ""))
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                flash(_("The draw is cancelled; the task can be drawn again."), "success")
+                return redirect(url_for("DrawView.show", pk=draw.id))
+        return self.render_template(
+            "directory/reason_form.html",
+            title=_("Cancel the unfinished draw of %(number)s", number=draw.task.number),
+            prompt=_("Why is the draw cancelled?"),
+        )
 
     @expose("/draw/<int:pk>/verify", methods=["GET"])
     @has_access

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask import Response, abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import protect, safe
@@ -33,7 +33,13 @@ from app.security.base_views import (
     AppModelRestApi,
     AppModelView,
 )
-from app.security.scope import ScopedInterface, departments_in_scope, ensure_in_scope
+from app.security.scope import (
+    ScopedInterface,
+    departments_in_scope,
+    ensure_in_scope,
+    in_scope,
+    role_names,
+)
 
 LABELS = {
     "title": _l("Plan"),
@@ -504,7 +510,9 @@ class TaskMaterialView(BaseView):
 
     route_base = "/task-material"
     class_permission_name = "SpotCheckTask"
-    method_permission_name = {"upload": "write", "download": "read"}
+    # Downloading is its own permission: the task's assigned inspectors have it without
+    # reading the task list (R7.4).
+    method_permission_name = {"upload": "write", "download": "material"}
     default_view = "download"
 
     @expose("/<int:task_id>/upload", methods=["POST"])
@@ -538,7 +546,16 @@ class TaskMaterialView(BaseView):
     @expose("/<int:attachment_id>", methods=["GET"])
     @has_access
     def download(self, attachment_id):
-        attachment = ensure_in_scope(db.session.get(TaskAttachment, attachment_id))
+        from app.draws.services import is_assigned_to_task
+
+        attachment = db.session.get(TaskAttachment, attachment_id)
+        if attachment is None:
+            abort(404)
+        # Staff of the task's departments read it; an inspector only once assigned to the task.
+        keeps_lists = role_names(g.user) & {"Admin", "Leader", "Operator", "JointOffice"}
+        allowed = in_scope(attachment) if keeps_lists else False
+        if not (allowed or is_assigned_to_task(g.user, attachment.task_id)):
+            abort(404)
         path = stored_path(attachment.sha256)
         if not path.exists():
             abort(404)

@@ -73,8 +73,8 @@ FAB_ROLES = {
         [r"^(Progress)$", READ],
         [r"^(InspectionItem|ItemRevision)$", PUBLISH],
         [r"^(AnnualPlan)$", r"^can_(read|approve|publish)$"],
-        [r"^(SpotCheckTask)$", r"^can_(read|approve)$"],
-        [r"^(Draw)$", READ],
+        [r"^(SpotCheckTask)$", r"^can_(read|approve|material)$"],
+        [r"^(Draw)$", r"^can_(read|cancel)$"],
         [r"^(Conflict)$", WRITE],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
@@ -87,6 +87,7 @@ FAB_ROLES = {
         [r"^(Department|Holiday|CalendarYear|Area|ItemRevision|Progress)$", READ],
         [r"^(InspectionItem|Inspector|Target|Conflict|DirectoryImport)$", WRITE],
         [r"^(PlanLine|SpotCheckTask)$", WRITE],
+        [r"^(SpotCheckTask)$", r"^can_material$"],
         [r"^(AnnualPlan)$", r"^can_(read|write|publish|file)$"],
         [r"^(SpotCheckTask|Draw)$", r"^can_(read|draw)$"],
         [
@@ -98,6 +99,7 @@ FAB_ROLES = {
     ],
     INSPECTOR: [
         [r"^(Holiday|InspectionItem|MyAssignments)$", READ],
+        [r"^(SpotCheckTask)$", r"^can_material$"],
         [r"^(Conflict)$", WRITE],
         [
             r"^(Calendar|Holidays|Directory|Inspection Items|Conflicts|Planning|My Assignments)$",

@@ -392,3 +392,60 @@ def test_load_cap_and_a_member_of_each_participating_department(app, world, task
                 load[i] = load.get(i, 0) + 1
         assert max(load.values()) <= 3
         assert services.verify_draw(draw) == []
+
+
+def test_an_unfinished_witnessed_draw_is_cancelled_by_a_leader_with_a_reason(app, task):
+    with acting(app, "operator_a"):
+        draw = services.start_draw(
+            db.session.get(SpotCheckTask, task), "target", "张、李", mode="witnessed"
+        )
+        db.session.commit()
+        draw_id = draw.id
+        with pytest.raises(DomainError):
+            services.cancel_draw(draw, "监督人未到场")  # an Operator does not cancel
+        db.session.rollback()
+    with acting(app, "leader_a"):
+        draw = db.session.get(Draw, draw_id)
+        with pytest.raises(DomainError):
+            services.cancel_draw(draw, " ")
+        services.cancel_draw(draw, "监督人未到场")
+        db.session.commit()
+    new_id = _draw(app, task, "target")  # the task can be drawn now
+    with acting(app, "leader_a"):
+        old = db.session.get(Draw, draw_id)
+        assert (old.status, old.cancel_reason) == ("cancelled", "监督人未到场")
+        with pytest.raises(DomainError):
+            services.cancel_draw(db.session.get(Draw, new_id), "想重抽")  # no redraw
+
+
+def test_assigned_inspectors_download_the_training_material(app, login_as, task):
+    import io
+
+    from app.planning.models import TaskAttachment
+
+    client = login_as("operator_a")
+    token = csrf_token_from(client, "/plans/add")
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    client.post(
+        f"/task-material/{task}/upload",
+        data={"csrf_token": token, "file": (io.BytesIO(pdf), "培训.pdf")},
+        content_type="multipart/form-data",
+    )
+    with acting(app, "operator_a"):
+        attachment_id = db.session.scalar(select(TaskAttachment.id))
+    inspector = login_as("inspector_a")  # 王建国 of the directory fixture
+    assert inspector.get(f"/task-material/{attachment_id}").status_code == 404  # not assigned yet
+    _draw(app, task, "target")
+    _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        assigned = db.session.scalar(
+            select(Assignment.id)
+            .join(Inspector, Inspector.id == Assignment.inspector_id)
+            .where(Inspector.name == "王建国")
+        )
+    response = inspector.get(f"/task-material/{attachment_id}")
+    if assigned:
+        assert response.status_code == 200 and response.data == pdf
+        assert "培训.pdf" in inspector.get("/my-assignments/").get_data(as_text=True)
+    else:
+        assert response.status_code == 404
