@@ -86,6 +86,17 @@ def inspector_pool(task: SpotCheckTask, on_date: dt.date) -> tuple[list[dict], l
 # --- starting and completing a draw ---------------------------------------------------------------
 
 
+def _log_draw(draw: Draw, step: str, **detail) -> None:
+    """Every step of a draw (commit, draw, substitute, cancel) in the audit log."""
+    log_event(
+        "draw",
+        "draw",
+        draw.uid,
+        department_id=draw.task.department_id,
+        detail={"step": step, **detail},
+    )
+
+
 def _require_task(task: SpotCheckTask):
     ensure_in_scope(task)
     if task.approval != "approved":
@@ -174,20 +185,15 @@ def start_draw(
         raise DomainError(
             _("This task already has a draw of this kind: a task is drawn once.")
         ) from None
-    log_event(
-        "draw",
-        "draw",
-        draw.uid,
-        department_id=task.department_id,
-        detail={
-            "step": "commit",
-            "task": task.number,
-            "kind": kind,
-            "commitment": draw.commitment,
-            "pool_hash": draw.pool_hash,
-            "params_hash": draw.params_hash,
-            "pool_size": draw.pool_size,
-        },
+    _log_draw(
+        draw,
+        "commit",
+        task=task.number,
+        kind=kind,
+        commitment=draw.commitment,
+        pool_hash=draw.pool_hash,
+        params_hash=draw.params_hash,
+        pool_size=draw.pool_size,
     )
     return draw
 
@@ -277,18 +283,7 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     draw.status = "done"
     draw.drawn_at = dt.datetime.now().replace(microsecond=0)
     draw.record_hash = protocol.record_hash(record(draw, reveal=False, pool=pool))
-    log_event(
-        "draw",
-        "draw",
-        draw.uid,
-        department_id=task.department_id,
-        detail={
-            "step": "draw",
-            "task": task.number,
-            "kind": draw.kind,
-            "record_hash": draw.record_hash,
-        },
-    )
+    _log_draw(draw, "draw", task=task.number, kind=draw.kind, record_hash=draw.record_hash)
     return draw
 
 
@@ -431,19 +426,14 @@ def substitute_inspector(
         substitute_for_id=current.id,
     )
     db.session.add(replacement)
-    log_event(
-        "draw",
-        "draw",
-        draw.uid,
-        department_id=draw.task.department_id,
-        detail={
-            "step": "substitute",
-            "target": target_id,
-            "replaced": inspector_id,
-            "substitute": chosen,
-            "reason": reason,
-            "event_hash": event["event_hash"],
-        },
+    _log_draw(
+        draw,
+        "substitute",
+        target=target_id,
+        replaced=inspector_id,
+        substitute=chosen,
+        reason=reason,
+        event_hash=event["event_hash"],
     )
     return replacement
 
@@ -497,15 +487,5 @@ def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
     draw.status = "cancelled"
     draw.active_key = None
     draw.cancel_reason = reason.strip()
-    log_event(
-        "draw",
-        "draw",
-        draw.uid,
-        department_id=draw.task.department_id,
-        detail={
-            "step": "cancel",
-            "task": draw.task.number,
-            "reason": draw.cancel_reason,
-        },
-    )
+    _log_draw(draw, "cancel", task=draw.task.number, reason=draw.cancel_reason)
     return draw
