@@ -272,3 +272,51 @@ def test_plan_api_workflow_and_roles(app, api_token, plan):
         f"/api/v1/plan/{plan}/revise", json={"reason": "职能调整"}, headers=operator
     )
     assert revised.get_json()["result"]["revision_no"] == 1
+
+
+def test_a_line_is_added_through_the_form_with_its_multi_choice_scope(
+    app, login_as, directory, plan
+):
+    client = login_as("operator_a")
+    token = csrf_token_from(client, "/plan-lines/add")
+    response = client.post(
+        "/plan-lines/add",
+        data={
+            "csrf_token": token,
+            "plan": plan,
+            "name": "高风险取水户检查",
+            "items": [directory.item_a],
+            "method": "实地检查",
+            "ratio_a": "3",
+            "ratio_b": "3",
+            "ratio_c": "5",
+            "ratio_d": "10",
+            "ratio_special": "20",
+            "target_types": ["企业", "个体工商户"],
+            "risk_classes": ["C", "D"],
+        },
+    )
+    assert response.status_code == 302
+    with acting(app, "operator_a"):
+        line = next(
+            li for li in db.session.get(AnnualPlan, plan).lines if li.name == "高风险取水户检查"
+        )
+        assert (line.target_types, line.risk_classes) == ("企业、个体工商户", "C、D")
+    # A special-target ratio below the highest class ratio is refused on the form too.
+    response = client.post(
+        "/plan-lines/add",
+        data={
+            "csrf_token": token,
+            "plan": plan,
+            "name": "比例倒挂",
+            "items": [directory.item_a],
+            "method": "实地检查",
+            "ratio_a": "3",
+            "ratio_b": "3",
+            "ratio_c": "5",
+            "ratio_d": "10",
+            "ratio_special": "5",
+        },
+        follow_redirects=True,
+    )
+    assert "特殊监管对象的抽查比例不得低于" in response.get_data(as_text=True)
