@@ -14,6 +14,7 @@ Conventions used throughout:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import json
 import unicodedata
@@ -142,8 +143,19 @@ def rank_key(seed: bytes, kind: str, group: str, candidate_id: int) -> bytes:
     return hashlib.sha256(seed + f"{kind}{SEP}{group}{SEP}{candidate_id}".encode()).digest()
 
 
-def rank(seed: bytes, kind: str, group: str, ids) -> list[int]:
-    return sorted(ids, key=lambda cid: (rank_key(seed, kind, group, cid), cid))
+def rank(seed: bytes, kind: str, group: str, ids, limit: int | None = None) -> list[int]:
+    """The ids in rank order (the first `limit` of them when given); equal to sorting by
+    rank_key, with the common prefix of the hashed bytes hashed once."""
+    prefix = hashlib.sha256(seed + f"{kind}{SEP}{group}{SEP}".encode())
+
+    def key(cid):
+        digest = prefix.copy()
+        digest.update(str(cid).encode())
+        return digest.digest(), cid
+
+    if limit is None:
+        return sorted(ids, key=key)
+    return heapq.nsmallest(limit, ids, key=key)
 
 
 # --- allocation across strata -------------------------------------------------------------------
@@ -202,7 +214,7 @@ def draw_targets(pool, params: dict, seed: bytes) -> dict[str, list[int]]:
         by_stratum.setdefault(candidate["stratum"], []).append(candidate["id"])
     counts = allocate({s: len(ids) for s, ids in by_stratum.items()}, params["strata"], seed)
     return {
-        stratum: rank(seed, "target", stratum, ids)[: counts[stratum]]
+        stratum: rank(seed, "target", stratum, ids, counts[stratum])
         for stratum, ids in sorted(by_stratum.items())
     }
 
