@@ -92,9 +92,15 @@ def canonical_pool(candidates) -> list[dict]:
 def canonical_pool_json(candidates) -> bytes:
     """canonical_json(canonical_pool(candidates)), written directly: a pool can hold a million
     candidates, and its shape is fixed (two keys, "id" before "stratum")."""
-    dumps = json.dumps
+    encoded: dict[str, str] = {}  # a pool has a handful of strata: encode each once
+
+    def stratum(name):
+        if name not in encoded:
+            encoded[name] = json.dumps(name, ensure_ascii=False)
+        return encoded[name]
+
     parts = [
-        f'{{"id":{c["id"]:d},"stratum":{dumps(c["stratum"], ensure_ascii=False)}}}'
+        f'{{"id":{c["id"]:d},"stratum":{stratum(c["stratum"])}}}'
         for c in canonical_pool(candidates)
     ]
     return ("[" + ",".join(parts) + "]").encode("utf-8")
