@@ -74,24 +74,32 @@ def canonical_pool(candidates) -> list[dict]:
     """Candidates as [{"id": int, "stratum": str}, ...] sorted by id; ids must be unique
     positive integers and strata non-empty text without SEP."""
     pool = []
-    seen = set()
+    append = pool.append
+    good_strata: set[str] = set()  # a pool has a handful of strata: check each once
     for candidate in candidates:
         cid, stratum = candidate["id"], candidate["stratum"]
-        if not isinstance(cid, int) or isinstance(cid, bool) or cid <= 0:
+        if type(cid) is not int or cid <= 0:  # type(), not isinstance: True is no id
             raise ProtocolError(f"candidate id {cid!r} is not a positive integer")
-        if not isinstance(stratum, str) or not stratum or SEP in stratum:
-            raise ProtocolError(f"candidate {cid}: invalid stratum {stratum!r}")
-        if cid in seen:
-            raise ProtocolError(f"candidate id {cid} appears twice in the pool")
-        seen.add(cid)
-        pool.append({"id": cid, "stratum": stratum})
+        if stratum not in good_strata:
+            if type(stratum) is not str or not stratum or SEP in stratum:
+                raise ProtocolError(f"candidate {cid}: invalid stratum {stratum!r}")
+            good_strata.add(stratum)
+        append({"id": cid, "stratum": stratum})
     pool.sort(key=lambda c: c["id"])
+    for before, after in zip(pool, pool[1:], strict=False):
+        if before["id"] == after["id"]:
+            raise ProtocolError(f"candidate id {after['id']} appears twice in the pool")
     return pool
 
 
 def canonical_pool_json(candidates) -> bytes:
     """canonical_json(canonical_pool(candidates)), written directly: a pool can hold a million
     candidates, and its shape is fixed (two keys, "id" before "stratum")."""
+    return encode_pool(canonical_pool(candidates))
+
+
+def encode_pool(canonical: list[dict]) -> bytes:
+    """canonical_pool_json for a pool that is canonical_pool's output already."""
     encoded: dict[str, str] = {}  # a pool has a handful of strata: encode each once
 
     def stratum(name):
@@ -99,10 +107,7 @@ def canonical_pool_json(candidates) -> bytes:
             encoded[name] = json.dumps(name, ensure_ascii=False)
         return encoded[name]
 
-    parts = [
-        f'{{"id":{c["id"]:d},"stratum":{stratum(c["stratum"])}}}'
-        for c in canonical_pool(candidates)
-    ]
+    parts = [f'{{"id":{c["id"]:d},"stratum":{stratum(c["stratum"])}}}' for c in canonical]
     return ("[" + ",".join(parts) + "]").encode("utf-8")
 
 
@@ -157,11 +162,14 @@ def rank(seed: bytes, kind: str, group: str, ids, limit: int | None = None) -> l
     def key(cid):
         digest = prefix.copy()
         digest.update(str(cid).encode())
-        return digest.digest(), cid
+        return digest.digest()
 
+    # Both sorts are stable: starting from ids in ascending order, equal digests (which
+    # SHA-256 makes practically impossible) stay in id order, as the protocol says.
+    ordered = sorted(ids)
     if limit is None:
-        return sorted(ids, key=key)
-    return heapq.nsmallest(limit, ids, key=key)
+        return sorted(ordered, key=key)
+    return heapq.nsmallest(limit, ordered, key=key)
 
 
 # --- allocation across strata -------------------------------------------------------------------
@@ -214,7 +222,11 @@ def allocate(pool_sizes: dict[str, int], strata: dict[str, dict], seed: bytes) -
 
 def draw_targets(pool, params: dict, seed: bytes) -> dict[str, list[int]]:
     """The selected target ids per stratum, in rank order."""
-    pool = canonical_pool(pool)
+    return select_targets(canonical_pool(pool), params, seed)
+
+
+def select_targets(pool: list[dict], params: dict, seed: bytes) -> dict[str, list[int]]:
+    """draw_targets for a pool that is canonical_pool's output already."""
     by_stratum: dict[str, list[int]] = {}
     for candidate in pool:
         by_stratum.setdefault(candidate["stratum"], []).append(candidate["id"])
@@ -317,9 +329,10 @@ def substitute(
 UNHASHED_FIELDS = ("record_hash", "server_secret", "seed", "substitutions")
 
 
-def record_hash(record: dict) -> str:
+def record_hash(record: dict, pool_json: bytes | None = None) -> str:
     """SHA-256 of the canonical JSON of the record without UNHASHED_FIELDS; the pool in
-    canonical order, like pool_hash."""
+    canonical order, like pool_hash. `pool_json` may pass canonical_pool_json(record["pool"])
+    when the caller has it already (the application stores exactly those bytes)."""
     content = {k: v for k, v in record.items() if k not in UNHASHED_FIELDS}
     if "pool" not in content:
         return sha256_hex(canonical_json(content))
@@ -331,7 +344,8 @@ def record_hash(record: dict) -> str:
     placeholder = json.dumps(marker, ensure_ascii=False).encode("utf-8")
     if text.count(placeholder) != 1:
         raise ProtocolError("the record contains the pool marker")
-    return sha256_hex(text.replace(placeholder, canonical_pool_json(record["pool"])))
+    encoded_pool = pool_json if pool_json is not None else canonical_pool_json(record["pool"])
+    return sha256_hex(text.replace(placeholder, encoded_pool))
 
 
 def event_hash(event: dict) -> str:

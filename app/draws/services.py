@@ -159,7 +159,8 @@ def start_draw(
         _check_enough_inspectors(targets, inspectors, conflicts, excluded, task.group_size)
     secret = secrets.token_bytes(protocol.SECRET_BYTES)
     # Canonicalise and encode the pool once: its bytes are stored and hashed as they are.
-    pool_text = protocol.canonical_pool_json(hashed_pool).decode("utf-8")
+    frozen = protocol.canonical_pool(hashed_pool)
+    pool_text = protocol.encode_pool(frozen).decode("utf-8")
     draw = Draw(
         uid=uuid.uuid4().hex,
         task=task,
@@ -177,6 +178,7 @@ def start_draw(
         pool=pool_text,
         excluded=json.dumps(excluded, ensure_ascii=False) if excluded else None,
     )
+    draw.frozen_pool = frozen  # not a column: kept for complete_draw in the same process
     db.session.add(draw)
     try:
         db.session.flush()
@@ -231,13 +233,14 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     secret = bytes.fromhex(draw.server_secret)
     seed = protocol.derive_seed(secret, draw.uid, draw.pool_hash, draw.params_hash, entropy)
     params = json.loads(draw.params)
-    pool = json.loads(draw.pool)
+    # A one-step draw still holds the pool it froze; a witnessed one reads it back.
+    pool = getattr(draw, "frozen_pool", None) or protocol.canonical_pool(json.loads(draw.pool))
     task = draw.task
     try:
         # The selection's rows (for lists, scope and counts) are derived data written in bulk;
         # the draw's own audit rows and record hash cover the selection.
         if draw.kind == "target":
-            result = protocol.draw_targets(pool, params, seed)
+            result = protocol.select_targets(pool, params, seed)
             rows = [
                 {
                     "draw_id": draw.id,
@@ -282,7 +285,9 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     draw.result = json.dumps(result, ensure_ascii=False, sort_keys=True)
     draw.status = "done"
     draw.drawn_at = dt.datetime.now().replace(microsecond=0)
-    draw.record_hash = protocol.record_hash(record(draw, reveal=False, pool=pool))
+    draw.record_hash = protocol.record_hash(
+        record(draw, reveal=False, pool=pool), pool_json=draw.pool.encode("utf-8")
+    )
     _log_draw(draw, "draw", task=task.number, kind=draw.kind, record_hash=draw.record_hash)
     return draw
 
