@@ -17,11 +17,12 @@ from __future__ import annotations
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _setup import fresh_app  # noqa: E402
 
 
 def best_of(n, fn):
@@ -34,30 +35,18 @@ def best_of(n, fn):
 
 
 def main(n: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="dsr-bench-"))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
-    os.environ.setdefault("INSTANCE_PATH", str(workdir))
-
-    from flask_migrate import upgrade
+    app, workdir = fresh_app()
     from sqlalchemy import func, insert, select, text
 
-    from app import create_app
     from app.directory.models import Target
     from app.draws import services
     from app.draws.models import Draw, DrawnTarget
     from app.extensions import db
     from app.planning.models import SpotCheckTask
-    from app.security.cli import sync_security
     from app.security.models import Department
     from app.security.system_user import acting_as_system
 
-    app = create_app({"RATELIMIT_ENABLED": False})
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        upgrade()
-        sync_security()
         with acting_as_system() as system:
             dept = Department(code="BENCH", name="基准测试局", kind="bureau")
             db.session.add(dept)
@@ -71,13 +60,21 @@ def main(n: int) -> None:
         batch = []
         with db.engine.begin() as conn:
             for i in range(1, n + 1):
-                batch.append({
-                    "department_id": dept_id, "target_type": "企业", "name": f"对象{i}",
-                    "uscc": None, "registration_status": "存续" if i % 50 else "注销",
-                    "risk_class": "ABCD"[i % 4], "flags": "失信" if i % 97 == 0 else None,
-                    "created_on": stamp, "changed_on": stamp, "created_by_fk": user_id,
-                    "changed_by_fk": user_id,
-                })
+                batch.append(
+                    {
+                        "department_id": dept_id,
+                        "target_type": "企业",
+                        "name": f"对象{i}",
+                        "uscc": None,
+                        "registration_status": "存续" if i % 50 else "注销",
+                        "risk_class": "ABCD"[i % 4],
+                        "flags": "失信" if i % 97 == 0 else None,
+                        "created_on": stamp,
+                        "changed_on": stamp,
+                        "created_by_fk": user_id,
+                        "changed_by_fk": user_id,
+                    }
+                )
                 if len(batch) == 10_000:
                     conn.execute(insert(Target), batch)
                     batch = []
@@ -86,8 +83,10 @@ def main(n: int) -> None:
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE target")
-        print(f"generated {n} targets in {time.perf_counter() - started:.1f} s "
-              f"({db.engine.dialect.name})")
+        print(
+            f"generated {n} targets in {time.perf_counter() - started:.1f} s "
+            f"({db.engine.dialect.name})"
+        )
 
         scope = "department_id = :d AND registration_status = '存续'"
         k = 3 * n // 100
@@ -95,17 +94,32 @@ def main(n: int) -> None:
 
         def pool_query():
             with db.engine.connect() as conn:
-                conn.execute(text(f"SELECT id FROM target WHERE {scope}"), {"d": dept_id}).fetchall()
+                conn.execute(
+                    text(f"SELECT id FROM target WHERE {scope}"), {"d": dept_id}
+                ).fetchall()
 
         def random_query():
             with db.engine.connect() as conn:
-                conn.execute(text(f"SELECT id FROM target WHERE {scope} ORDER BY {random_fn} LIMIT :k"),
-                             {"d": dept_id, "k": k}).fetchall()
+                conn.execute(
+                    text(f"SELECT id FROM target WHERE {scope} ORDER BY {random_fn} LIMIT :k"),
+                    {"d": dept_id, "k": k},
+                ).fetchall()
 
         with acting_as_system():
-            task = SpotCheckTask(year=2027, seq=1, number="基准〔2027〕1号", name="基准摇号",
-                                 department_id=dept_id, ratio_a=3, ratio_b=3, ratio_c=3, ratio_d=3,
-                                 ratio_special=10, group_size=2, approval="approved")
+            task = SpotCheckTask(
+                year=2027,
+                seq=1,
+                number="基准〔2027〕1号",
+                name="基准摇号",
+                department_id=dept_id,
+                ratio_a=3,
+                ratio_b=3,
+                ratio_c=3,
+                ratio_d=3,
+                ratio_special=10,
+                group_size=2,
+                approval="approved",
+            )
             db.session.add(task)
             db.session.commit()
             task_id = task.id
@@ -138,8 +152,10 @@ def main(n: int) -> None:
         growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
         print(f"pool query      {t_pool:8.2f} s   1.0x")
         print(f"random() LIMIT  {t_random:8.2f} s   {t_random / t_pool:.1f}x")
-        print(f"whole draw      {t_draw:8.2f} s   {t_draw / t_pool:.1f}x   "
-              f"(peak RSS growth {growth:.0f} MB)")
+        print(
+            f"whole draw      {t_draw:8.2f} s   {t_draw / t_pool:.1f}x   "
+            f"(peak RSS growth {growth:.0f} MB)"
+        )
 
 
 if __name__ == "__main__":

@@ -10,42 +10,37 @@ the growth of the peak resident memory. Results are recorded in docs/performance
 from __future__ import annotations
 
 import csv
-import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-HEADER = ["检查对象类型", "名称", "统一社会信用代码", "所属区域", "行业类别", "登记状态",
-          "信用风险等级", "主管部门"]
+from _setup import fresh_app  # noqa: E402
+
+HEADER = [
+    "检查对象类型",
+    "名称",
+    "统一社会信用代码",
+    "所属区域",
+    "行业类别",
+    "登记状态",
+    "信用风险等级",
+    "主管部门",
+]
 
 
 def main(n: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="dsr-bench-"))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}")
-    os.environ.setdefault("INSTANCE_PATH", str(workdir))
-
-    from flask_migrate import upgrade
-
-    from app import create_app
+    app, workdir = fresh_app()
     from app.core.identifiers import USCC
     from app.directory.imports import import_file
     from app.directory.models import Area
     from app.extensions import db
-    from app.security.cli import sync_security
     from app.security.models import Department
     from app.security.system_user import acting_as_system
 
-    app = create_app({"RATELIMIT_ENABLED": False})
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        upgrade()
-        sync_security()
         with acting_as_system():
             db.session.add(Department(code="BENCH", name="基准测试局", kind="bureau"))
             db.session.add(Area(name="交通街道", kind="街道"))
@@ -57,8 +52,18 @@ def main(n: int) -> None:
         writer.writerow(HEADER)
         for i in range(1, n + 1):
             body = f"91150602MA{i:07d}"
-            writer.writerow(["企业", f"基准企业{i}", body + USCC.calc_check_digit(body),
-                             "交通街道", "取水单位", "存续", "ABCD"[i % 4], "BENCH"])
+            writer.writerow(
+                [
+                    "企业",
+                    f"基准企业{i}",
+                    body + USCC.calc_check_digit(body),
+                    "交通街道",
+                    "取水单位",
+                    "存续",
+                    "ABCD"[i % 4],
+                    "BENCH",
+                ]
+            )
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -70,8 +75,10 @@ def main(n: int) -> None:
     elapsed = time.perf_counter() - started
     growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     size = path.stat().st_size / 2**20
-    print(f"{n} targets ({size:.1f} MB CSV) on {dialect}: {elapsed:.1f} s, "
-          f"{n / elapsed:.0f} rows/s, peak RSS growth {growth:.0f} MB")
+    print(
+        f"{n} targets ({size:.1f} MB CSV) on {dialect}: {elapsed:.1f} s, "
+        f"{n / elapsed:.0f} rows/s, peak RSS growth {growth:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

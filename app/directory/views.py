@@ -136,17 +136,7 @@ class InspectionItemView(AppModelView):
         "department",
     ]
     show_columns = [
-        "code",
-        "category",
-        "name",
-        "target_type",
-        "item_class",
-        "method",
-        "inspecting_body",
-        "legal_basis",
-        "sampling_ratio",
-        "frequency",
-        "remarks",
+        *ITEM_FIELDS,
         "department",
         "status_label",
         "version",

@@ -115,6 +115,20 @@ LINE_COLUMNS = [
     "participating_departments",
 ]
 PUBLISHED_ITEMS = [["status", FilterEqual, "published"]]
+# A check outside the plan as entered on the page and through the REST API alike.
+TASK_FORM_COLUMNS = [
+    "name",
+    "department",
+    "items",
+    "out_of_plan_reason",
+    "method",
+    "content",
+    *SpotCheckTask.SCOPE_FIELDS,
+    "group_size",
+    "one_per_department",
+    "max_groups_per_inspector",
+    "participating_departments",
+]
 
 
 class AnnualPlanView(AppModelView):
@@ -414,19 +428,7 @@ class SpotCheckTaskView(AppModelView):
         "approval_label",
         "approval_note",
     ]
-    add_columns = [
-        "name",
-        "department",
-        "items",
-        "out_of_plan_reason",
-        "method",
-        "content",
-        *SpotCheckTask.SCOPE_FIELDS,
-        "group_size",
-        "one_per_department",
-        "max_groups_per_inspector",
-        "participating_departments",
-    ]
+    add_columns = TASK_FORM_COLUMNS
     edit_columns = [c for c in add_columns if c != "out_of_plan_reason"]
     search_columns = ["number", "name", "department", "status", "out_of_plan", "approval"]
     base_order = ("number", "desc")
@@ -723,19 +725,7 @@ class SpotCheckTaskApi(AppModelRestApi):
     ]
     # POST creates a check outside the plan (it waits for a Leader); planned tasks are created
     # from plan lines on the plan page.
-    add_columns = [
-        "name",
-        "department",
-        "items",
-        "out_of_plan_reason",
-        "method",
-        "content",
-        *SpotCheckTask.SCOPE_FIELDS,
-        "group_size",
-        "one_per_department",
-        "max_groups_per_inspector",
-        "participating_departments",
-    ]
+    add_columns = TASK_FORM_COLUMNS
     edit_columns = [
         "name",
         "group_size",
