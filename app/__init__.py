@@ -67,6 +67,8 @@ def import_models() -> None:
     import app.core.calendar.models  # noqa: F401
     import app.directory.models  # noqa: F401
     import app.draws.models  # noqa: F401
+    import app.inspections.archive  # noqa: F401  (the archive guard on every flush)
+    import app.inspections.models  # noqa: F401
     import app.planning.models  # noqa: F401
     import app.security.models  # noqa: F401
 
@@ -96,6 +98,16 @@ def register_views(appbuilder: AppBuilder) -> None:
         TargetView,
     )
     from app.draws.views import DrawApi, DrawView, MyAssignmentsView, TaskDrawView
+    from app.inspections.api import InspectionRecordApi, InspectionSummaryApi, RectificationApi
+    from app.inspections.views import (
+        CaseWorkflowView,
+        InspectionRecordView,
+        InspectionSummaryView,
+        RecordWorkflowView,
+        RectificationCaseView,
+        SummaryWorkflowView,
+        TaskResultsView,
+    )
     from app.planning.views import (
         AnnualPlanApi,
         AnnualPlanView,
@@ -222,6 +234,33 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view_no_menu(TaskDrawView)
 
+    inspections = dict(
+        category="Inspections", category_label=_l("Inspections"), category_icon="fa-search"
+    )
+    appbuilder.add_view(
+        InspectionRecordView,
+        "Inspection Records",
+        label=_l("Inspection records"),
+        icon="fa-pencil-square-o",
+        **inspections,
+    )
+    appbuilder.add_view(
+        InspectionSummaryView,
+        "Summaries",
+        label=_l("Summary reports"),
+        icon="fa-file-text",
+        **inspections,
+    )
+    appbuilder.add_view(
+        RectificationCaseView,
+        "Rectifications",
+        label=_l("Rectification cases"),
+        icon="fa-wrench",
+        **inspections,
+    )
+    for view in (RecordWorkflowView, SummaryWorkflowView, CaseWorkflowView, TaskResultsView):
+        appbuilder.add_view_no_menu(view)
+
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)
     appbuilder.add_api(InspectionItemApi)
@@ -231,11 +270,16 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(AnnualPlanApi)
     appbuilder.add_api(SpotCheckTaskApi)
     appbuilder.add_api(DrawApi)
+    appbuilder.add_api(InspectionRecordApi)
+    appbuilder.add_api(InspectionSummaryApi)
+    appbuilder.add_api(RectificationApi)
 
     from app.draws.services import planned_counts
+    from app.inspections.services import record_counts
     from app.planning.progress import register_counter
 
     register_counter(planned_counts)
+    register_counter(record_counts)
 
 
 def register_cli(app: Flask) -> None:

@@ -37,17 +37,28 @@ def _ratio_bp(value) -> int:
 # --- pools --------------------------------------------------------------------------------------
 
 
-def target_pool(task: SpotCheckTask) -> tuple[list[dict], list[dict]]:
+def target_pool(
+    task: SpotCheckTask, on_date: dt.date | None = None
+) -> tuple[list[dict], list[dict]]:
     """The task's candidates [{"id", "stratum"}] and the excluded [{"id", "reason"}]: targets
-    of the lead and participating departments matching the scope; not-live targets are
-    excluded with a reason code; flagged targets form the `special` stratum (R9.7)."""
+    of the lead and participating departments matching the scope; not-live targets, and under
+    the task's frequency rule targets found clean recently, are excluded with a reason code;
+    flagged targets form the `special` stratum (R9.7)."""
+    from app.inspections.history import clean_checks_query, clean_since
+
     query = scoped_targets(
         task, Target.id, Target.risk_class, Target.flags, Target.registration_status
     )
+    since = clean_since(task.skip_clean_months, on_date or dt.date.today())
+    clean = dict(db.session.execute(clean_checks_query(since)).all()) if since else {}
     pool, excluded = [], []
     for target_id, risk, flags, status in db.session.execute(query):
         if status != LIVE_STATUS:
             excluded.append({"id": target_id, "reason": f"not_live:{status}"})
+            continue
+        if not flags and target_id in clean:
+            # Frequency rule: found without problems recently (special targets never skip).
+            excluded.append({"id": target_id, "reason": f"inspected_clean:{clean[target_id]}"})
             continue
         pool.append({"id": target_id, "stratum": SPECIAL_STRATUM if flags else risk})
     return pool, excluded

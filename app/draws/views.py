@@ -261,7 +261,16 @@ class MyAssignmentsView(BaseView):
             .where(Inspector.user_id == g.user.id, Assignment.active.is_(True))
             .order_by(Assignment.task_id, Assignment.target_id)
         ).all()
-        return self.render_template("draws/my_assignments.html", rows=rows)
+        from app.inspections.services import work_of
+
+        drawn, records, summaries = work_of(rows)
+        return self.render_template(
+            "draws/my_assignments.html",
+            rows=rows,
+            drawn=drawn,
+            records=records,
+            summaries=summaries,
+        )
 
 
 class DrawApi(AppModelRestApi):

@@ -1,1 +1,1 @@
-"""Inspection records, evidence, summaries, approvals, follow-up (R3, R10, R11)."""
+"""Inspections: on-site records, evidence, summaries, follow-up supervision, archives (R3, R10, R11)."""

@@ -127,6 +127,7 @@ class ScopeAndRatios:
         "ratio_special",
         "window_start",
         "window_end",
+        "skip_clean_months",
     )
 
     target_types = Column(String(100), nullable=True)  # "企业、个体工商户"; empty: all
@@ -140,6 +141,9 @@ class ScopeAndRatios:
     ratio_special = Column(Numeric(5, 2), nullable=False, default=0)
     window_start = Column(Date, nullable=True)
     window_end = Column(Date, nullable=True)
+    # Frequency rule (避免重复检查): targets found without problems by a check in the last N
+    # months are left out of the draw, recorded as excluded with their reason. Empty: off.
+    skip_clean_months = Column(Integer, nullable=True)
 
     def ratio_for(self, stratum: str):
         return getattr(self, f"ratio_{stratum.lower()}")
@@ -366,6 +370,9 @@ class SpotCheckTask(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
     approval = Column(String(10), nullable=False, default="approved")
     approval_note = Column(Text, nullable=True)
     approved_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    results_published_on = Column(Date, nullable=True)
+    archived_on = Column(Date, nullable=True)
+    archived_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
 
     department = relationship(Department)
     plan = relationship(AnnualPlan)
@@ -373,6 +380,7 @@ class SpotCheckTask(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
     items = relationship(InspectionItem, secondary=task_item)
     participating_departments = relationship(Department, secondary=task_department)
     approved_by = relationship("User", foreign_keys=[approved_by_id])
+    archived_by = relationship("User", foreign_keys=[archived_by_id])
 
     @classmethod
     def scope_clause(cls, department_ids):

@@ -166,6 +166,8 @@ def check_scope_and_ratios(obj, year: int) -> None:
         raise DomainError(_("Set at least one sampling ratio above 0%."))
     if obj.window_start and obj.window_end and obj.window_start > obj.window_end:
         raise DomainError(_("The implementation window ends before it starts."))
+    if obj.skip_clean_months is not None and not 1 <= obj.skip_clean_months <= 60:
+        raise DomainError(_("The months of the frequency rule must lie between 1 and 60."))
     for day in (obj.window_start, obj.window_end):
         if day is not None and day.year != year:
             raise DomainError(_("The implementation window must lie within %(year)d.", year=year))
@@ -538,8 +540,18 @@ def scoped_targets(task: SpotCheckTask, *columns):
 
 
 def pool_query(task: SpotCheckTask):
-    """The drawable targets in the task's scope (live ones)."""
-    return scoped_targets(task, Target.id).where(Target.registration_status == LIVE_STATUS)
+    """The drawable targets in the task's scope (live ones, and under the frequency rule not
+    found clean recently unless special), as the draw's own pool (app/draws/services.py)."""
+    from app.inspections.history import clean_since, clean_target_ids
+
+    query = scoped_targets(task, Target.id).where(Target.registration_status == LIVE_STATUS)
+    since = clean_since(task.skip_clean_months, dt.date.today())
+    if since:
+        query = query.where(
+            Target.id.not_in(clean_target_ids(since))
+            | and_(Target.flags.is_not(None), Target.flags != "")
+        )
+    return query
 
 
 def pool_preview(task: SpotCheckTask) -> list[dict]:

@@ -72,6 +72,7 @@ LABELS = {
     "scope_text": _l("Scope"),
     "window_start": _l("Window from"),
     "window_end": _l("Window until"),
+    "skip_clean_months": _l("Skip targets found clean within (months)"),
     "participating_departments": _l("Participating departments (joint check)"),
     "number": _l("Number"),
     "group_size": _l("Inspectors per group"),
@@ -100,6 +101,9 @@ SCOPE_DESCRIPTIONS = {
     "areas": _l("Area names separated by 、; empty: the whole district."),
     "industries": _l("Empty: every industry."),
     "risk_classes": _l("Empty: every class. Special targets are always in the pool (R9.7)."),
+    "skip_clean_months": _l(
+        "Avoid repeated checks: targets found without problems by a check in this many months before the draw are left out. Empty: off."
+    ),
     "ratio_special": _l(
         "Targets with complaints, serious violations or dishonesty records (R9.7): at least the highest class ratio."
     ),
@@ -456,8 +460,11 @@ class SpotCheckTaskView(AppModelView):
         if template == self.show_template and "pk" in kwargs:
             task = self.datamodel.get(kwargs["pk"])
             if task is not None:
+                from app.inspections.services import task_results
+
                 kwargs["task"] = task
                 kwargs["preview"] = services.pool_preview(task)
+                kwargs["results"] = task_results(task)
         return super().render_template(template, **kwargs)
 
     @action(

@@ -55,6 +55,7 @@ PUBLISH = r"^can_(read|publish)$"
 # Menu entries of 一单两库 and of planning (ASCII names; the labels are Chinese).
 _DIRECTORY_MENUS = r"Directory|Inspection Items|Item Revisions|Inspectors|Targets|Conflicts"
 _PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress|Draws"
+_INSPECTION_MENUS = r"Inspections|Inspection Records|Summaries|Rectifications"
 
 FAB_ROLES = {
     ADMIN: [
@@ -73,12 +74,15 @@ FAB_ROLES = {
         [r"^(Progress)$", READ],
         [r"^(InspectionItem|ItemRevision)$", PUBLISH],
         [r"^(AnnualPlan)$", r"^can_(read|approve|publish)$"],
-        [r"^(SpotCheckTask)$", r"^can_(read|approve|material)$"],
+        [r"^(SpotCheckTask)$", r"^can_(read|approve|material|publish|archive)$"],
         [r"^(Draw)$", r"^can_(read|cancel)$"],
         [r"^(Conflict)$", WRITE],
+        [r"^(InspectionRecord)$", r"^can_(read|review)$"],
+        [r"^(InspectionSummary)$", r"^can_(read|approve)$"],
+        [r"^(Rectification)$", READ],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
-            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS})$",
+            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS}|{_INSPECTION_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
@@ -90,19 +94,24 @@ FAB_ROLES = {
         [r"^(SpotCheckTask)$", r"^can_material$"],
         [r"^(AnnualPlan)$", r"^can_(read|write|publish|file)$"],
         [r"^(SpotCheckTask|Draw)$", r"^can_(read|draw)$"],
+        [r"^(SpotCheckTask)$", r"^can_(publish|archive)$"],
+        [r"^(InspectionRecord)$", r"^can_(read|review|follow_up)$"],
+        [r"^(InspectionSummary)$", READ],
+        [r"^(Rectification)$", WRITE],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import|"
-            rf"{_PLANNING_MENUS})$",
+            rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
     ],
     INSPECTOR: [
-        [r"^(Holiday|InspectionItem|MyAssignments)$", READ],
+        [r"^(Holiday|InspectionItem|MyAssignments|Rectification)$", READ],
         [r"^(SpotCheckTask)$", r"^can_material$"],
-        [r"^(Conflict)$", WRITE],
+        [r"^(Conflict|InspectionRecord|InspectionSummary)$", WRITE],
         [
-            r"^(Calendar|Holidays|Directory|Inspection Items|Conflicts|Planning|My Assignments)$",
+            r"^(Calendar|Holidays|Directory|Inspection Items|Conflicts|Planning|My Assignments|"
+            rf"{_INSPECTION_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,

@@ -1,0 +1,421 @@
+"""Inspection records (检查记录) with their evidence, the task's summary report (检查小结) and its
+versions, and follow-up supervision (后续监管): rectification cases with re-inspections,
+administrative penalties and transfers to judicial organs (R3, R10.2–R10.4, R11.2–R11.4).
+
+Everything here belongs to a task: the department scope is the task's, and once the task is
+archived nothing under it changes any more (app/inspections/archive.py guards every flush)."""
+
+from __future__ import annotations
+
+import json
+
+from flask_appbuilder import Model
+from flask_appbuilder.models.mixins import AuditMixin
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import relationship
+
+from app.core.models import ScalarDefaults
+from app.directory.models import InspectionItem, Inspector, Target
+from app.draws.models import Assignment, DrawnTarget
+from app.planning.models import SpotCheckTask
+from app.security.models import Department
+
+# DESIGN.md "Formats": the values are stored as written there (they are what the filings and
+# the public pages show).
+METHODS = ("实地检查", "书面检查", "网络监测", "检验检测", "委托专业机构")
+RESULT_CODES = (
+    "未发现问题",
+    "发现问题已责令改正",
+    "发现问题待后续处理",
+    "未发现开展本次抽查涉及的经营活动",
+    "已关闭停业或正在组织清算",
+    "不配合检查情节严重",
+    "通过登记的住所无法联系（查无下落）",
+    "已注销或被吊销、撤销",
+)
+CLEAN_RESULT = "未发现问题"
+PROBLEM_RESULTS = frozenset({"发现问题已责令改正", "发现问题待后续处理"})
+NO_FOLLOW_UP = "无需后续处置"
+FOLLOW_UPS = (
+    NO_FOLLOW_UP,
+    "责令改正、跟踪整改",
+    "立案查处",
+    "移送司法机关",
+    "抄告相关部门",
+    "其他",
+)
+NO_PROBLEM = "无"
+
+RECORD_STATUSES = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "returned": _l("Returned"),
+    "reviewed": _l("Reviewed, ready to publish"),
+}
+EDITABLE_RECORD_STATUSES = ("draft", "returned")
+ENTERED_RECORD_STATUSES = ("submitted", "reviewed")
+
+SUMMARY_STATUSES = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted to the Leader"),
+    "returned": _l("Returned"),
+    "approved": _l("Approved"),
+}
+
+CASE_STATUSES = {
+    "in_progress": "整改中",
+    "rectified": "已整改",
+    "inadequate": "整改不到位",
+    "refused": "拒不整改",
+}
+CLOSED_CASE_STATUSES = ("rectified", "inadequate", "refused")
+# R12.1: these outcomes, and penalties, are grounds to propose a blacklist listing.
+BLACKLIST_GROUNDS = ("inadequate", "refused")
+
+RECORD_WORKING_DAYS = 20  # R11.3
+# What the inspectors enter, on the page and through the REST API alike.
+RECORD_ENTRY_COLUMNS = [
+    "inspection_date",
+    "method",
+    "items",
+    "other_items",
+    "situation",
+    "problems",
+    "result_code",
+    "follow_up",
+    "opinions",
+    "present_person",
+]
+SUMMARY_FIELDS = ["check_period", "content", "situation", "opinions"]
+
+record_item = Table(
+    "record_item",
+    Model.metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "record_id",
+        Integer,
+        ForeignKey("inspection_record.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("item_id", Integer, ForeignKey("inspection_item.id"), nullable=False),
+    UniqueConstraint("record_id", "item_id", name="uq_record_item"),
+)
+
+
+class TaskScoped:
+    """Rows of a task: visible to the task's departments (lead and participating)."""
+
+    @classmethod
+    def scope_clause(cls, department_ids):
+        return cls.task_id.in_(
+            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
+        )
+
+    def department_ids_for_scope(self):
+        return self.task.department_ids_for_scope()
+
+
+_LIST_KEEPERS = frozenset({"Admin", "Leader", "Operator", "JointOffice"})
+
+
+def assigned_clause(task_col, target_col, user):
+    """SQL: an active assignment of the user's inspector to (task, target) exists."""
+    return (
+        select(Assignment.id)
+        .join(Inspector, Inspector.id == Assignment.inspector_id)
+        .where(
+            Assignment.task_id == task_col,
+            Assignment.target_id == target_col,
+            Assignment.active.is_(True),
+            Inspector.user_id == user.id,
+        )
+        .exists()
+    )
+
+
+class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
+    """One record per drawn target, entered by the inspectors of its group (谁检查谁录入)."""
+
+    __tablename__ = "inspection_record"
+
+    id = Column(Integer, primary_key=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)
+    drawn_target_id = Column(Integer, ForeignKey("drawn_target.id"), nullable=False, unique=True)
+    status = Column(String(10), nullable=False, default="draft", index=True)
+    inspection_date = Column(Date, nullable=True)
+    method = Column(String(20), nullable=True)
+    other_items = Column(Text, nullable=True)  # "其他" items, one per line
+    situation = Column(Text, nullable=True)  # 现场检查情况
+    problems = Column(Text, nullable=True)  # 发现的问题, or 无
+    result_code = Column(String(40), nullable=True)
+    follow_up = Column(String(20), nullable=True)
+    opinions = Column(Text, nullable=True)  # 处理意见和建议
+    present_person = Column(String(100), nullable=True)  # 在场的法定代表人或联系人
+    due_on = Column(Date, nullable=True)  # inspection date + 20 working days (R11.3)
+    due_confirmed = Column(Boolean, nullable=False, default=True)
+    submitted_on = Column(DateTime, nullable=True)
+    submitted_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    reviewed_on = Column(DateTime, nullable=True)
+    reviewed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    return_comment = Column(Text, nullable=True)
+    follow_up_closed = Column(Boolean, nullable=False, default=False)
+    follow_up_closed_on = Column(Date, nullable=True)
+    follow_up_note = Column(Text, nullable=True)  # how a 抄告/其他 follow-up was closed
+
+    task = relationship(SpotCheckTask)
+    target = relationship(Target)
+    drawn_target = relationship(DrawnTarget)
+    items = relationship(InspectionItem, secondary=record_item)
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+
+    @classmethod
+    def role_clause(cls, user, names):
+        # R3.2: an inspector sees the records of their own assignments only.
+        if names & _LIST_KEEPERS:
+            return None
+        return assigned_clause(cls.task_id, cls.target_id, user)
+
+    @property
+    def status_label(self):
+        return RECORD_STATUSES.get(self.status, self.status)
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE_RECORD_STATUSES
+
+    @property
+    def items_text(self) -> str:
+        names = [i.name for i in self.items] + [
+            line.strip() for line in (self.other_items or "").splitlines() if line.strip()
+        ]
+        return "、".join(names)
+
+    @property
+    def deadline_text(self) -> str:
+        from app.inspections.deadlines import deadline_text
+
+        return deadline_text(self)
+
+    @property
+    def follow_up_text(self) -> str:
+        if not self.follow_up:
+            return ""
+        state = "已完结" if self.follow_up_closed else "未完结"
+        return f"{self.follow_up}（{state}）"
+
+    def __str__(self):
+        return f"{self.task.number} {self.target.name}"
+
+
+class Evidence(TaskScoped, ScalarDefaults, AuditMixin, Model):
+    """A photo or document attached to a record (R10.2). Never removed; a correction is a new
+    attachment with a note. The uploader and time are AuditMixin's created_by / created_on."""
+
+    __tablename__ = "evidence"
+
+    id = Column(Integer, primary_key=True)
+    record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    file_name = Column(String(120), nullable=False)  # as uploaded; display only
+    sha256 = Column(String(64), nullable=False)
+    size = Column(Integer, nullable=False)
+    kind = Column(String(10), nullable=False)
+    content_type = Column(String(120), nullable=False)
+    note = Column(String(200), nullable=True)
+
+    record = relationship(InspectionRecord, backref="evidence")
+    task = relationship(SpotCheckTask)
+
+    @property
+    def is_photo(self) -> bool:
+        return self.kind in ("jpeg", "png", "heic")
+
+
+class InspectionSummary(TaskScoped, ScalarDefaults, AuditMixin, Model):
+    """The task's summary report to the Leader in charge (R10.3); each submission is kept as a
+    SummaryVersion with its decision."""
+
+    __tablename__ = "inspection_summary"
+
+    id = Column(Integer, primary_key=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, unique=True)
+    status = Column(String(10), nullable=False, default="draft")
+    check_period = Column(Text, nullable=True)  # 检查时间
+    content = Column(Text, nullable=True)  # 检查内容
+    situation = Column(Text, nullable=True)  # 现场检查情况 (aggregated, editable)
+    opinions = Column(Text, nullable=True)  # 处理意见和建议
+    version = Column(Integer, nullable=False, default=0)
+    leader_comment = Column(Text, nullable=True)
+    approved_on = Column(Date, nullable=True)
+
+    task = relationship(SpotCheckTask)
+
+    @classmethod
+    def role_clause(cls, user, names):
+        if names & _LIST_KEEPERS:
+            return None
+        return (
+            select(Assignment.id)
+            .join(Inspector, Inspector.id == Assignment.inspector_id)
+            .where(
+                Assignment.task_id == cls.task_id,
+                Assignment.active.is_(True),
+                Inspector.user_id == user.id,
+            )
+            .exists()
+        )
+
+    @property
+    def status_label(self):
+        return SUMMARY_STATUSES.get(self.status, self.status)
+
+    @property
+    def editable(self) -> bool:
+        return self.status in ("draft", "returned")
+
+    def __str__(self):
+        return f"{self.task.number} 检查小结"
+
+
+class SummaryVersion(Model):
+    """A submitted version of a summary and the Leader's decision on it."""
+
+    __tablename__ = "summary_version"
+    __table_args__ = (UniqueConstraint("summary_id", "version", name="uq_summary_version"),)
+
+    id = Column(Integer, primary_key=True)
+    summary_id = Column(Integer, ForeignKey("inspection_summary.id"), nullable=False)
+    version = Column(Integer, nullable=False)
+    data = Column(Text, nullable=False)  # JSON of the fields as submitted
+    submitted_on = Column(DateTime, nullable=False)
+    submitted_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    decision = Column(String(10), nullable=True)  # approved / returned
+    decided_on = Column(DateTime, nullable=True)
+    decided_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    comment = Column(Text, nullable=True)
+
+    summary = relationship(InspectionSummary, backref="versions", order_by="SummaryVersion.version")
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    def fields(self) -> dict:
+        return json.loads(self.data)
+
+    @property
+    def decision_label(self):
+        return SUMMARY_STATUSES.get(self.decision, "") if self.decision else ""
+
+
+class RectificationCase(ScalarDefaults, AuditMixin, Model):
+    """整改: from a record with problems; the responsible department (谁管辖谁负责) may be
+    another department than the task's, and sees the case too."""
+
+    __tablename__ = "rectification_case"
+
+    id = Column(Integer, primary_key=True)
+    record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, unique=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)
+    department_id = Column(Integer, ForeignKey("department.id"), nullable=False, index=True)
+    requirement = Column(Text, nullable=False)  # 整改要求
+    deadline = Column(Date, nullable=False)
+    status = Column(String(12), nullable=False, default="in_progress", index=True)
+    closed_on = Column(Date, nullable=True)
+    closing_note = Column(Text, nullable=True)
+
+    record = relationship(InspectionRecord, backref="rectification_cases")
+    task = relationship(SpotCheckTask)
+    target = relationship(Target)
+    department = relationship(Department)
+
+    @classmethod
+    def scope_clause(cls, department_ids):
+        return cls.department_id.in_(department_ids) | cls.task_id.in_(
+            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
+        )
+
+    @classmethod
+    def role_clause(cls, user, names):
+        if names & _LIST_KEEPERS:
+            return None
+        return assigned_clause(cls.task_id, cls.target_id, user)
+
+    def department_ids_for_scope(self):
+        return {self.department_id} | self.task.department_ids_for_scope()
+
+    @property
+    def status_label(self):
+        return CASE_STATUSES.get(self.status, self.status)
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED_CASE_STATUSES
+
+    def __str__(self):
+        return f"{self.target.name} 整改（{self.status_label}）"
+
+
+class Reinspection(ScalarDefaults, AuditMixin, Model):
+    """复查: a check of the rectification, with its finding."""
+
+    __tablename__ = "reinspection"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("rectification_case.id"), nullable=False, index=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    date = Column(Date, nullable=False)
+    finding = Column(Text, nullable=False)
+    rectified = Column(Boolean, nullable=False, default=False)
+
+    case = relationship(RectificationCase, backref="reinspections", order_by="Reinspection.date")
+    task = relationship(SpotCheckTask)
+
+
+class Penalty(TaskScoped, ScalarDefaults, AuditMixin, Model):
+    """行政处罚 decided on the findings of a record."""
+
+    __tablename__ = "penalty"
+
+    id = Column(Integer, primary_key=True)
+    record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)
+    decision_number = Column(String(60), nullable=False)  # 处罚决定书文号
+    decision_date = Column(Date, nullable=False)
+    content = Column(Text, nullable=False)
+
+    record = relationship(InspectionRecord, backref="penalties")
+    task = relationship(SpotCheckTask)
+    target = relationship(Target)
+
+
+class JudicialTransfer(TaskScoped, ScalarDefaults, AuditMixin, Model):
+    """移送司法机关."""
+
+    __tablename__ = "judicial_transfer"
+
+    id = Column(Integer, primary_key=True)
+    record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)
+    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    transfer_date = Column(Date, nullable=False)
+    organ = Column(String(120), nullable=False)  # 接收机关
+    description = Column(Text, nullable=False)
+
+    record = relationship(InspectionRecord, backref="transfers")
+    task = relationship(SpotCheckTask)

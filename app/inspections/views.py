@@ -1,0 +1,639 @@
+"""Pages of inspections: records with evidence, the summary report, follow-up supervision, and
+the task's publication and archive. Thin: every rule is in app/inspections/services.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField, TextAreaField
+
+from app.core.errors import DomainError
+from app.core.files import stored_path
+from app.draws.models import DrawnTarget
+from app.extensions import db
+from app.inspections import services
+from app.inspections.archive import build_bundle, summary_document
+from app.inspections.models import (
+    CASE_STATUSES,
+    CLOSED_CASE_STATUSES,
+    FOLLOW_UPS,
+    METHODS,
+    RECORD_ENTRY_COLUMNS,
+    RESULT_CODES,
+    SUMMARY_FIELDS,
+    Evidence,
+    InspectionRecord,
+    InspectionSummary,
+    RectificationCase,
+)
+from app.inspections.thumbnails import thumbnail
+from app.planning.models import SpotCheckTask
+from app.security.base_views import AppModelView
+from app.security.models import Department
+from app.security.scope import ScopedInterface, ensure_in_scope
+
+LABELS = {
+    "task": _l("Task"),
+    "target": _l("Target"),
+    "status_label": _l("Status"),
+    "inspection_date": _l("Inspection date"),
+    "method": _l("Inspection method"),
+    "items": _l("Items checked"),
+    "items_text": _l("Items checked"),
+    "other_items": _l("Other items (其他), one per line"),
+    "situation": _l("On-site situation"),
+    "problems": _l("Problems found"),
+    "result_code": _l("Result"),
+    "follow_up": _l("Follow-up measure"),
+    "follow_up_text": _l("Follow-up"),
+    "opinions": _l("Handling opinions and suggestions"),
+    "present_person": _l("Legal representative or contact present"),
+    "deadline_text": _l("Entry deadline (R11.3)"),
+    "due_on": _l("Due on"),
+    "submitted_on": _l("Submitted on"),
+    "submitted_by": _l("Submitted by"),
+    "reviewed_by": _l("Reviewed by"),
+    "return_comment": _l("Comment on return"),
+    "check_period": _l("Check time"),
+    "content": _l("Inspection content"),
+    "version": _l("Version"),
+    "leader_comment": _l("Leader's comment"),
+    "approved_on": _l("Approved on"),
+    "record": _l("Inspection record"),
+    "department": _l("Responsible department"),
+    "requirement": _l("Rectification required"),
+    "deadline": _l("Rectification deadline"),
+    "closed_on": _l("Closed on"),
+    "closing_note": _l("Closing note"),
+}
+DESCRIPTIONS = {
+    "items": _l("Only the task's items; anything else goes under 其他."),
+    "problems": _l("Describe the problems, or write 无 when none were found."),
+    "follow_up": _l("无需后续处置 closes the follow-up at once."),
+}
+
+
+def _choices(values):
+    return [("", "—")] + [(v, v) for v in values]
+
+
+class InspectionRecordView(AppModelView):
+    """Records: the group's inspectors enter them (edit), everyone else in scope reads them.
+    Records are opened from the assignments, never added by hand, and never deleted."""
+
+    route_base = "/records"
+    datamodel = ScopedInterface(InspectionRecord)
+    class_permission_name = "InspectionRecord"
+    exclude_route_methods = {"add", "delete", "download"}
+    list_title = _l("Inspection records")
+    show_title = _l("Inspection record")
+    edit_title = _l("Enter the inspection record")
+    label_columns = LABELS
+    description_columns = DESCRIPTIONS
+    list_columns = [
+        "task",
+        "target",
+        "status_label",
+        "inspection_date",
+        "result_code",
+        "deadline_text",
+        "follow_up_text",
+    ]
+    show_columns = [
+        "task",
+        "target",
+        "status_label",
+        "inspection_date",
+        "method",
+        "items_text",
+        "situation",
+        "problems",
+        "result_code",
+        "follow_up_text",
+        "opinions",
+        "present_person",
+        "due_on",
+        "deadline_text",
+        "submitted_on",
+        "submitted_by",
+        "reviewed_by",
+        "return_comment",
+    ]
+    edit_columns = RECORD_ENTRY_COLUMNS
+    search_columns = ["task", "target", "status", "result_code", "inspection_date"]
+    base_order = ("id", "desc")
+    edit_form_extra_fields = {
+        "method": SelectField(LABELS["method"], choices=_choices(METHODS), widget=Select2Widget()),
+        "result_code": SelectField(
+            LABELS["result_code"], choices=_choices(RESULT_CODES), widget=Select2Widget()
+        ),
+        "follow_up": SelectField(
+            LABELS["follow_up"],
+            choices=_choices(FOLLOW_UPS),
+            widget=Select2Widget(),
+            description=DESCRIPTIONS["follow_up"],
+        ),
+        **{
+            name: TextAreaField(LABELS[name], widget=BS3TextAreaFieldWidget())
+            for name in ("other_items", "situation", "problems", "opinions")
+        },
+    }
+    # The item dropdown: published items (the rule then keeps the task's own).
+    edit_form_query_rel_fields = {"items": [["status", FilterEqual, "published"]]}
+    show_template = "inspections/record_show.html"
+    item_rule = services.check_record_entry
+
+    def pre_update(self, item):
+        # Empty select values are stored as NULL, not "".
+        for column in ("method", "result_code", "follow_up"):
+            setattr(item, column, getattr(item, column) or None)
+        super().pre_update(item)
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        record = self._load_scoped(pk)
+        try:
+            services.ensure_can_enter(record)
+        except DomainError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", pk=record.id))
+        return super().edit(pk)
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            record = self.datamodel.get(kwargs["pk"])
+            if record is not None:
+                kwargs.update(
+                    record=record,
+                    can_enter=services.can_enter(record),
+                    departments=db.session.scalars(
+                        select(Department).order_by(Department.id)
+                    ).all(),
+                    case_statuses=CASE_STATUSES,
+                    closing_statuses=CLOSED_CASE_STATUSES,
+                    today=dt.date.today(),
+                )
+        return super().render_template(template, **kwargs)
+
+
+class _WorkflowView(BaseView):
+    """Workflow endpoints of one kind of row: run a service operation, commit, flash the
+    outcome (a refused rule writes nothing) and go back to the row's page."""
+
+    back_endpoint = ""
+
+    def _run(self, obj, operation, success):
+        try:
+            operation()
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(success, "success")
+        return redirect(url_for(self.back_endpoint, pk=obj.id))
+
+
+class RecordWorkflowView(_WorkflowView):
+    """Opening, submitting, reviewing and returning records; evidence; follow-up."""
+
+    route_base = "/record-workflow"
+    back_endpoint = "InspectionRecordView.show"
+    class_permission_name = "InspectionRecord"
+    method_permission_name = {
+        "open": "write",
+        "submit": "write",
+        "evidence_upload": "write",
+        "evidence": "read",
+        "evidence_thumbnail": "read",
+        "review": "review",
+        "return_record": "review",
+        "case": "follow_up",
+        "penalty": "follow_up",
+        "transfer": "follow_up",
+        "close_follow_up": "follow_up",
+    }
+    default_view = "evidence"
+
+    def _record(self, pk) -> InspectionRecord:
+        return ensure_in_scope(db.session.get(InspectionRecord, pk))
+
+    @expose("/open/<int:drawn_id>", methods=["POST"])
+    @has_access
+    def open(self, drawn_id):
+        drawn = db.session.get(DrawnTarget, drawn_id)
+        if drawn is None:
+            abort(404)
+        try:
+            record = services.open_record(drawn)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("MyAssignmentsView.index"))
+        return redirect(url_for("InspectionRecordView.edit", pk=record.id))
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @has_access
+    def submit(self, pk):
+        record = self._record(pk)
+        return self._run(
+            record, lambda: services.submit_record(record), _("The record is submitted.")
+        )
+
+    @expose("/<int:pk>/review", methods=["POST"])
+    @has_access
+    def review(self, pk):
+        record = self._record(pk)
+        return self._run(
+            record, lambda: services.review_record(record), _("The record is reviewed.")
+        )
+
+    @expose("/<int:pk>/return", methods=["GET", "POST"])
+    @has_access
+    def return_record(self, pk):
+        record = self._record(pk)
+        if request.method == "POST":
+            return self._run(
+                record,
+                lambda: services.return_record(record, request.form.get("reason", "")),
+                _("The record is returned to the inspectors."),
+            )
+        return self.render_template(
+            "directory/reason_form.html",
+            title=_("Return the record of %(target)s", target=record.target.name),
+            prompt=_("What must the inspectors correct?"),
+        )
+
+    @expose("/<int:pk>/evidence", methods=["POST"])
+    @has_access
+    def evidence_upload(self, pk):
+        record = self._record(pk)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Choose a file to upload."), "danger")
+            return redirect(url_for("InspectionRecordView.show", pk=record.id))
+        return self._run(
+            record,
+            lambda: services.add_evidence(
+                record, upload.stream, upload.filename, request.form.get("note", "")
+            ),
+            _("The evidence is attached."),
+        )
+
+    def _evidence(self, evidence_id) -> Evidence:
+        evidence = db.session.get(Evidence, evidence_id)
+        if evidence is None:
+            abort(404)
+        self._record(evidence.record_id)  # the record's scope and role rule
+        return evidence
+
+    @expose("/evidence/<int:evidence_id>", methods=["GET"])
+    @has_access
+    def evidence(self, evidence_id):
+        evidence = self._evidence(evidence_id)
+        path = stored_path(evidence.sha256)
+        if not path.exists():
+            abort(404)
+        return send_file(
+            path,
+            mimetype=evidence.content_type,
+            as_attachment=not evidence.is_photo,
+            download_name=evidence.file_name,
+        )
+
+    @expose("/evidence/<int:evidence_id>/thumbnail", methods=["GET"])
+    @has_access
+    def evidence_thumbnail(self, evidence_id):
+        evidence = self._evidence(evidence_id)
+        data = thumbnail(evidence.sha256, evidence.kind)
+        if data is None:
+            abort(404)
+        return send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=3600)
+
+    @expose("/<int:pk>/case", methods=["POST"])
+    @has_access
+    def case(self, pk):
+        record = self._record(pk)
+        form = request.form
+
+        def operation():
+            try:
+                deadline = dt.date.fromisoformat(form.get("deadline", ""))
+                department_id = int(form.get("department_id", ""))
+            except ValueError:
+                raise DomainError(_("Give the deadline and the responsible department.")) from None
+            if db.session.get(Department, department_id) is None:
+                raise DomainError(_("Give the deadline and the responsible department."))
+            services.open_case(record, department_id, form.get("requirement", ""), deadline)
+
+        return self._run(record, operation, _("The rectification case is opened."))
+
+    @expose("/<int:pk>/penalty", methods=["POST"])
+    @has_access
+    def penalty(self, pk):
+        record = self._record(pk)
+        form = request.form
+        return self._run(
+            record,
+            lambda: services.add_penalty(
+                record, form.get("number", ""), _parse_date(form.get("date")), form.get("content")
+            ),
+            _("The penalty is recorded."),
+        )
+
+    @expose("/<int:pk>/transfer", methods=["POST"])
+    @has_access
+    def transfer(self, pk):
+        record = self._record(pk)
+        form = request.form
+        return self._run(
+            record,
+            lambda: services.add_transfer(
+                record, _parse_date(form.get("date")), form.get("organ"), form.get("description")
+            ),
+            _("The transfer is recorded."),
+        )
+
+    @expose("/<int:pk>/close", methods=["POST"])
+    @has_access
+    def close_follow_up(self, pk):
+        record = self._record(pk)
+        return self._run(
+            record,
+            lambda: services.close_follow_up(record, request.form.get("note", "")),
+            _("The follow-up is closed."),
+        )
+
+
+def _parse_date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise DomainError(_("Dates are written YYYY-MM-DD.")) from None
+
+
+class RectificationCaseView(AppModelView):
+    """整改 cases: the task's departments and the responsible department see them."""
+
+    route_base = "/rectifications"
+    datamodel = ScopedInterface(RectificationCase, unscoped_relations=("department",))
+    class_permission_name = "Rectification"
+    exclude_route_methods = {"add", "delete", "download"}
+    list_title = _l("Rectification cases")
+    show_title = _l("Rectification case")
+    edit_title = _l("Edit the rectification case")
+    label_columns = {**LABELS, "status_label": _l("Rectification status")}
+    list_columns = ["target", "task", "department", "deadline", "status_label", "closed_on"]
+    show_columns = [
+        "record",
+        "target",
+        "task",
+        "department",
+        "requirement",
+        "deadline",
+        "status_label",
+        "closed_on",
+        "closing_note",
+    ]
+    edit_columns = ["department", "requirement", "deadline"]
+    search_columns = ["target", "task", "department", "status", "deadline"]
+    base_order = ("deadline", "asc")
+    edit_form_extra_fields = {
+        "requirement": TextAreaField(LABELS["requirement"], widget=BS3TextAreaFieldWidget())
+    }
+    show_template = "inspections/case_show.html"
+    item_rule = services.check_case
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            case = self.datamodel.get(kwargs["pk"])
+            if case is not None:
+                kwargs.update(
+                    case=case, closing_statuses=CLOSED_CASE_STATUSES, statuses=CASE_STATUSES
+                )
+        return super().render_template(template, **kwargs)
+
+
+class CaseWorkflowView(_WorkflowView):
+    route_base = "/rectification-workflow"
+    back_endpoint = "RectificationCaseView.show"
+    class_permission_name = "Rectification"
+    method_permission_name = {"reinspect": "write", "close": "write"}
+    default_view = "close"
+
+    def _case(self, pk) -> RectificationCase:
+        return ensure_in_scope(db.session.get(RectificationCase, pk))
+
+    @expose("/<int:pk>/reinspect", methods=["POST"])
+    @has_access
+    def reinspect(self, pk):
+        case = self._case(pk)
+        form = request.form
+        return self._run(
+            case,
+            lambda: services.add_reinspection(
+                case,
+                _parse_date(form.get("date")),
+                form.get("finding", ""),
+                form.get("rectified") == "y",
+            ),
+            _("The re-inspection is recorded."),
+        )
+
+    @expose("/<int:pk>/close", methods=["POST"])
+    @has_access
+    def close(self, pk):
+        case = self._case(pk)
+        return self._run(
+            case,
+            lambda: services.close_case(
+                case, request.form.get("status", ""), request.form.get("note", "")
+            ),
+            _("The rectification case is closed."),
+        )
+
+
+class InspectionSummaryView(AppModelView):
+    """检查小结: written by the task's inspectors, decided by the Leader; versions kept."""
+
+    route_base = "/summaries"
+    datamodel = ScopedInterface(InspectionSummary)
+    class_permission_name = "InspectionSummary"
+    exclude_route_methods = {"add", "delete", "download"}
+    list_title = _l("Summary reports")
+    show_title = _l("Summary report")
+    edit_title = _l("Write the summary report")
+    label_columns = LABELS
+    list_columns = ["task", "status_label", "version", "approved_on"]
+    show_columns = [
+        "task",
+        "status_label",
+        "version",
+        "check_period",
+        "content",
+        "situation",
+        "opinions",
+        "leader_comment",
+        "approved_on",
+    ]
+    edit_columns = SUMMARY_FIELDS
+    search_columns = ["task", "status"]
+    base_order = ("id", "desc")
+    edit_form_extra_fields = {
+        name: TextAreaField(LABELS[name], widget=BS3TextAreaFieldWidget())
+        for name in ("check_period", "content", "situation", "opinions")
+    }
+    show_template = "inspections/summary_show.html"
+    item_rule = services.check_summary_entry
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        summary = self._load_scoped(pk)
+        try:
+            services.check_summary_entry(summary)
+        except DomainError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", pk=summary.id))
+        return super().edit(pk)
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            summary = self.datamodel.get(kwargs["pk"])
+            if summary is not None:
+                kwargs.update(
+                    summary=summary,
+                    can_write=services.is_group_member(services._actor(), summary.task_id),
+                )
+        return super().render_template(template, **kwargs)
+
+
+class SummaryWorkflowView(_WorkflowView):
+    route_base = "/summary-workflow"
+    back_endpoint = "InspectionSummaryView.show"
+    class_permission_name = "InspectionSummary"
+    method_permission_name = {
+        "open": "write",
+        "submit": "write",
+        "approve": "approve",
+        "return_summary": "approve",
+        "document": "read",
+    }
+    default_view = "document"
+
+    def _summary(self, pk) -> InspectionSummary:
+        return ensure_in_scope(db.session.get(InspectionSummary, pk))
+
+    @expose("/open/<int:task_id>", methods=["POST"])
+    @has_access
+    def open(self, task_id):
+        task = db.session.get(SpotCheckTask, task_id)
+        if task is None:
+            abort(404)
+        try:
+            summary = services.open_summary(task)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("MyAssignmentsView.index"))
+        return redirect(url_for("InspectionSummaryView.show", pk=summary.id))
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @has_access
+    def submit(self, pk):
+        summary = self._summary(pk)
+        return self._run(
+            summary,
+            lambda: services.submit_summary(summary),
+            _("The summary is submitted to the Leader."),
+        )
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @has_access
+    def approve(self, pk):
+        summary = self._summary(pk)
+        return self._run(
+            summary,
+            lambda: services.decide_summary(summary, True, request.form.get("comment", "")),
+            _("The summary is approved."),
+        )
+
+    @expose("/<int:pk>/return", methods=["GET", "POST"])
+    @has_access
+    def return_summary(self, pk):
+        summary = self._summary(pk)
+        if request.method == "POST":
+            return self._run(
+                summary,
+                lambda: services.decide_summary(summary, False, request.form.get("reason", "")),
+                _("The summary is returned to the inspectors."),
+            )
+        return self.render_template(
+            "directory/reason_form.html",
+            title=_("Return the summary of %(number)s", number=summary.task.number),
+            prompt=_("Comments for the inspectors"),
+        )
+
+    @expose("/<int:pk>/document.docx", methods=["GET"])
+    @has_access
+    def document(self, pk):
+        summary = self._summary(pk)
+        return send_file(
+            io.BytesIO(summary_document(summary)),
+            mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            as_attachment=True,
+            download_name=f"检查报告-{summary.task.number}.docx",
+        )
+
+
+class TaskResultsView(_WorkflowView):
+    """Publishing a task's results and archiving the task (R11.1, R10.4)."""
+
+    route_base = "/task-results"
+    back_endpoint = "SpotCheckTaskView.show"
+    class_permission_name = "SpotCheckTask"
+    method_permission_name = {"publish": "publish", "archive": "archive", "bundle": "archive"}
+    default_view = "bundle"
+
+    def _task(self, pk) -> SpotCheckTask:
+        return ensure_in_scope(db.session.get(SpotCheckTask, pk))
+
+    @expose("/<int:pk>/publish", methods=["POST"])
+    @has_access
+    def publish(self, pk):
+        task = self._task(pk)
+        return self._run(
+            task, lambda: services.publish_results(task), _("The results are published.")
+        )
+
+    @expose("/<int:pk>/archive", methods=["POST"])
+    @has_access
+    def archive(self, pk):
+        task = self._task(pk)
+        return self._run(task, lambda: services.archive_task(task), _("The task is archived."))
+
+    @expose("/<int:pk>/bundle.zip", methods=["GET"])
+    @has_access
+    def bundle(self, pk):
+        task = self._task(pk)
+        if task.status != "archived":
+            flash(_("The archive bundle exists once the task is archived."), "danger")
+            return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
+        return send_file(
+            build_bundle(task),
+            mimetype="application/zip",
+            as_attachment=True,
+            download_name=f"archive-task-{task.id}.zip",
+        )
