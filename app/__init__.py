@@ -288,6 +288,7 @@ def register_cli(app: Flask) -> None:
     from app.demo.cli import seed_demo_command
     from app.directory.cli import import_cli
     from app.draws.cli import draw_cli
+    from app.inspections.cli import archive_cli
     from app.security.cli import security_cli
 
     app.cli.add_command(audit_cli)
@@ -296,6 +297,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(security_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(draw_cli)
+    app.cli.add_command(archive_cli)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -122,15 +122,15 @@ def open_record(drawn: DrawnTarget, user=None) -> InspectionRecord:
     user = _actor(user)
     task = drawn.draw.task
     ensure_task_open(task)
+    if not is_group_member(user, drawn.task_id, drawn.target_id):
+        raise DomainError(
+            _("Only the inspectors of this target's group enter its record (谁检查谁录入).")
+        )
     record = db.session.scalar(
         select(InspectionRecord).where(InspectionRecord.drawn_target_id == drawn.id)
     )
     if record is not None:
         return record
-    if not is_group_member(user, drawn.task_id, drawn.target_id):
-        raise DomainError(
-            _("Only the inspectors of this target's group enter its record (谁检查谁录入).")
-        )
     if task.status not in ("inspectors_drawn", "inspecting", "results_entered"):
         raise DomainError(_("Records are entered once the inspectors are drawn."))
     record = InspectionRecord(

@@ -22,17 +22,17 @@ from app.inspections.models import (
 from app.planning.models import SpotCheckTask
 from tests.conftest import csrf_token_from
 from tests.directory.conftest import acting
-from tests.inspections.conftest import PNG, enter_all, finish, inspected  # noqa: F401
+from tests.inspections.conftest import PNG, enter_all, finish
 
 
-def _summary(app, inspected):  # noqa: F811
+def _summary(app, inspected):
     with acting(app, "inspector_a"):
         summary = services.open_summary(db.session.get(SpotCheckTask, inspected.task))
         db.session.commit()
         return summary.id
 
 
-def test_the_summary_is_written_submitted_returned_and_approved(app, inspected, login_as):  # noqa: F811
+def test_the_summary_is_written_submitted_returned_and_approved(app, inspected, login_as):
     enter_all(app, inspected)
     summary_id = _summary(app, inspected)
     with app.app_context():
@@ -52,7 +52,9 @@ def test_the_summary_is_written_submitted_returned_and_approved(app, inspected, 
     assert response.status_code == 422
     response = leader.post(f"/api/v1/summary/{summary_id}/return", json={"comment": "补充数据"})
     assert response.status_code == 200
-    assert inspector.put(f"/api/v1/summary/{summary_id}", json={"opinions": "v2"}).status_code == 200
+    assert (
+        inspector.put(f"/api/v1/summary/{summary_id}", json={"opinions": "v2"}).status_code == 200
+    )
     assert inspector.post(f"/api/v1/summary/{summary_id}/submit").status_code == 200
     assert leader.post(f"/api/v1/summary/{summary_id}/approve").status_code == 200
     with app.app_context():
@@ -68,7 +70,7 @@ def test_the_summary_is_written_submitted_returned_and_approved(app, inspected, 
     assert login_as("operator_b").get(f"/summaries/show/{summary_id}").status_code == 404
 
 
-def test_the_summary_waits_for_every_record(app, inspected):  # noqa: F811
+def test_the_summary_waits_for_every_record(app, inspected):
     enter_all(app, inspected)
     with acting(app, "operator_a"):
         record = db.session.scalars(select(InspectionRecord)).first()
@@ -80,7 +82,7 @@ def test_the_summary_waits_for_every_record(app, inspected):  # noqa: F811
             services.submit_summary(db.session.get(InspectionSummary, summary_id))
 
 
-def _record_with_problems(app, inspected, follow_up):  # noqa: F811
+def _record_with_problems(app, inspected, follow_up):
     ids = enter_all(
         app,
         inspected,
@@ -92,7 +94,10 @@ def _record_with_problems(app, inspected, follow_up):  # noqa: F811
 
 
 def test_rectification_closes_the_follow_up_and_grounds_a_blacklist_proposal(
-    app, world, inspected, login_as  # noqa: F811
+    app,
+    world,
+    inspected,
+    login_as,
 ):
     record_id = _record_with_problems(app, inspected, "责令改正、跟踪整改")
     operator = login_as("operator_a")
@@ -139,7 +144,7 @@ def test_rectification_closes_the_follow_up_and_grounds_a_blacklist_proposal(
     assert response.status_code == 403
 
 
-def test_penalty_transfer_and_notified_follow_ups(app, inspected, login_as):  # noqa: F811
+def test_penalty_transfer_and_notified_follow_ups(app, inspected, login_as):
     record_id = _record_with_problems(app, inspected, "立案查处")
     operator = login_as("operator_a")
     url = f"/api/v1/record/{record_id}/penalty"
@@ -179,7 +184,7 @@ def test_penalty_transfer_and_notified_follow_ups(app, inspected, login_as):  # 
         assert record.transfers[0].organ == "东胜区公安分局" and record.follow_up_closed
 
 
-def test_publish_needs_reviewed_records_and_an_approved_summary(app, inspected, login_as):  # noqa: F811
+def test_publish_needs_reviewed_records_and_an_approved_summary(app, inspected, login_as):
     enter_all(app, inspected)
     with acting(app, "operator_a"):
         with pytest.raises(DomainError, match="审核"):
@@ -193,7 +198,7 @@ def test_publish_needs_reviewed_records_and_an_approved_summary(app, inspected, 
         assert "server_secret" in draws.record(draw)
 
 
-def _archived(app, inspected, login_as):  # noqa: F811
+def _archived(app, inspected, login_as):
     finish(app, inspected)
     with app.app_context():
         record_id = db.session.scalar(select(InspectionRecord.id))
@@ -206,7 +211,7 @@ def _archived(app, inspected, login_as):  # noqa: F811
     return client, record_id
 
 
-def test_archive_makes_every_write_path_refuse(app, inspected, login_as):  # noqa: F811
+def test_archive_makes_every_write_path_refuse(app, inspected, login_as):
     client, record_id = _archived(app, inspected, login_as)
     with app.app_context():
         before = db.session.get(InspectionRecord, record_id).opinions
@@ -256,7 +261,12 @@ def test_archive_makes_every_write_path_refuse(app, inspected, login_as):  # noq
         assert not db.session.get(SpotCheckTask, inspected.task).attachments
 
 
-def test_the_archive_bundle_has_everything_and_its_manifest_matches(app, inspected, login_as):  # noqa: F811
+def test_the_archive_bundle_has_everything_and_its_manifest_matches(
+    app,
+    inspected,
+    login_as,
+    tmp_path,
+):
     # Evidence on the first record before it is submitted.
     from app.draws.models import DrawnTarget
 
@@ -283,11 +293,21 @@ def test_the_archive_bundle_has_everything_and_its_manifest_matches(app, inspect
             body = source.read(name)
             target.writestr(name, body + b"x" if name == "records.json" else body)
     assert verify_bundle(io.BytesIO(tampered.getvalue())) == ["records.json: SHA-256 differs"]
+    # The same check from the command line.
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(tampered.getvalue())
+    result = app.test_cli_runner().invoke(args=["archive", "verify", str(bundle)])
+    assert result.exit_code == 1 and "records.json" in result.output
+    bundle.write_bytes(data)
+    result = app.test_cli_runner().invoke(args=["archive", "verify", str(bundle)])
+    assert result.exit_code == 0 and result.output.startswith("VALID")
     # Only the task's departments download it.
-    assert login_as("operator_b").get(f"/task-results/{inspected.task}/bundle.zip").status_code == 404
+    assert (
+        login_as("operator_b").get(f"/task-results/{inspected.task}/bundle.zip").status_code == 404
+    )
 
 
-def test_the_frequency_rule_leaves_out_targets_found_clean_recently(app, inspected):  # noqa: F811
+def test_the_frequency_rule_leaves_out_targets_found_clean_recently(app, inspected):
     from app.directory.models import Target
     from app.draws.models import DrawnTarget
     from app.planning import services as planning

@@ -17,10 +17,10 @@ from app.planning.models import SpotCheckTask
 from app.planning.progress import progress_by_department
 from tests.conftest import csrf_token_from
 from tests.directory.conftest import acting
-from tests.inspections.conftest import PNG, enter_all, fill, inspected  # noqa: F401
+from tests.inspections.conftest import PNG, enter_all, fill
 
 
-def _open(app, inspected, user="inspector_a", index=0) -> int:  # noqa: F811
+def _open(app, inspected, user="inspector_a", index=0) -> int:
     with acting(app, user):
         record = services.open_record(db.session.get(DrawnTarget, inspected.drawn[index]))
         db.session.commit()
@@ -45,7 +45,7 @@ def _add_inspector_user(app, world, username="inspector_a2"):
         db.session.commit()
 
 
-def test_the_group_enters_submits_and_the_task_moves_on(app, world, inspected):  # noqa: F811
+def test_the_group_enters_submits_and_the_task_moves_on(app, world, inspected):
     record_id = _open(app, inspected)
     with acting(app, "inspector_a"):
         record = db.session.get(InspectionRecord, record_id)
@@ -69,7 +69,7 @@ def test_the_group_enters_submits_and_the_task_moves_on(app, world, inspected): 
         assert counts.entry_rate == 100
 
 
-def test_only_the_group_may_enter_and_a_leader_cannot(app, world, inspected, login_as):  # noqa: F811
+def test_only_the_group_may_enter_and_a_leader_cannot(app, world, inspected, login_as):
     record_id = _open(app, inspected)
     _add_inspector_user(app, world)
     # Another inspector of the same department, not in the group: the record does not exist
@@ -93,7 +93,7 @@ def test_only_the_group_may_enter_and_a_leader_cannot(app, world, inspected, log
         assert db.session.get(InspectionRecord, record_id).situation is None
 
 
-def test_entering_through_the_page_and_the_api(app, inspected, login_as):  # noqa: F811
+def test_entering_through_the_page_and_the_api(app, inspected, login_as):
     record_id = _open(app, inspected)
     client = login_as("inspector_a")
     token = csrf_token_from(client, f"/records/edit/{record_id}")
@@ -123,7 +123,7 @@ def test_entering_through_the_page_and_the_api(app, inspected, login_as):  # noq
     assert response.status_code == 422 and "退回" in response.get_json()["message"]
 
 
-def test_a_future_date_and_foreign_items_are_refused(app, inspected, login_as):  # noqa: F811
+def test_a_future_date_and_foreign_items_are_refused(app, inspected, login_as):
     record_id = _open(app, inspected)
     client = login_as("inspector_a")
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
@@ -135,15 +135,13 @@ def test_a_future_date_and_foreign_items_are_refused(app, inspected, login_as): 
         record.items = [db.session.get(InspectionRecord, record_id).task.items[0]]
         from app.directory.models import InspectionItem
 
-        foreign = db.session.scalar(
-            select(InspectionItem).where(InspectionItem.code == "B-001")
-        )
+        foreign = db.session.scalar(select(InspectionItem).where(InspectionItem.code == "B-001"))
         record.items = [foreign]
         with pytest.raises(DomainError, match="其他"):
             services.check_record_entry(record)
 
 
-def test_problems_need_a_description_and_a_follow_up(app, inspected):  # noqa: F811
+def test_problems_need_a_description_and_a_follow_up(app, inspected):
     record_id = _open(app, inspected)
     with acting(app, "inspector_a"):
         record = db.session.get(InspectionRecord, record_id)
@@ -158,7 +156,7 @@ def test_problems_need_a_description_and_a_follow_up(app, inspected):  # noqa: F
         assert not record.follow_up_closed
 
 
-def test_evidence_is_typed_by_content_limited_in_size_and_kept(app, inspected, login_as):  # noqa: F811
+def test_evidence_is_typed_by_content_limited_in_size_and_kept(app, inspected, login_as):
     record_id = _open(app, inspected)
     client = login_as("inspector_a")
     url = f"/api/v1/record/{record_id}/evidence"
@@ -206,7 +204,7 @@ def test_evidence_is_typed_by_content_limited_in_size_and_kept(app, inspected, l
         assert db.session.scalar(select(Evidence.id).where(Evidence.id == evidence_id))
 
 
-def test_the_due_date_counts_working_days_across_the_spring_festival(app, inspected):  # noqa: F811
+def test_the_due_date_counts_working_days_across_the_spring_festival(app, inspected):
     # 2026: 春节 2月15日–23日 off, Saturdays 2月14日 and 2月28日 are workdays.
     record_id = _open(app, inspected)
     with acting(app, "inspector_a"):
@@ -221,7 +219,7 @@ def test_the_due_date_counts_working_days_across_the_spring_festival(app, inspec
         db.session.rollback()
 
 
-def test_review_and_return(app, inspected, login_as):  # noqa: F811
+def test_review_and_return(app, inspected, login_as):
     record_id = enter_all(app, inspected)[0]
     inspector = login_as("inspector_a")
     assert inspector.post(f"/api/v1/record/{record_id}/review").status_code == 403
@@ -235,14 +233,16 @@ def test_review_and_return(app, inspected, login_as):  # noqa: F811
         assert (record.status, record.return_comment) == ("returned", "补充照片")
         assert record.task.status == "inspecting"
     # Returned: the inspectors correct and submit again; then it is reviewed.
-    assert inspector.put(f"/api/v1/record/{record_id}", json={"opinions": "已补充"}).status_code == 200
+    assert (
+        inspector.put(f"/api/v1/record/{record_id}", json={"opinions": "已补充"}).status_code == 200
+    )
     assert inspector.post(f"/api/v1/record/{record_id}/submit").status_code == 200
     assert operator.post(f"/api/v1/record/{record_id}/review").status_code == 200
     with app.app_context():
         assert db.session.get(InspectionRecord, record_id).status == "reviewed"
 
 
-def test_overdue_records_are_counted(app, world, inspected):  # noqa: F811
+def test_overdue_records_are_counted(app, world, inspected):
     record_id = _open(app, inspected)
     with acting(app, "inspector_a"):
         record = db.session.get(InspectionRecord, record_id)
