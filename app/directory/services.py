@@ -147,6 +147,39 @@ def check_item_deletable(item: InspectionItem) -> None:
         )
 
 
+def _refuse_if_referenced(column, row_id, message) -> None:
+    if row_id and db.session.scalar(select(column).where(column == row_id).limit(1)):
+        raise DomainError(message)
+
+
+def check_target_deletable(target) -> None:
+    """A target once drawn keeps its row: draws, records and the archive refer to it."""
+    from app.draws.models import DrawnTarget
+
+    _refuse_if_referenced(
+        DrawnTarget.target_id,
+        target.id,
+        _(
+            "This target was drawn and has records; it cannot be deleted. "
+            "Change its registration status instead (注销/吊销/迁出)."
+        ),
+    )
+
+
+def check_inspector_deletable(inspector) -> None:
+    """An inspector once drawn keeps their row: the draw records and the groups refer to it."""
+    from app.draws.models import Assignment
+
+    _refuse_if_referenced(
+        Assignment.inspector_id,
+        inspector.id,
+        _(
+            "This inspector was drawn into inspection groups; they cannot be deleted. "
+            "Change their status instead (离岗/调离/退休)."
+        ),
+    )
+
+
 def _require_leader(user):
     if roles.LEADER not in role_names(user):
         raise DomainError(_("Only a Leader can do this."))

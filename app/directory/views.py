@@ -499,6 +499,7 @@ class InspectorView(AppModelView):
     add_form_extra_fields = edit_form_extra_fields = INSPECTOR_FORM_FIELDS
     add_form_query_rel_fields = edit_form_query_rel_fields = SCOPED_DEPARTMENTS
     item_rule = services.check_inspector
+    delete_rule = services.check_inspector_deletable
 
 
 class InspectorApi(AppModelRestApi):
@@ -537,6 +538,7 @@ class InspectorApi(AppModelRestApi):
     search_columns = ["name", "department", "certificate_no", "status", "specialties"]
     order_columns = ["name", "certificate_expiry"]
     item_rule = services.check_inspector
+    delete_rule = services.check_inspector_deletable
 
 
 # --- targets ---------------------------------------------------------------------------------
@@ -640,6 +642,7 @@ class TargetView(AppModelView):
         "items": [["status", FilterEqual, "published"]],
     }
     item_rule = services.check_target
+    delete_rule = services.check_target_deletable
     formatters_columns = {"items": relation_text}
 
 
@@ -685,6 +688,7 @@ class TargetApi(AppModelRestApi):
     ]
     order_columns = ["name", "risk_class", "last_inspected_on"]
     item_rule = services.check_target
+    delete_rule = services.check_target_deletable
 
 
 # --- conflicts -------------------------------------------------------------------------------

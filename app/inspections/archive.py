@@ -287,9 +287,8 @@ def summary_data(summary) -> dict:
     }
 
 
-def summary_document(summary) -> bytes:
-    """The summary report as DOCX in 公文 style (app/inspections/documents.py)."""
-    from app.inspections.documents import summary_docx
+def summary_report_data(summary) -> dict:
+    """What the printable report shows (DOCX and the browser's print page alike)."""
     from app.inspections.services import task_inspectors, task_records
 
     task = summary.task
@@ -297,31 +296,36 @@ def summary_document(summary) -> bytes:
     status = {"approved": "已批准", "submitted": "待审批", "returned": "已退回"}.get(
         summary.status, "草稿"
     )
-    return summary_docx(
-        {
-            "issuer": task.department.name,
-            "title": f"关于{task.name}的检查报告",
-            "number": task.number,
-            "recipient": "局领导",
-            "check_period": summary.check_period or "",
-            "content": summary.content or "",
-            "situation": summary.situation or "",
-            "opinions": summary.opinions or "",
-            "records": [
-                {
-                    "target": r.target.name,
-                    "date": _date(r.inspection_date),
-                    "result": r.result_code or "",
-                    "follow_up": r.follow_up or "",
-                }
-                for r in records
-            ],
-            "inspectors": "、".join(task_inspectors(task)),
-            "date": summary.approved_on or dt.date.today(),
-            "version": summary.version,
-            "status": status,
-        }
-    )
+    return {
+        "issuer": task.department.name,
+        "title": f"关于{task.name}的检查报告",
+        "number": task.number,
+        "recipient": "局领导",
+        "check_period": summary.check_period or "",
+        "content": summary.content or "",
+        "situation": summary.situation or "",
+        "opinions": summary.opinions or "",
+        "records": [
+            {
+                "target": r.target.name,
+                "date": _date(r.inspection_date),
+                "result": r.result_code or "",
+                "follow_up": r.follow_up or "",
+            }
+            for r in records
+        ],
+        "inspectors": "、".join(task_inspectors(task)),
+        "date": summary.approved_on or dt.date.today(),
+        "version": summary.version,
+        "status": status,
+    }
+
+
+def summary_document(summary) -> bytes:
+    """The summary report as DOCX in 公文 style (app/inspections/documents.py)."""
+    from app.inspections.documents import summary_docx
+
+    return summary_docx(summary_report_data(summary))
 
 
 def verify_bundle(stream) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -21,7 +21,8 @@ from app.core.files import stored_path
 from app.draws.models import DrawnTarget
 from app.extensions import db
 from app.inspections import services
-from app.inspections.archive import build_bundle, summary_document
+from app.inspections.archive import build_bundle, summary_document, summary_report_data
+from app.inspections.documents import format_chinese_date
 from app.inspections.models import (
     CASE_STATUSES,
     CLOSED_CASE_STATUSES,
@@ -529,6 +530,7 @@ class SummaryWorkflowView(_WorkflowView):
         "approve": "approve",
         "return_summary": "approve",
         "document": "read",
+        "print_page": "read",
     }
     default_view = "document"
 
@@ -595,6 +597,18 @@ class SummaryWorkflowView(_WorkflowView):
             mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             as_attachment=True,
             download_name=f"检查报告-{summary.task.number}.docx",
+        )
+
+    @expose("/<int:pk>/print", methods=["GET"])
+    @has_access
+    def print_page(self, pk):
+        """The report as an A4 page for the browser's print dialog (print or save as PDF)."""
+        summary = self._summary(pk)
+        data = summary_report_data(summary)
+        return render_template(
+            "inspections/summary_print.html",
+            doc=data,
+            date_text=format_chinese_date(data["date"]),
         )
 
 

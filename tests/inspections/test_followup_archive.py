@@ -67,6 +67,9 @@ def test_the_summary_is_written_submitted_returned_and_approved(app, inspected, 
     assert "补充数据" in page and "加强巡查" in page
     docx = leader.get(f"/summary-workflow/{summary_id}/document.docx")
     assert docx.status_code == 200 and docx.data.startswith(b"PK")
+    printed = leader.get(f"/summary-workflow/{summary_id}/print").get_data(as_text=True)
+    assert "二、检查内容" in printed and "v2" in printed and "size: A4" in printed
+    assert "http" not in printed  # nothing loaded from outside the server
     assert login_as("operator_b").get(f"/summaries/show/{summary_id}").status_code == 404
 
 

@@ -252,3 +252,22 @@ def test_overdue_records_are_counted(app, world, inspected):
         assert "逾期" in record.deadline_text
         rows = {dept.id: counts for dept, counts in progress_by_department(2027).rows}
         assert rows[world.dept_a].overdue_unentered == 1
+
+
+def test_drawn_targets_and_inspectors_cannot_be_deleted(app, inspected, login_as):
+    from app.directory.models import Inspector, Target
+
+    with app.app_context():
+        target_id = db.session.get(DrawnTarget, inspected.drawn[0]).target_id
+        inspector_id = db.session.scalar(select(Inspector.id).where(Inspector.name == "赵检查"))
+    operator = login_as("operator_a")
+    response = operator.delete(f"/api/v1/target/{target_id}")
+    assert response.status_code == 422 and "注销" in response.get_json()["message"]
+    response = operator.delete(f"/api/v1/inspector/{inspector_id}")
+    assert response.status_code == 422 and "离岗" in response.get_json()["message"]
+    token = csrf_token_from(operator, f"/targets/edit/{target_id}")
+    response = operator.post(f"/targets/delete/{target_id}", data={"csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Target, target_id) is not None
+        assert db.session.get(Inspector, inspector_id) is not None
