@@ -71,12 +71,16 @@ def target_params(task: SpotCheckTask) -> dict:
         strata[stratum] = {"ratio_bp": ratio, "min": 1 if ratio else 0, "max": None}
     ratio = _ratio_bp(task.ratio_special)
     strata[SPECIAL_STRATUM] = {"ratio_bp": ratio, "min": 1 if ratio else 0, "max": None}
-    return {
+    params = {
         "algorithm": protocol.ALGORITHM,
         "kind": "target",
         "task": task.number,
         "strata": strata,
     }
+    if task.skip_clean_months:
+        # Informational, under params_hash: the rule that produced `inspected_clean` exclusions.
+        params["skip_clean_months"] = task.skip_clean_months
+    return params
 
 
 def inspector_pool(task: SpotCheckTask, on_date: dt.date) -> tuple[list[dict], list[dict]]:

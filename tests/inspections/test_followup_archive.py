@@ -334,6 +334,17 @@ def test_the_frequency_rule_leaves_out_targets_found_clean_recently(app, inspect
         assert special in {c["id"] for c in pool}
         preview = planning.pool_preview(again)
         assert sum(row["pool"] for row in preview) == len(pool)
+        # The draw records the rule and its exclusions, and verifies.
+        draw = draws.start_draw(again, "target")
+        db.session.commit()
+        draws.complete_draw(draw)
+        db.session.commit()
+        assert draws.record(draw)["params"]["skip_clean_months"] == 6
+        assert {e["id"] for e in draws.record(draw)["excluded"]} >= clean - {special}
+        assert draws.verify_draw(draw) == []
+        again = planning.create_task_from_line(task.plan_line)
+        db.session.add(again)
+        db.session.commit()
         # Without the rule they are back.
         again.skip_clean_months = None
         pool, _ = draws.target_pool(again)
