@@ -369,6 +369,8 @@ def check_case(case: RectificationCase) -> None:
     if record is None:
         raise DomainError(_("Choose the inspection record."))
     _require_follow_up(record, RECTIFY)
+    if case.id and case.closed:
+        raise DomainError(_("The case is closed."))
     case.task_id, case.target_id = record.task_id, record.target_id
     if case.deadline and record.inspection_date and case.deadline < record.inspection_date:
         raise DomainError(_("The rectification deadline must be after the inspection date."))

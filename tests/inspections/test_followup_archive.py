@@ -140,6 +140,9 @@ def test_rectification_closes_the_follow_up_and_grounds_a_blacklist_proposal(
         assert db.session.get(RectificationCase, case_id).status_label == "拒不整改"
         grounds = services.blacklist_grounds(record.target_id)
         assert [(g["kind"], g["basis"]) for g in grounds] == [("case", "拒不整改")]
+    # A closed case is not edited any more.
+    response = other.put(f"/api/v1/rectification/{case_id}", json={"requirement": "改"})
+    assert response.status_code == 422
     # The Inspector reads cases of their own targets but does not edit them.
     inspector = login_as("inspector_a")
     assert inspector.get(f"/rectifications/show/{case_id}").status_code == 200
