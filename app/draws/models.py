@@ -25,7 +25,7 @@ from sqlalchemy.orm import relationship
 
 from app.core.models import ScalarDefaults
 from app.directory.models import Inspector, Target
-from app.planning.models import SpotCheckTask
+from app.planning.models import SpotCheckTask, TaskScoped
 
 # A pool of a million targets is tens of megabytes of JSON: MariaDB's TEXT holds 64 KB.
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
@@ -40,7 +40,7 @@ SUBSTITUTION_REASONS = ("病假", "公务冲突", "回避", "其他")
 DRAW_MODES = {"one_step": _l("One step"), "witnessed": _l("With witnesses")}
 
 
-class Draw(ScalarDefaults, AuditMixin, Model):
+class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
     __tablename__ = "draw"
     # The audit log keeps the SHA-256 of these (a pool can be tens of megabytes).
     __audit_digest_columns__ = ("pool", "excluded")
@@ -72,15 +72,6 @@ class Draw(ScalarDefaults, AuditMixin, Model):
     cancel_reason = Column(Text, nullable=True)
 
     task = relationship(SpotCheckTask)
-
-    @classmethod
-    def scope_clause(cls, department_ids):
-        return cls.task_id.in_(
-            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
-        )
-
-    def department_ids_for_scope(self):
-        return self.task.department_ids_for_scope()
 
     @property
     def kind_label(self):
@@ -145,3 +136,14 @@ class Assignment(Model):
     draw = relationship(Draw, backref="assignments")
     target = relationship(Target)
     inspector = relationship(Inspector)
+
+    @classmethod
+    def of_user(cls, user, task, target=None):
+        """SELECT the user's active assignments in a task (and to a target): `task` and
+        `target` are ids or columns, so the same rule serves checks and row filters."""
+        query = (
+            select(cls.id)
+            .join(Inspector, Inspector.id == cls.inspector_id)
+            .where(cls.task_id == task, cls.active.is_(True), Inspector.user_id == user.id)
+        )
+        return query if target is None else query.where(cls.target_id == target)

@@ -471,23 +471,13 @@ def planned_counts(year: int) -> dict[int, dict[str, int]]:
     return {dept: {"planned": n} for dept, n in rows}
 
 
-def is_assigned_to_task(user, task_id: int) -> bool:
-    """Whether the user is an inspector with an active assignment in the task."""
+def is_assigned_to_task(user, task_id: int, target_id: int | None = None) -> bool:
+    """Whether the user is an inspector with an active assignment in the task (and, when
+    given, to that target: a member of its inspection group)."""
     if user is None or not getattr(user, "id", None):
         return False
-    return (
-        db.session.scalar(
-            select(Assignment.id)
-            .join(Inspector, Inspector.id == Assignment.inspector_id)
-            .where(
-                Assignment.task_id == task_id,
-                Assignment.active.is_(True),
-                Inspector.user_id == user.id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    query = Assignment.of_user(user, task_id, target_id).limit(1)
+    return db.session.scalar(query) is not None
 
 
 def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:

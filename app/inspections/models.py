@@ -28,9 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.core.models import ScalarDefaults
-from app.directory.models import InspectionItem, Inspector, Target
+from app.directory.models import InspectionItem, Target
 from app.draws.models import Assignment, DrawnTarget
-from app.planning.models import SpotCheckTask
+from app.planning.models import SpotCheckTask, TaskScoped
 from app.security.models import Department
 
 # DESIGN.md "Formats": the values are stored as written there (they are what the filings and
@@ -116,35 +116,7 @@ record_item = Table(
 )
 
 
-class TaskScoped:
-    """Rows of a task: visible to the task's departments (lead and participating)."""
-
-    @classmethod
-    def scope_clause(cls, department_ids):
-        return cls.task_id.in_(
-            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
-        )
-
-    def department_ids_for_scope(self):
-        return self.task.department_ids_for_scope()
-
-
 _LIST_KEEPERS = frozenset({"Admin", "Leader", "Operator", "JointOffice"})
-
-
-def assigned_clause(task_col, target_col, user):
-    """SQL: an active assignment of the user's inspector to (task, target) exists."""
-    return (
-        select(Assignment.id)
-        .join(Inspector, Inspector.id == Assignment.inspector_id)
-        .where(
-            Assignment.task_id == task_col,
-            Assignment.target_id == target_col,
-            Assignment.active.is_(True),
-            Inspector.user_id == user.id,
-        )
-        .exists()
-    )
 
 
 class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
@@ -189,7 +161,7 @@ class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
         # R3.2: an inspector sees the records of their own assignments only.
         if names & _LIST_KEEPERS:
             return None
-        return assigned_clause(cls.task_id, cls.target_id, user)
+        return Assignment.of_user(user, cls.task_id, cls.target_id).exists()
 
     @property
     def status_label(self):
@@ -270,16 +242,7 @@ class InspectionSummary(TaskScoped, ScalarDefaults, AuditMixin, Model):
     def role_clause(cls, user, names):
         if names & _LIST_KEEPERS:
             return None
-        return (
-            select(Assignment.id)
-            .join(Inspector, Inspector.id == Assignment.inspector_id)
-            .where(
-                Assignment.task_id == cls.task_id,
-                Assignment.active.is_(True),
-                Inspector.user_id == user.id,
-            )
-            .exists()
-        )
+        return Assignment.of_user(user, cls.task_id).exists()
 
     @property
     def status_label(self):
@@ -354,7 +317,7 @@ class RectificationCase(ScalarDefaults, AuditMixin, Model):
     def role_clause(cls, user, names):
         if names & _LIST_KEEPERS:
             return None
-        return assigned_clause(cls.task_id, cls.target_id, user)
+        return Assignment.of_user(user, cls.task_id, cls.target_id).exists()
 
     def department_ids_for_scope(self):
         return {self.department_id} | self.task.department_ids_for_scope()

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.files import DOCUMENT_KINDS, PHOTO_KINDS, safe_display_name, store
-from app.directory.models import InspectionItem, Inspector
+from app.directory.models import Inspector
 from app.draws.models import Assignment, DrawnTarget
+from app.draws.services import is_assigned_to_task
 from app.extensions import db
 from app.inspections.deadlines import due_date
 from app.inspections.models import (
@@ -80,20 +81,7 @@ def ensure_task_open(task: SpotCheckTask) -> None:
 def is_group_member(user, task_id: int, target_id: int | None = None) -> bool:
     """An active member of the inspection group of (task, target), or of any group of the
     task when no target is given."""
-    if user is None or not getattr(user, "id", None):
-        return False
-    query = (
-        select(Assignment.id)
-        .join(Inspector, Inspector.id == Assignment.inspector_id)
-        .where(
-            Assignment.task_id == task_id,
-            Assignment.active.is_(True),
-            Inspector.user_id == user.id,
-        )
-    )
-    if target_id is not None:
-        query = query.where(Assignment.target_id == target_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return is_assigned_to_task(user, task_id, target_id)
 
 
 def ensure_group_member(record: InspectionRecord, user=None) -> None:
@@ -649,15 +637,6 @@ def task_inspectors(task: SpotCheckTask) -> list[str]:
             .order_by(Inspector.id)
         )
     )
-
-
-def task_items_for(record: InspectionRecord):
-    """The items a record may tick: the task's items."""
-    return db.session.scalars(
-        select(InspectionItem)
-        .where(InspectionItem.id.in_([i.id for i in record.task.items]))
-        .order_by(InspectionItem.code)
-    ).all()
 
 
 def work_of(assignments) -> tuple[dict, dict, dict]:

@@ -406,7 +406,20 @@ class SpotCheckTask(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
         return f"{self.number} {self.name}"
 
 
-class TaskAttachment(ScalarDefaults, AuditMixin, Model):
+class TaskScoped:
+    """Rows of a task: visible to the task's departments (lead and participating)."""
+
+    @classmethod
+    def scope_clause(cls, department_ids):
+        return cls.task_id.in_(
+            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
+        )
+
+    def department_ids_for_scope(self):
+        return self.task.department_ids_for_scope()
+
+
+class TaskAttachment(TaskScoped, ScalarDefaults, AuditMixin, Model):
     """Training material of a task (R7.4), stored by app/core/files.py; never deleted, a
     correction is a new attachment."""
 
@@ -421,12 +434,3 @@ class TaskAttachment(ScalarDefaults, AuditMixin, Model):
     note = Column(String(200), nullable=True)
 
     task = relationship(SpotCheckTask, backref="attachments")
-
-    @classmethod
-    def scope_clause(cls, department_ids):
-        return cls.task_id.in_(
-            select(SpotCheckTask.id).where(SpotCheckTask.scope_clause(department_ids))
-        )
-
-    def department_ids_for_scope(self):
-        return self.task.department_ids_for_scope()
