@@ -50,6 +50,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
 
+    from app.disclosure.public import bp as public_pages
+
+    app.register_blueprint(public_pages)
     register_cli(app)
     register_error_pages(app)
     app.add_url_rule(
@@ -65,6 +68,7 @@ def import_models() -> None:
     import app.core.audit.models  # noqa: F401
     import app.core.audit.recorder  # noqa: F401  (registers the session events)
     import app.core.calendar.models  # noqa: F401
+    import app.credit.models  # noqa: F401
     import app.directory.models  # noqa: F401
     import app.draws.models  # noqa: F401
     import app.inspections.archive  # noqa: F401  (the archive guard on every flush)
@@ -83,6 +87,8 @@ def register_views(appbuilder: AppBuilder) -> None:
         HolidayApi,
         HolidayView,
     )
+    from app.credit.api import BlacklistApi
+    from app.credit.views import BlacklistView, BlacklistWorkflowView, CreditRecordView
     from app.directory.import_views import DirectoryImportView
     from app.directory.views import (
         AreaView,
@@ -261,6 +267,18 @@ def register_views(appbuilder: AppBuilder) -> None:
     for view in (RecordWorkflowView, SummaryWorkflowView, CaseWorkflowView, TaskResultsView):
         appbuilder.add_view_no_menu(view)
 
+    appbuilder.add_view(
+        BlacklistView,
+        "Blacklist",
+        label=_l("Dishonesty blacklist"),
+        icon="fa-ban",
+        category="Credit",
+        category_label=_l("Credit supervision"),
+        category_icon="fa-shield",
+    )
+    appbuilder.add_view_no_menu(BlacklistWorkflowView)
+    appbuilder.add_view_no_menu(CreditRecordView)
+
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)
     appbuilder.add_api(InspectionItemApi)
@@ -273,6 +291,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(InspectionRecordApi)
     appbuilder.add_api(InspectionSummaryApi)
     appbuilder.add_api(RectificationApi)
+    appbuilder.add_api(BlacklistApi)
 
     from app.draws.services import planned_counts
     from app.inspections.services import record_counts

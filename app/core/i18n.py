@@ -7,6 +7,7 @@ FAB shows a string that neither catalogue translates.
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 FAB_CATALOGUE_GAPS = [
     _l("Add"),
@@ -55,13 +56,14 @@ def yes_no(value) -> str:
     return gettext("Yes") if value else gettext("No")
 
 
-def relation_text(value) -> str:
-    """A related row or a list of them as people write it: "—" for none, "甲、乙" for several."""
+def relation_text(value):
+    """A related row or a list of them as people write it: "—" for none, "甲、乙" for several.
+    A row that renders itself as HTML (a target with its blacklist badge) keeps its markup."""
     if value is None:
         return "—"
     if isinstance(value, (list, tuple, set)):
-        return "、".join(str(v) for v in value) or "—"
-    return str(value)
+        return Markup("、").join(escape(v) for v in value) or "—"
+    return escape(value)
 
 
 def dash_if_empty(value):

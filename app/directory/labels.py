@@ -60,6 +60,8 @@ LABELS = {
     "registration_status": _l("Registration status"),
     "risk_class": _l("Credit-risk class"),
     "flags": _l("Special supervision"),
+    "listed_on": _l("Dishonesty blacklist"),
+    "credit_record_html": _l("Credit record"),
     "items": _l("Applicable items"),
     "last_inspected_on": _l("Last inspected on"),
     "identifier": _l("USCC / citizen ID"),

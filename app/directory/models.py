@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     select,
 )
 from sqlalchemy.orm import relationship
@@ -410,6 +411,9 @@ class Target(ScalarDefaults, AuditMixin, Model):
     flags = Column(String(60), nullable=True)  # "投诉举报多、失信"
     last_inspected_on = Column(Date, nullable=True)
     remarks = Column(Text, nullable=True)
+    # On the dishonesty blacklist since (R12.2): set and cleared by app/credit/services.py only,
+    # in the transaction of the Leader's decision; the draw reads it (R9.7).
+    listed_on = Column(Date, nullable=True)
 
     department = relationship(Department)
     area = relationship(Area)
@@ -422,6 +426,36 @@ class Target(ScalarDefaults, AuditMixin, Model):
     @property
     def flag_list(self) -> list[str]:
         return split_multi(self.flags)
+
+    @property
+    def is_special(self) -> bool:
+        """Drawn in the special stratum (R9.7): a special-supervision flag, or listed."""
+        return bool(self.flags) or self.listed_on is not None
+
+    @classmethod
+    def special_clause(cls):
+        """SQL of is_special."""
+        return and_(cls.flags.is_not(None), cls.flags != "") | cls.listed_on.is_not(None)
+
+    @property
+    def listed_badge(self) -> Markup:
+        return blacklist_badge(self.listed_on)
+
+    @property
+    def credit_record_html(self) -> Markup:
+        from flask import url_for
+
+        return Markup('<a href="{}">{}</a>').format(
+            url_for("CreditRecordView.target", pk=self.id), _l("Credit record")
+        )
+
+    def __html__(self) -> str:
+        """The name with the blacklist badge wherever a page prints the target (str() stays
+        the bare name, for exports and form fields)."""
+        name = Markup.escape(self.name)
+        if self.listed_on is None:
+            return name
+        return Markup("{} {}").format(name, self.listed_badge)
 
     def not_drawable_reasons(self) -> list[str]:
         if self.registration_status != LIVE_STATUS:
@@ -507,6 +541,16 @@ def _person(user) -> str:
     if user is None:
         return "—"
     return f"{user.last_name or ''}{user.first_name or ''}" or user.username
+
+
+def blacklist_badge(listed_on: dt.date | None) -> Markup:
+    """The red 失信黑名单 label of a listed target (empty when not listed)."""
+    if listed_on is None:
+        return Markup("")
+    return Markup('<span class="label label-danger" title="{}">{}</span>').format(
+        _l("On the dishonesty blacklist since %(day)s", day=listed_on.isoformat()),
+        _l("Blacklisted"),
+    )
 
 
 def _drawable_badge(reasons) -> Markup:

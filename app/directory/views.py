@@ -45,6 +45,7 @@ from app.directory.models import (
     Inspector,
     ItemRevision,
     Target,
+    blacklist_badge,
     join_multi,
     split_multi,
 )
@@ -590,6 +591,7 @@ class TargetView(AppModelView):
         "industry",
         "risk_class",
         "flags",
+        "listed_on",
         "registration_status",
         "last_inspected_on",
         "department",
@@ -607,6 +609,8 @@ class TargetView(AppModelView):
         "registration_status",
         "risk_class",
         "flags",
+        "listed_on",
+        "credit_record_html",
         "items",
         "last_inspected_on",
         "department",
@@ -643,7 +647,7 @@ class TargetView(AppModelView):
     }
     item_rule = services.check_target
     delete_rule = services.check_target_deletable
-    formatters_columns = {"items": relation_text}
+    formatters_columns = {"items": relation_text, "listed_on": blacklist_badge}
 
 
 class TargetApi(AppModelRestApi):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from app.disclosure.exports import neutralise
 from app.planning.models import AnnualPlan
 
 PLAN_HEADERS = [
@@ -23,14 +24,6 @@ PLAN_HEADERS = [
     "发布日期",
     "版本",
 ]
-
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """CSV injection: a cell that a spreadsheet would run as a formula starts with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_DANGEROUS_START) else text
 
 
 def plan_rows(plan: AnnualPlan):

@@ -89,6 +89,12 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
     def published(self) -> bool:
         return self.task.status in ("published", "archived")
 
+    @property
+    def blacklisted_ids(self) -> list[int]:
+        """Targets of the pool on the dishonesty blacklist at the draw (R12.2), as its
+        parameters state them; they were in the special stratum."""
+        return json.loads(self.params).get("blacklisted", []) if self.params else []
+
     def result_data(self):
         return json.loads(self.result) if self.result else {}
 

@@ -43,25 +43,45 @@ def target_pool(
     """The task's candidates [{"id", "stratum"}] and the excluded [{"id", "reason"}]: targets
     of the lead and participating departments matching the scope; not-live targets, and under
     the task's frequency rule targets found clean recently, are excluded with a reason code;
-    flagged targets form the `special` stratum (R9.7)."""
+    flagged and blacklisted targets form the `special` stratum, the plan's highest ratio (R9.7,
+    R12.2)."""
     from app.inspections.history import clean_checks_query, clean_since
 
     query = scoped_targets(
-        task, Target.id, Target.risk_class, Target.flags, Target.registration_status
+        task,
+        Target.id,
+        Target.risk_class,
+        Target.special_clause().label("special"),
+        Target.registration_status,
     )
     since = clean_since(task.skip_clean_months, on_date or dt.date.today())
     clean = dict(db.session.execute(clean_checks_query(since)).all()) if since else {}
     pool, excluded = [], []
-    for target_id, risk, flags, status in db.session.execute(query):
+    for target_id, risk, special, status in db.session.execute(query):
         if status != LIVE_STATUS:
             excluded.append({"id": target_id, "reason": f"not_live:{status}"})
             continue
-        if not flags and target_id in clean:
+        if not special and target_id in clean:
             # Frequency rule: found without problems recently (special targets never skip).
             excluded.append({"id": target_id, "reason": f"inspected_clean:{clean[target_id]}"})
             continue
-        pool.append({"id": target_id, "stratum": SPECIAL_STRATUM if flags else risk})
+        pool.append({"id": target_id, "stratum": SPECIAL_STRATUM if special else risk})
     return pool, excluded
+
+
+def blacklisted_in(pool: list[dict]) -> list[int]:
+    """The pool's targets on the dishonesty blacklist (all in the special stratum), sorted:
+    the draw's parameters state them (R12.2)."""
+    special = [c["id"] for c in pool if c["stratum"] == SPECIAL_STRATUM]
+    listed: set[int] = set()
+    for start in range(0, len(special), 1000):  # IN lists stay short on every database
+        chunk = special[start : start + 1000]
+        listed.update(
+            db.session.scalars(
+                select(Target.id).where(Target.id.in_(chunk), Target.listed_on.is_not(None))
+            )
+        )
+    return sorted(listed)
 
 
 def target_params(task: SpotCheckTask) -> dict:
@@ -132,6 +152,10 @@ def start_draw(
         if not pool:
             raise DomainError(_("No target matches the task's scope: nothing to draw."))
         params = target_params(task)
+        listed = blacklisted_in(pool)
+        if listed:
+            # Informational, under params_hash: why these targets are in the special stratum.
+            params["blacklisted"] = listed
         hashed_pool = pool
     else:
         if task.status != "targets_drawn":

@@ -398,6 +398,9 @@ def close_case(case: RectificationCase, status: str, note: str) -> None:
     case.closing_note = _text(note)
     refresh_follow_up(case.record)
     _log("case_close", case, status=status)
+    from app.credit.services import suggest_from_case  # credit builds on inspections
+
+    suggest_from_case(case)  # 拒不整改 / 整改不到位: a blacklist suggestion (R12.1)
 
 
 def add_penalty(record: InspectionRecord, number: str, day: dt.date, content: str) -> Penalty:
@@ -417,6 +420,9 @@ def add_penalty(record: InspectionRecord, number: str, day: dt.date, content: st
     db.session.add(penalty)
     db.session.flush()
     refresh_follow_up(record)
+    from app.credit.services import suggest_from_penalty  # credit builds on inspections
+
+    suggest_from_penalty(penalty)  # a blacklist suggestion, never a listing (R12.1)
     return penalty
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_appbuilder import BaseView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
@@ -38,7 +38,7 @@ from app.inspections.models import (
 )
 from app.inspections.thumbnails import thumbnail
 from app.planning.models import SpotCheckTask
-from app.security.base_views import AppModelView
+from app.security.base_views import AppModelView, WorkflowView
 from app.security.models import Department
 from app.security.scope import ScopedInterface, ensure_in_scope
 
@@ -187,25 +187,7 @@ class InspectionRecordView(AppModelView):
         return super().render_template(template, **kwargs)
 
 
-class _WorkflowView(BaseView):
-    """Workflow endpoints of one kind of row: run a service operation, commit, flash the
-    outcome (a refused rule writes nothing) and go back to the row's page."""
-
-    back_endpoint = ""
-
-    def _run(self, obj, operation, success):
-        try:
-            operation()
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            flash(success, "success")
-        return redirect(url_for(self.back_endpoint, pk=obj.id))
-
-
-class RecordWorkflowView(_WorkflowView):
+class RecordWorkflowView(WorkflowView):
     """Opening, submitting, reviewing and returning records; evidence; follow-up."""
 
     route_base = "/record-workflow"
@@ -426,7 +408,7 @@ class RectificationCaseView(AppModelView):
         return super().render_template(template, **kwargs)
 
 
-class CaseWorkflowView(_WorkflowView):
+class CaseWorkflowView(WorkflowView):
     route_base = "/rectification-workflow"
     back_endpoint = "RectificationCaseView.show"
     class_permission_name = "Rectification"
@@ -520,7 +502,7 @@ class InspectionSummaryView(AppModelView):
         return super().render_template(template, **kwargs)
 
 
-class SummaryWorkflowView(_WorkflowView):
+class SummaryWorkflowView(WorkflowView):
     route_base = "/summary-workflow"
     back_endpoint = "InspectionSummaryView.show"
     class_permission_name = "InspectionSummary"
@@ -612,7 +594,7 @@ class SummaryWorkflowView(_WorkflowView):
         )
 
 
-class TaskResultsView(_WorkflowView):
+class TaskResultsView(WorkflowView):
     """Publishing a task's results and archiving the task (R11.1, R10.4)."""
 
     route_base = "/task-results"

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from app.core.calendar import add_working_days
 from app.core.errors import DomainError
@@ -502,9 +502,9 @@ def check_task_deletable(task: SpotCheckTask) -> None:
 
 
 def stratum_expression():
-    """special for targets with a special-supervision flag, else the credit-risk class."""
+    """special for flagged or blacklisted targets (R9.7), else the credit-risk class."""
     return case(
-        (and_(Target.flags.is_not(None), Target.flags != ""), SPECIAL_STRATUM),
+        (Target.special_clause(), SPECIAL_STRATUM),
         else_=Target.risk_class,
     )
 
@@ -522,8 +522,7 @@ def scoped_targets(task: SpotCheckTask, *columns):
         query = query.where(Target.industry.in_(split_multi(task.industries)))
     if task.risk_classes:
         query = query.where(
-            Target.risk_class.in_(split_multi(task.risk_classes))
-            | and_(Target.flags.is_not(None), Target.flags != "")
+            Target.risk_class.in_(split_multi(task.risk_classes)) | Target.special_clause()
         )
     if task.areas:
         query = query.where(
@@ -547,10 +546,7 @@ def pool_query(task: SpotCheckTask):
     query = scoped_targets(task, Target.id).where(Target.registration_status == LIVE_STATUS)
     since = clean_since(task.skip_clean_months, dt.date.today())
     if since:
-        query = query.where(
-            Target.id.not_in(clean_target_ids(since))
-            | and_(Target.flags.is_not(None), Target.flags != "")
-        )
+        query = query.where(Target.id.not_in(clean_target_ids(since)) | Target.special_clause())
     return query
 
 

@@ -5,8 +5,8 @@ row FAB loads (see scope.py). These classes close the paths where FAB would stil
 something other than a clean 404 for a row the user may not see.
 """
 
-from flask import abort, request
-from flask_appbuilder import ModelRestApi, ModelView, expose
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security.decorators import has_access
 from wtforms import BooleanField
@@ -196,4 +196,23 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
             return self.response_422(message=str(exc))
 
 
-__all__ = ["AppModelView", "AppModelRestApi", "BaseApi"]
+class WorkflowView(BaseView):
+    """The page side of a resource's workflow endpoints: run a service operation, commit, flash
+    the outcome (a refused rule writes nothing and says why) and go back to the row's page
+    (`back_endpoint`)."""
+
+    back_endpoint = ""
+
+    def _run(self, obj, operation, success):
+        try:
+            operation()
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(success, "success")
+        return redirect(url_for(self.back_endpoint, pk=obj.id))
+
+
+__all__ = ["AppModelView", "AppModelRestApi", "BaseApi", "WorkflowView"]

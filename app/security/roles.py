@@ -56,6 +56,7 @@ PUBLISH = r"^can_(read|publish)$"
 _DIRECTORY_MENUS = r"Directory|Inspection Items|Item Revisions|Inspectors|Targets|Conflicts"
 _PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress|Draws"
 _INSPECTION_MENUS = r"Inspections|Inspection Records|Summaries|Rectifications"
+_CREDIT_MENUS = r"Credit|Blacklist"
 
 FAB_ROLES = {
     ADMIN: [
@@ -79,10 +80,11 @@ FAB_ROLES = {
         [r"^(Conflict)$", WRITE],
         [r"^(InspectionRecord)$", r"^can_(read|review)$"],
         [r"^(InspectionSummary)$", r"^can_(read|approve)$"],
-        [r"^(Rectification)$", READ],
+        [r"^(Rectification|CreditRecord)$", READ],
+        [r"^(Blacklist)$", r"^can_(read|approve|publish)$"],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
-            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS}|{_INSPECTION_MENUS})$",
+            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
@@ -98,9 +100,11 @@ FAB_ROLES = {
         [r"^(InspectionRecord)$", r"^can_(read|review|follow_up)$"],
         [r"^(InspectionSummary)$", READ],
         [r"^(Rectification)$", WRITE],
+        [r"^(CreditRecord)$", READ],
+        [r"^(Blacklist)$", r"^can_(read|write|propose|review|remove|publish)$"],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import|"
-            rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS})$",
+            rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
@@ -109,19 +113,20 @@ FAB_ROLES = {
         [r"^(Holiday|InspectionItem|MyAssignments|Rectification)$", READ],
         [r"^(SpotCheckTask)$", r"^can_material$"],
         [r"^(Conflict|InspectionRecord|InspectionSummary)$", WRITE],
+        [r"^(Blacklist)$", r"^can_(read|write|propose)$"],
         [
             r"^(Calendar|Holidays|Directory|Inspection Items|Conflicts|Planning|My Assignments|"
-            rf"{_INSPECTION_MENUS})$",
+            rf"{_INSPECTION_MENUS}|{_CREDIT_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
     ],
     JOINT_OFFICE: [
         [r"^(Department|Holiday|CalendarYear|InspectionItem|ItemRevision)$", READ],
-        [r"^(AnnualPlan|PlanLine|Progress)$", READ],
+        [r"^(AnnualPlan|PlanLine|Progress|Blacklist)$", READ],
         [
             r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|"
-            r"Item Revisions|Planning|Annual Plans|Plan Lines|Progress)$",
+            rf"Item Revisions|Planning|Annual Plans|Plan Lines|Progress|{_CREDIT_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,

@@ -1,0 +1,174 @@
+"""REST resource `blacklist` (DESIGN.md): entries in scope; POST a draft citing its evidence;
+workflow endpoints POST /<id>/propose, /review, /approve, /reject, /remove, /publish, /dismiss.
+Each transition is allowed to its role only (method permissions) and to the listing department's
+people (services), and is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder import expose
+from flask_appbuilder.api import protect, safe
+from flask_babel import gettext as _
+
+from app.core.errors import DomainError
+from app.credit import services
+from app.credit.models import BlacklistEntry
+from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi
+from app.security.scope import ScopedInterface
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise DomainError(_("Dates are written YYYY-MM-DD.")) from None
+
+
+class BlacklistApi(AppModelRestApi):
+    """`blacklist`: POST {"case" | "penalty", "records", "basis", "department", "reasons"}
+    adds a draft; /<id>/propose; /<id>/review {"passed": true|false, "comment"};
+    /<id>/approve {"decision_number", "period_months", "decided_on"} lists (or, on a removal
+    proposal, removes); /<id>/reject {"reason"}; /<id>/remove {"kind": repair|expired,
+    "reason"}; /<id>/publish; /<id>/dismiss {"reason"}."""
+
+    resource_name = "blacklist"
+    datamodel = ScopedInterface(BlacklistEntry)
+    class_permission_name = "Blacklist"
+    include_route_methods = {
+        "get",
+        "get_list",
+        "info",
+        "post",
+        "put",
+        "propose",
+        "review",
+        "approve",
+        "reject",
+        "remove",
+        "publish",
+        "dismiss",
+    }
+    method_permission_name = {
+        **API_METHOD_PERMISSIONS,
+        "propose": "propose",
+        "review": "review",
+        "dismiss": "review",
+        "approve": "approve",
+        "reject": "approve",
+        "publish": "publish",
+        "remove": "remove",
+    }
+    list_columns = [
+        "id",
+        "target.id",
+        "target.name",
+        "department.id",
+        "department.name",
+        "basis",
+        "status",
+        "listed_on",
+        "expires_on",
+        "published_on",
+        "removed_on",
+    ]
+    show_columns = [
+        *list_columns,
+        "origin",
+        "reasons",
+        "case.id",
+        "penalty.id",
+        "records.id",
+        "proposed_on",
+        "review_comment",
+        "decision_number",
+        "period_months",
+        "rejection_reason",
+        "removal_kind",
+        "removal_reason",
+        "removal_decision_number",
+        "removal_refusal",
+    ]
+    add_columns = ["case", "penalty", "records", "basis", "department", "reasons"]
+    edit_columns = add_columns
+    search_columns = ["status", "basis", "department", "target", "listed_on"]
+    order_columns = ["id", "listed_on", "expires_on", "published_on"]
+    item_rule = services.check_entry
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        services.note_created(item)
+
+    @expose("/<int:pk>/propose", methods=["POST"])
+    @protect()
+    @safe
+    def propose(self, pk):
+        """Submit a draft or a suggestion for the department's review."""
+        return self.run_workflow(pk, lambda entry, _b: services.propose(entry))
+
+    @expose("/<int:pk>/review", methods=["POST"])
+    @protect()
+    @safe
+    def review(self, pk):
+        """The department's review: {"passed": true} passes it on, false returns it with
+        {"comment"}."""
+        return self.run_workflow(
+            pk,
+            lambda entry, body: services.review(
+                entry, body.get("passed") is True, body.get("comment", "")
+            ),
+        )
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    def approve(self, pk):
+        """The Leader's decision to list, or to remove on a removal proposal."""
+        return self.run_workflow(
+            pk,
+            lambda entry, body: services.approve(
+                entry,
+                body.get("decision_number", ""),
+                body.get("period_months"),
+                _date(body.get("decided_on")),
+            ),
+        )
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    def reject(self, pk):
+        """The Leader refuses the listing or the removal: {"reason"}."""
+        return self.run_workflow(
+            pk, lambda entry, body: services.reject(entry, body.get("reason", ""))
+        )
+
+    @expose("/<int:pk>/remove", methods=["POST"])
+    @protect()
+    @safe
+    def remove(self, pk):
+        """Propose the removal: {"kind": "repair" (信用修复) | "expired" (期满移出), "reason"}."""
+        return self.run_workflow(
+            pk,
+            lambda entry, body: services.propose_removal(
+                entry, body.get("kind", ""), body.get("reason", "")
+            ),
+        )
+
+    @expose("/<int:pk>/publish", methods=["POST"])
+    @protect()
+    @safe
+    def publish(self, pk):
+        """Publish the listing on /public/blacklist."""
+        return self.run_workflow(pk, lambda entry, _b: services.publish(entry))
+
+    @expose("/<int:pk>/dismiss", methods=["POST"])
+    @protect()
+    @safe
+    def dismiss(self, pk):
+        """Set a suggestion or draft aside: {"reason"}."""
+        return self.run_workflow(
+            pk, lambda entry, body: services.dismiss(entry, body.get("reason", ""))
+        )
