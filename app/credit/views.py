@@ -114,7 +114,7 @@ class BlacklistView(AppModelView):
     ]
     add_columns = ["case", "penalty", "basis", "department", "reasons"]
     edit_columns = add_columns
-    search_columns = ["target", "status", "basis", "department", "listed_on", "published_on"]
+    search_columns = ["status", "basis", "department", "listed_on", "expires_on", "published_on"]
     order_columns = ["listed_on", "expires_on", "published_on", "removed_on"]
     base_order = ("id", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
