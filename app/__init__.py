@@ -89,6 +89,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     from app.credit.api import BlacklistApi
     from app.credit.views import BlacklistView, BlacklistWorkflowView, CreditRecordView
+    from app.dashboard.views import DashboardView
     from app.directory.import_views import DirectoryImportView
     from app.directory.views import (
         AreaView,
@@ -103,6 +104,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         TargetApi,
         TargetView,
     )
+    from app.disclosure.views import FilingView
     from app.draws.views import DrawApi, DrawView, MyAssignmentsView, TaskDrawView
     from app.inspections.api import InspectionRecordApi, InspectionSummaryApi, RectificationApi
     from app.inspections.views import (
@@ -228,6 +230,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         ProgressView, "Progress", label=_l("Progress (R9.5)"), icon="fa-bar-chart", **planning
     )
+    appbuilder.add_view(
+        DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-dashboard", **planning
+    )
     appbuilder.add_view_no_menu(PlanWorkflowView)
     appbuilder.add_view_no_menu(TaskMaterialView)
     appbuilder.add_view(DrawView, "Draws", label=_l("Draws (摇号)"), icon="fa-random", **planning)
@@ -279,6 +284,24 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(BlacklistWorkflowView)
     appbuilder.add_view_no_menu(CreditRecordView)
 
+    disclosure = dict(
+        category="Disclosure", category_label=_l("Disclosure"), category_icon="fa-bullhorn"
+    )
+    appbuilder.add_view(
+        FilingView,
+        "Filings",
+        label=_l("Filings with the joint-meeting office"),
+        icon="fa-paper-plane",
+        **disclosure,
+    )
+    appbuilder.add_link(
+        "Public Pages",
+        href="/public/",
+        label=_l("Public disclosure pages"),
+        icon="fa-globe",
+        **disclosure,
+    )
+
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)
     appbuilder.add_api(InspectionItemApi)
@@ -306,6 +329,7 @@ def register_cli(app: Flask) -> None:
     from app.core.calendar.cli import calendar_cli
     from app.demo.cli import seed_demo_command
     from app.directory.cli import import_cli
+    from app.disclosure.cli import export_command
     from app.draws.cli import draw_cli
     from app.inspections.cli import archive_cli
     from app.security.cli import security_cli
@@ -317,6 +341,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(draw_cli)
     app.cli.add_command(archive_cli)
+    app.cli.add_command(export_command)
 
 
 def register_error_pages(app: Flask) -> None:

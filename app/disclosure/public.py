@@ -1,26 +1,29 @@
-"""The anonymous public pages under /public (一公开, R2.3, R11.1, R12.1): no login, nothing
-unpublished, natural persons' names masked and their ID numbers never shown (X3), every asset
-served by us. Each list is also a download: `?format=csv` (UTF-8 with BOM, `encoding=gb18030`
-on request) or `?format=xlsx`.
+"""The anonymous public pages under /public (一公开, R2.3, R4.2, R9.2, R11.1, R12.1): no login,
+nothing unpublished, natural persons' names masked and their ID numbers and phones never shown
+(X3), every asset served by us. Each list is searchable and paged, and is also a download in the
+portal layout of docs/exports.md: `?format=csv` (UTF-8 with BOM, `encoding=gb18030` on request)
+or `?format=xlsx`.
 
-So far: the dishonesty blacklist and a target's public credit record; the item list, plans and
-results join them with the disclosure issue."""
+The layouts and the queries of published data are in portal.py; this module only pages,
+renders and streams them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import json
+
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.core.errors import DomainError
-from app.core.masking import mask_person_name
-from app.credit.models import BASES, PUBLIC_STATUSES, BlacklistEntry
-from app.directory.models import NATURAL_PERSON, Target
+from app.disclosure import portal
 from app.disclosure.exports import csv_response, xlsx_response
 from app.extensions import db
-from app.security.models import Department
+from app.planning.models import PUBLISHED_TASK_STATUSES
 
 bp = Blueprint("public", __name__, url_prefix="/public")
+
+PAGE_SIZE = 20
 
 
 @bp.context_processor
@@ -31,68 +34,8 @@ def _page_language():
     return {"page_lang": "en" if locale and locale.language == "en" else "zh-CN"}
 
 
-PAGE_SIZE = 20
-BLACKLIST_HEADERS = [
-    "序号",
-    "主体名称",
-    "统一社会信用代码",
-    "列入原因",
-    "决定文号",
-    "列入日期",
-    "列入机关",
-    "移出日期",
-]
-
-
-def public_name(target: Target) -> str:
-    """A target's name as the public sees it: a natural person's masked (张*、欧阳**)."""
-    if target.target_type == NATURAL_PERSON:
-        return mask_person_name(target.name)
-    return target.name
-
-
-def public_code(target: Target) -> str:
-    """The USCC of an organisation; nothing for a natural person (no ID number in public)."""
-    return "" if target.target_type == NATURAL_PERSON else (target.uscc or "")
-
-
-def _published_listings():
-    """Published listings and removals as plain rows (no ORM objects: an export of any size
-    streams with flat memory)."""
-    return (
-        select(
-            Target.id,
-            Target.name,
-            Target.target_type,
-            Target.uscc,
-            BlacklistEntry.basis,
-            BlacklistEntry.decision_number,
-            BlacklistEntry.listed_on,
-            Department.name.label("department"),
-            BlacklistEntry.removed_on,
-        )
-        .join(Target, BlacklistEntry.target_id == Target.id)
-        .join(Department, BlacklistEntry.department_id == Department.id)
-        .where(
-            BlacklistEntry.published_on.is_not(None),
-            BlacklistEntry.status.in_(PUBLIC_STATUSES),
-        )
-    )
-
-
-def _search(query, text: str):
-    """By organisation name or USCC. A natural person is not found by name: a search would tell
-    whether a full name the visitor guessed hides behind a masked one."""
-    text = text.strip()[:100]
-    if not text:
-        return query
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-    return query.where(
-        or_(
-            (Target.target_type != NATURAL_PERSON) & Target.name.like(pattern, escape="\\"),
-            (Target.target_type != NATURAL_PERSON) & (Target.uscc == text.upper()),
-        )
-    )
+def _search_text() -> str:
+    return (request.args.get("q") or "").strip()[:100]
 
 
 def _page_number() -> int:
@@ -102,38 +45,130 @@ def _page_number() -> int:
         return 1
 
 
+def _streamed(query, make_row):
+    """Rows of `query` for an export, read when the response is streamed, in batches from a
+    server-side cursor. By then the request's session has been closed: the rows are read in a
+    session of their own, closed at the end, and are plain tuples (no ORM object to load)."""
+    result = db.session.execute(query.execution_options(yield_per=500))
+    try:
+        for n, row in enumerate(result, start=1):
+            yield make_row(n, row)
+    finally:
+        result.close()
+        db.session.close()
+
+
+def _error(message: str, code: int = 400):
+    return render_template("public/error.html", message=message), code
+
+
+def _download(name: str, headers: list[str], rows):
+    """The `format` the visitor asked for, or None for the HTML page."""
+    fmt = request.args.get("format", "html")
+    try:
+        if fmt == "csv":
+            return csv_response(f"{name}.csv", headers, rows())
+        if fmt == "xlsx":
+            return xlsx_response(f"{name}.xlsx", name, headers, rows())
+    except DomainError as exc:
+        return _error(str(exc))
+    if fmt != "html":
+        return _error(_("Unknown format: use csv or xlsx."))
+    return None
+
+
+def _page(query, make_row):
+    """(rows of this page, the rows' raw records, page, pages, total)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = _page_number()
+    found = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    first = (page - 1) * PAGE_SIZE + 1
+    rows = [make_row(n, row) for n, row in enumerate(found, start=first)]
+    return rows, found, page, max(1, -(-total // PAGE_SIZE)), total
+
+
 @bp.route("/")
 def index():
     return render_template("public/index.html")
 
 
-@bp.route("/blacklist")
-def blacklist():
-    text = request.args.get("q", "")
-    query = _search(_published_listings(), text)
-    fmt = request.args.get("format", "html")
-    ordered = query.order_by(BlacklistEntry.listed_on.desc(), BlacklistEntry.id.desc())
-    if fmt in ("csv", "xlsx"):
-        rows = _streamed(ordered, _blacklist_row)
-        try:
-            if fmt == "csv":
-                return csv_response("失信黑名单.csv", BLACKLIST_HEADERS, rows)
-            return xlsx_response("失信黑名单.xlsx", "失信黑名单", BLACKLIST_HEADERS, rows)
-        except DomainError as exc:
-            return render_template("public/error.html", message=str(exc)), 400
-    if fmt != "html":
-        return render_template(
-            "public/error.html", message=_("Unknown format: use csv or xlsx.")
-        ), 400
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = _page_number()
-    found = db.session.execute(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    rows = [_blacklist_row(n, row) for n, row in enumerate(found, start=(page - 1) * PAGE_SIZE + 1)]
+@bp.route("/items")
+def items():
+    text = _search_text()
+    query = portal.items_query(text)
+    download = _download(
+        "随机抽查事项清单", portal.ITEM_HEADERS, lambda: _streamed(query, portal.item_row)
+    )
+    if download is not None:
+        return download
+    rows, _found, page, pages, total = _page(query, portal.item_row)
     return render_template(
-        "public/blacklist.html",
-        headers=BLACKLIST_HEADERS,
+        "public/list.html",
+        title=_("Spot-check item list"),
+        intro=_("The list in force, as of %(day)s.", day=portal.items_date() or "—"),
+        endpoint="public.items",
+        headers=portal.ITEM_HEADERS,
         rows=rows,
-        target_ids=[row.id for row in found],
+        q=text,
+        page=page,
+        pages=pages,
+        total=total,
+    )
+
+
+@bp.route("/plans")
+def plans():
+    try:
+        year = int(request.args.get("year") or 0) or None
+    except ValueError:
+        year = None
+    chosen = portal.public_plans(year)
+    # A handful of plans: their rows are made now, while the plans are bound to the session.
+    download = _download(
+        "年度抽查计划", portal.PLAN_HEADERS, lambda: list(portal.all_plan_rows(chosen))
+    )
+    if download is not None:
+        return download
+    shown = [
+        {
+            "plan": plan,
+            "rows": list(portal.plan_rows(plan)),
+            "revisions": [r for r in plan.revisions if r.republished_on is not None],
+        }
+        for plan in chosen
+    ]
+    years = sorted(
+        {y for (y,) in db.session.execute(select_plan_years())},
+        reverse=True,
+    )
+    return render_template(
+        "public/plans.html", plans=shown, headers=portal.PLAN_HEADERS, year=year, years=years
+    )
+
+
+def select_plan_years():
+    from app.planning.models import AnnualPlan
+
+    return select(AnnualPlan.year).where(AnnualPlan.has_published_version.is_(True)).distinct()
+
+
+@bp.route("/results")
+def results():
+    text = _search_text()
+    download = _download(
+        "抽查结果",
+        portal.RESULT_HEADERS,
+        lambda: _streamed(portal.results_query(text), portal.result_row),
+    )
+    if download is not None:
+        return download
+    query = portal.published_tasks_query(text)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = _page_number()
+    tasks = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template(
+        "public/results.html",
+        tasks=tasks,
         q=text,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
@@ -141,29 +176,104 @@ def blacklist():
     )
 
 
-def _streamed(query, make_row):
-    """Rows of `query` for an export, read when the response is streamed (not before: the
-    request's transaction may have ended by then) in batches from a server-side cursor."""
-    result = db.session.execute(query.execution_options(yield_per=500))
-    try:
-        for n, row in enumerate(result, start=1):
-            yield make_row(n, row)
-    finally:
-        result.close()
+def _published_task(task_id: int):
+    from app.planning.models import SpotCheckTask
+
+    task = db.session.get(SpotCheckTask, task_id)
+    if (
+        task is None
+        or task.status not in PUBLISHED_TASK_STATUSES
+        or task.results_published_on is None
+    ):
+        abort(404)
+    return task
 
 
-def _blacklist_row(n, row) -> list:
-    person = row.target_type == NATURAL_PERSON
-    return [
-        n,
-        mask_person_name(row.name) if person else row.name,
-        "" if person else (row.uscc or ""),
-        BASES.get(row.basis, row.basis),
-        row.decision_number or "",
-        row.listed_on.isoformat() if row.listed_on else "",
-        row.department,
-        row.removed_on.isoformat() if row.removed_on else "",
-    ]
+@bp.route("/results/<int:task_id>")
+def task_results(task_id: int):
+    """One task's published results, with its draw records to verify."""
+    from app.draws.models import Draw
+
+    task = _published_task(task_id)
+    query = portal.results_query(task_id=task.id)
+    download = _download(
+        f"抽查结果-{task.number}",
+        portal.RESULT_HEADERS,
+        lambda: _streamed(query, portal.result_row),
+    )
+    if download is not None:
+        return download
+    rows = [portal.result_row(n, row) for n, row in enumerate(db.session.execute(query), 1)]
+    draws = db.session.scalars(
+        select(Draw).where(Draw.task_id == task.id, Draw.status == "done").order_by(Draw.id)
+    ).all()
+    return render_template(
+        "public/task_results.html",
+        task=task,
+        headers=portal.RESULT_HEADERS,
+        rows=rows,
+        draws=draws,
+    )
+
+
+def _published_draw(uid: str):
+    from app.draws.models import Draw
+
+    draw = db.session.scalar(select(Draw).where(Draw.uid == uid[:64], Draw.status == "done"))
+    if draw is None or not draw.published:
+        abort(404)
+    return draw
+
+
+@bp.route("/draws/<uid>")
+def draw(uid: str):
+    """A published draw: its record and the system's own verification of it; anyone can
+    download the record and run `python -m app.draws.verify record.json` themselves."""
+    from app.draws import services as draws
+
+    found = _published_draw(uid)
+    problems = draws.verify_draw(found)
+    return render_template(
+        "public/draw.html",
+        draw=found,
+        record=draws.record(found),
+        problems=problems,
+    )
+
+
+@bp.route("/draws/<uid>.json")
+def draw_record(uid: str):
+    from app.draws import services as draws
+
+    found = _published_draw(uid)
+    body = json.dumps(draws.record(found), ensure_ascii=False, sort_keys=True, indent=1)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="draw-{found.uid}.json"'},
+    )
+
+
+@bp.route("/blacklist")
+def blacklist():
+    text = _search_text()
+    query = portal.blacklist_query(text)
+    download = _download(
+        "失信黑名单", portal.BLACKLIST_HEADERS, lambda: _streamed(query, portal.blacklist_row)
+    )
+    if download is not None:
+        return download
+    rows, found, page, pages, total = _page(query, portal.blacklist_row)
+    return render_template(
+        "public/blacklist.html",
+        headers=portal.BLACKLIST_HEADERS,
+        rows=rows,
+        target_ids=[row.id for row in found],
+        q=text,
+        page=page,
+        pages=pages,
+        total=total,
+    )
 
 
 @bp.route("/credit/<int:target_id>")
@@ -171,6 +281,7 @@ def credit(target_id: int):
     """A target's public credit record: published inspection results and published listings
     and removals. A target with nothing published is not found."""
     from app.credit.services import credit_events
+    from app.directory.models import Target
 
     target = db.session.get(Target, target_id)
     if target is None:
@@ -180,7 +291,7 @@ def credit(target_id: int):
         abort(404)
     return render_template(
         "public/credit.html",
-        name=public_name(target),
-        code=public_code(target),
+        name=portal.public_name(target.name, target.target_type),
+        code=portal.public_code(target.uscc, target.target_type),
         events=[{k: v for k, v in e.items() if k != "link"} for e in events],
     )

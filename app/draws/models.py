@@ -25,7 +25,7 @@ from sqlalchemy.orm import relationship
 
 from app.core.models import ScalarDefaults
 from app.directory.models import Inspector, Target
-from app.planning.models import SpotCheckTask, TaskScoped
+from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, TaskScoped
 
 # A pool of a million targets is tens of megabytes of JSON: MariaDB's TEXT holds 64 KB.
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
@@ -87,7 +87,7 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
 
     @property
     def published(self) -> bool:
-        return self.task.status in ("published", "archived")
+        return self.task.status in PUBLISHED_TASK_STATUSES
 
     @property
     def blacklisted_ids(self) -> list[int]:

@@ -483,16 +483,16 @@ def substitute_inspector(
 
 
 def planned_counts(year: int) -> dict[int, dict[str, int]]:
-    """应检查数 per lead department: the targets drawn for the year's tasks (R9.5)."""
+    """应检查数 per task of the year: the targets drawn for it (R9.5)."""
     from sqlalchemy import func
 
     rows = db.session.execute(
-        select(SpotCheckTask.department_id, func.count(DrawnTarget.id))
-        .join(DrawnTarget, DrawnTarget.task_id == SpotCheckTask.id)
+        select(DrawnTarget.task_id, func.count(DrawnTarget.id))
+        .join(SpotCheckTask, DrawnTarget.task_id == SpotCheckTask.id)
         .where(SpotCheckTask.year == year)
-        .group_by(SpotCheckTask.department_id)
+        .group_by(DrawnTarget.task_id)
     )
-    return {dept: {"planned": n} for dept, n in rows}
+    return {task_id: {"planned": n} for task_id, n in rows}
 
 
 def is_assigned_to_task(user, task_id: int, target_id: int | None = None) -> bool:

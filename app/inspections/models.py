@@ -30,7 +30,7 @@ from sqlalchemy.orm import relationship
 from app.core.models import ScalarDefaults
 from app.directory.models import InspectionItem, Target
 from app.draws.models import Assignment, DrawnTarget
-from app.planning.models import SpotCheckTask, TaskScoped
+from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, TaskScoped
 from app.security.models import Department
 
 # DESIGN.md "Formats": the values are stored as written there (they are what the filings and
@@ -117,6 +117,7 @@ record_item = Table(
 
 
 _LIST_KEEPERS = frozenset({"Admin", "Leader", "Operator", "JointOffice"})
+_STAFF = frozenset({"Admin", "Leader", "Operator"})
 
 
 class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
@@ -158,9 +159,14 @@ class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
 
     @classmethod
     def role_clause(cls, user, names):
-        # R3.2: an inspector sees the records of their own assignments only.
-        if names & _LIST_KEEPERS:
+        # R3.2: an inspector sees the records of their own assignments only; the joint-meeting
+        # office the records of tasks whose results are published.
+        if names & _STAFF:
             return None
+        if "JointOffice" in names:
+            return cls.task_id.in_(
+                select(SpotCheckTask.id).where(SpotCheckTask.status.in_(PUBLISHED_TASK_STATUSES))
+            )
         return Assignment.of_user(user, cls.task_id, cls.target_id).exists()
 
     @property

@@ -44,7 +44,7 @@ from app.inspections.models import (
     Reinspection,
     SummaryVersion,
 )
-from app.planning.models import SpotCheckTask
+from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask
 from app.security.scope import ensure_in_scope
 
 EVIDENCE_KINDS = PHOTO_KINDS | DOCUMENT_KINDS
@@ -686,25 +686,25 @@ def task_results(task: SpotCheckTask) -> dict:
 
 
 def record_counts(year: int) -> dict[int, dict[str, int]]:
-    """Progress counts per lead department (R9.5): 已检查数 (records with an inspection date),
+    """Progress counts per task of the year (R9.5): 已检查数 (records with an inspection date),
     已录入 (entered), 已公示 (entered in tasks whose results are published), 逾期未录入 (not
     entered and past the 20 working days), 完结数 (published with the follow-up closed)."""
     from app.inspections.deadlines import is_overdue
 
     counts: dict[int, dict[str, int]] = {}
     query = (
-        select(InspectionRecord, SpotCheckTask.department_id, SpotCheckTask.status)
+        select(InspectionRecord, SpotCheckTask.status)
         .join(SpotCheckTask, SpotCheckTask.id == InspectionRecord.task_id)
         .where(SpotCheckTask.year == year)
     )
     today = _today()
-    for record, department_id, task_status in db.session.execute(query):
+    for record, task_status in db.session.execute(query):
         row = counts.setdefault(
-            department_id,
+            record.task_id,
             {"inspected": 0, "entered": 0, "published": 0, "overdue_unentered": 0, "closed": 0},
         )
         entered = record.status in ENTERED_RECORD_STATUSES
-        published = entered and task_status in ("published", "archived")
+        published = entered and task_status in PUBLISHED_TASK_STATUSES
         row["inspected"] += record.inspection_date is not None
         row["entered"] += entered
         row["published"] += published

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 
+from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.files import stored_path
 from app.draws.models import DrawnTarget
@@ -37,7 +38,7 @@ from app.inspections.models import (
     RectificationCase,
 )
 from app.inspections.thumbnails import thumbnail
-from app.planning.models import SpotCheckTask
+from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask
 from app.security.base_views import AppModelView, WorkflowView
 from app.security.models import Department
 from app.security.scope import ScopedInterface, ensure_in_scope
@@ -359,6 +360,17 @@ class RecordWorkflowView(WorkflowView):
         )
 
 
+def _audit_export(kind: str, task: SpotCheckTask, object_id) -> None:
+    log_event(
+        "export",
+        kind,
+        object_id,
+        department_id=task.department_id,
+        detail={"task": task.number},
+    )
+    db.session.commit()
+
+
 def _parse_date(value) -> dt.date | None:
     try:
         return dt.date.fromisoformat((value or "").strip())
@@ -574,8 +586,12 @@ class SummaryWorkflowView(WorkflowView):
     @has_access
     def document(self, pk):
         summary = self._summary(pk)
+        data = summary_document(summary)
+        if summary.task.status not in PUBLISHED_TASK_STATUSES:
+            # Unpublished results leave the system (R13.2).
+            _audit_export("summary_document", summary.task, summary.id)
         return send_file(
-            io.BytesIO(summary_document(summary)),
+            io.BytesIO(data),
             mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             as_attachment=True,
             download_name=f"检查报告-{summary.task.number}.docx",
@@ -627,8 +643,10 @@ class TaskResultsView(WorkflowView):
         if task.status != "archived":
             flash(_("The archive bundle exists once the task is archived."), "danger")
             return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
+        bundle = build_bundle(task)
+        _audit_export("archive_bundle", task, task.id)  # evidence files and personal data
         return send_file(
-            build_bundle(task),
+            bundle,
             mimetype="application/zip",
             as_attachment=True,
             download_name=f"archive-task-{task.id}.zip",

@@ -50,6 +50,8 @@ TASK_STATUSES = {
     "published": _l("Published"),
     "archived": _l("Archived"),
 }
+# A task whose results are public (R11.1): published, and archived after that.
+PUBLISHED_TASK_STATUSES = ("published", "archived")
 APPROVALS = {
     "approved": _l("Approved"),
     "pending": _l("Waiting for a Leader's approval"),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.planning.models import SpotCheckTask
@@ -30,7 +30,7 @@ CHINESE_HEADERS = {
     "closure_rate": "完结率",
 }
 
-# counter(year) -> {department_id: {count_name: n}}; later domains append theirs.
+# counter(year) -> {task_id: {count_name: n}}; later domains append theirs.
 COUNTERS: list[Callable[[int], dict[int, dict[str, int]]]] = []
 
 
@@ -84,32 +84,74 @@ class ProgressReport:
     total: Progress = field(default_factory=Progress)
 
 
-def progress_by_department(year: int, department_ids=None) -> ProgressReport:
-    """Every department is listed, those without tasks included; the total is the district's
-    (or the given departments')."""
+@dataclass
+class TaskProgress:
+    department: Department
+    task: SpotCheckTask
+    progress: Progress
+
+
+def _departments(department_ids) -> list[Department]:
     query = select(Department).order_by(Department.sort_order, Department.id)
     if department_ids is not None:
         query = query.where(Department.id.in_(department_ids))
-    departments = list(db.session.scalars(query))
-    by_id = {d.id: Progress() for d in departments}
-    task_counts = db.session.execute(
-        select(SpotCheckTask.department_id, SpotCheckTask.out_of_plan, func.count())
-        .where(SpotCheckTask.year == year, SpotCheckTask.approval == "approved")
-        .group_by(SpotCheckTask.department_id, SpotCheckTask.out_of_plan)
-    )
-    for dept_id, out_of_plan, n in task_counts:
-        if dept_id in by_id:
-            by_id[dept_id].tasks += n
-            if out_of_plan:
-                by_id[dept_id].out_of_plan_tasks += n
+    return list(db.session.scalars(query))
+
+
+def _task_counts(year: int) -> dict[int, Progress]:
+    """Every registered counter's counts, per task of the year."""
+    by_task: dict[int, Progress] = {}
     for counter in COUNTERS:
-        for dept_id, counts in counter(year).items():
-            if dept_id in by_id:
-                for name, n in counts.items():
-                    if name in COUNT_NAMES:
-                        setattr(by_id[dept_id], name, getattr(by_id[dept_id], name) + n)
+        for task_id, counts in counter(year).items():
+            progress = by_task.setdefault(task_id, Progress())
+            for name, n in counts.items():
+                if name in COUNT_NAMES:
+                    setattr(progress, name, getattr(progress, name) + n)
+    return by_task
+
+
+def _year_tasks(year: int, department_ids=None) -> list[SpotCheckTask]:
+    """The year's approved tasks (of the given lead departments), in number order."""
+    query = select(SpotCheckTask).where(
+        SpotCheckTask.year == year, SpotCheckTask.approval == "approved"
+    )
+    if department_ids is not None:
+        query = query.where(SpotCheckTask.department_id.in_(department_ids))
+    return list(db.session.scalars(query.order_by(SpotCheckTask.number, SpotCheckTask.id)))
+
+
+def progress_by_department(year: int, department_ids=None) -> ProgressReport:
+    """Every department is listed, those without tasks included; the total is the district's
+    (or the given departments'). A task counts for its lead department."""
+    departments = _departments(department_ids)
+    by_id = {d.id: Progress() for d in departments}
+    counts = _task_counts(year)
+    for task in _year_tasks(year, department_ids):
+        if task.department_id not in by_id:
+            continue
+        row = by_id[task.department_id]
+        row.tasks += 1
+        row.out_of_plan_tasks += bool(task.out_of_plan)
+        if task.id in counts:
+            row.add(counts[task.id])
     report = ProgressReport(year)
     for dept in departments:
         report.rows.append((dept, by_id[dept.id]))
         report.total.add(by_id[dept.id])
     return report
+
+
+def progress_by_task(year: int, department_ids=None) -> list[TaskProgress]:
+    """Per department and task (the progress report filed with the joint-meeting office,
+    R9.5): departments in tree order, their tasks in number order."""
+    departments = {d.id: d for d in _departments(department_ids)}
+    counts = _task_counts(year)
+    rows = []
+    for task in _year_tasks(year, department_ids):
+        if task.department_id in departments:
+            progress = Progress(tasks=1, out_of_plan_tasks=int(bool(task.out_of_plan)))
+            progress.add(counts.get(task.id, Progress()))
+            rows.append(TaskProgress(departments[task.department_id], task, progress))
+    order = {dept_id: n for n, dept_id in enumerate(departments)}
+    rows.sort(key=lambda r: order[r.department.id])  # stable: tasks keep their order
+    return rows

@@ -54,9 +54,10 @@ PUBLISH = r"^can_(read|publish)$"
 
 # Menu entries of 一单两库 and of planning (ASCII names; the labels are Chinese).
 _DIRECTORY_MENUS = r"Directory|Inspection Items|Item Revisions|Inspectors|Targets|Conflicts"
-_PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress|Draws"
+_PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress|Dashboard|Draws"
 _INSPECTION_MENUS = r"Inspections|Inspection Records|Summaries|Rectifications"
 _CREDIT_MENUS = r"Credit|Blacklist"
+_DISCLOSURE_MENUS = r"Disclosure|Filings|Public Pages"
 
 FAB_ROLES = {
     ADMIN: [
@@ -73,6 +74,7 @@ FAB_ROLES = {
     LEADER: [
         [r"^(Department|Holiday|CalendarYear|AuditLog|Area|Inspector|Target|PlanLine)$", READ],
         [r"^(Progress)$", READ],
+        [r"^(Dashboard)$", READ],
         [r"^(InspectionItem|ItemRevision)$", PUBLISH],
         [r"^(AnnualPlan)$", r"^can_(read|approve|publish)$"],
         [r"^(SpotCheckTask)$", r"^can_(read|approve|material|publish|archive)$"],
@@ -82,15 +84,18 @@ FAB_ROLES = {
         [r"^(InspectionSummary)$", r"^can_(read|approve)$"],
         [r"^(Rectification|CreditRecord)$", READ],
         [r"^(Blacklist)$", r"^can_(read|approve|publish)$"],
+        [r"^(Filing)$", READ],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
-            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS})$",
+            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS}|"
+            rf"{_DISCLOSURE_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
     ],
     OPERATOR: [
         [r"^(Department|Holiday|CalendarYear|Area|ItemRevision|Progress)$", READ],
+        [r"^(Dashboard)$", READ],
         [r"^(InspectionItem|Inspector|Target|Conflict|DirectoryImport)$", WRITE],
         [r"^(PlanLine|SpotCheckTask)$", WRITE],
         [r"^(SpotCheckTask)$", r"^can_material$"],
@@ -102,9 +107,10 @@ FAB_ROLES = {
         [r"^(Rectification)$", WRITE],
         [r"^(CreditRecord)$", READ],
         [r"^(Blacklist)$", r"^can_(read|write|propose|review|remove|publish)$"],
+        [r"^(Filing)$", READ],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import|"
-            rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS})$",
+            rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS}|{_DISCLOSURE_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,
@@ -123,10 +129,14 @@ FAB_ROLES = {
     ],
     JOINT_OFFICE: [
         [r"^(Department|Holiday|CalendarYear|InspectionItem|ItemRevision)$", READ],
-        [r"^(AnnualPlan|PlanLine|Progress|Blacklist)$", READ],
+        [r"^(AnnualPlan|PlanLine|Progress|Blacklist|Filing)$", READ],
+        # Published results only (InspectionRecord.role_clause).
+        [r"^(InspectionRecord)$", READ],
+        [r"^(Dashboard)$", READ],
         [
-            r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|"
-            rf"Item Revisions|Planning|Annual Plans|Plan Lines|Progress|{_CREDIT_MENUS})$",
+            r"^(Organization|Departments|Calendar|Holidays|Directory|Inspection Items|Dashboard|"
+            rf"Item Revisions|Planning|Annual Plans|Plan Lines|Progress|{_CREDIT_MENUS}|"
+            rf"Inspections|Inspection Records|{_DISCLOSURE_MENUS})$",
             MENU,
         ],
         *_SELF_SERVICE,

@@ -292,6 +292,14 @@ def test_the_archive_bundle_has_everything_and_its_manifest_matches(
         evidence = [n for n in names if n.startswith("evidence/")]
         assert len(evidence) == 1 and archive.read(evidence[0]) == PNG
         assert archive.read("records.csv").decode("utf-8-sig").startswith("检查对象,")
+    with app.app_context():  # the download is in the audit log (R13.2)
+        from app.core.audit.models import AuditLog
+
+        assert db.session.scalar(
+            select(AuditLog.id).where(
+                AuditLog.action == "export", AuditLog.object_type == "archive_bundle"
+            )
+        )
     # A tampered bundle is caught.
     tampered = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(tampered, "w") as target:

@@ -1,0 +1,55 @@
+"""`flask export KIND`: the portal-layout files of docs/exports.md from the command line
+(published data only), and the progress report filed with the joint-meeting office."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from app.core.audit import log_event
+from app.disclosure import portal
+from app.disclosure.exports import ENCODINGS, csv_chunks
+from app.disclosure.filings import PROGRESS_HEADERS, progress_rows
+from app.extensions import db
+from app.security.system_user import acting_as_system
+
+KINDS = ("items", "plans", "results", "blacklist", "progress")
+
+
+def _rows(query, make_row):
+    for n, row in enumerate(db.session.execute(query.execution_options(yield_per=500)), 1):
+        yield make_row(n, row)
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--year", type=int, default=None, help="progress: the year (default: this year)")
+@click.option("--encoding", type=click.Choice(sorted(ENCODINGS)), default="utf-8")
+@click.option("-o", "--output", type=click.File("wb"), default="-", help="file (default: stdout)")
+@with_appcontext
+def export_command(kind, year, encoding, output):
+    """Write KIND as CSV (UTF-8 with BOM, or GB18030): items, plans, results, blacklist (the
+    public data in the portal layouts) or progress (the filing, every department)."""
+    if kind == "items":
+        headers, rows = portal.ITEM_HEADERS, _rows(portal.items_query(), portal.item_row)
+    elif kind == "plans":
+        headers, rows = portal.PLAN_HEADERS, portal.all_plan_rows(portal.public_plans())
+    elif kind == "results":
+        headers, rows = portal.RESULT_HEADERS, _rows(portal.results_query(), portal.result_row)
+    elif kind == "blacklist":
+        headers = portal.BLACKLIST_HEADERS
+        rows = _rows(portal.blacklist_query(), portal.blacklist_row)
+    else:
+        year = year or dt.date.today().year
+        headers, rows = PROGRESS_HEADERS, progress_rows(year)
+        with acting_as_system():  # unpublished figures leave the system (R13.2)
+            log_event("export", "progress_report", year, detail={"year": year, "via": "cli"})
+            db.session.commit()
+    for chunk in csv_chunks(headers, rows, ENCODINGS[encoding]):
+        output.write(chunk)
+    output.flush()
+    if output is not sys.stdout.buffer:
+        click.echo(f"{kind}: written", err=True)

@@ -1,0 +1,363 @@
+"""What the public may see, in the government-portal layouts of docs/exports.md: the item list
+(随机抽查事项清单), the annual plans (年度抽查计划), the results (抽查结果, also for the 部门协同监管平台 and
+the 国家企业信用信息公示系统) and the blacklist (失信黑名单).
+
+Each layout is a header list and a query of plain rows (no ORM objects, so an export of any size
+streams with flat memory), plus a function turning a row into the cells of the layout. Only
+published data is selected here: these feed the anonymous pages and their downloads."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from app.core.masking import mask_person_name
+from app.credit.models import BASES, PUBLIC_STATUSES, BlacklistEntry
+from app.directory.models import NATURAL_PERSON, InspectionItem, Target
+from app.extensions import db
+from app.inspections.models import ENTERED_RECORD_STATUSES, InspectionRecord
+from app.planning.models import (
+    PUBLIC_PLAN_STATUSES,
+    PUBLISHED_TASK_STATUSES,
+    AnnualPlan,
+    SpotCheckTask,
+    percent,
+)
+from app.security.models import Department
+
+CHECK_TYPE = "双随机抽查"
+
+
+def public_name(name: str, target_type: str) -> str:
+    """A target's name as the public sees it: a natural person's masked (张*、欧阳**)."""
+    return mask_person_name(name) if target_type == NATURAL_PERSON else name
+
+
+def public_code(uscc: str | None, target_type: str) -> str:
+    """The USCC of an organisation; nothing for a natural person (no ID number in public)."""
+    return "" if target_type == NATURAL_PERSON else (uscc or "")
+
+
+def _day(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    return f"%{escaped}%"
+
+
+# --- 随机抽查事项清单 ----------------------------------------------------------------------------
+
+ITEM_HEADERS = [
+    "序号",
+    "事项编码",
+    "抽查类别",
+    "抽查事项",
+    "检查对象",
+    "事项类别",
+    "检查方式",
+    "检查主体",
+    "检查依据",
+    "抽查比例",
+    "抽查频次",
+    "备注",
+    "版本日期",
+]
+
+
+def items_query(text: str = ""):
+    query = select(
+        InspectionItem.code,
+        InspectionItem.category,
+        InspectionItem.name,
+        InspectionItem.target_type,
+        InspectionItem.item_class,
+        InspectionItem.method,
+        InspectionItem.inspecting_body,
+        InspectionItem.legal_basis,
+        InspectionItem.sampling_ratio,
+        InspectionItem.frequency,
+        InspectionItem.remarks,
+        InspectionItem.published_on,
+    ).where(InspectionItem.status == "published")
+    if text:
+        pattern = like_pattern(text)
+        query = query.where(
+            InspectionItem.name.like(pattern, escape="\\")
+            | InspectionItem.code.like(pattern, escape="\\")
+            | InspectionItem.category.like(pattern, escape="\\")
+        )
+    return query.order_by(InspectionItem.code)
+
+
+def items_date():
+    """The list's date: the latest publication of an item still in force."""
+    return db.session.scalar(
+        select(func.max(InspectionItem.published_on)).where(InspectionItem.status == "published")
+    )
+
+
+def item_row(n: int, row) -> list:
+    return [
+        n,
+        row.code,
+        row.category,
+        row.name,
+        row.target_type,
+        row.item_class,
+        row.method,
+        row.inspecting_body,
+        row.legal_basis or "",
+        f"{percent(row.sampling_ratio)}%" if row.sampling_ratio is not None else "",
+        row.frequency or "",
+        row.remarks or "",
+        _day(row.published_on),
+    ]
+
+
+# --- 年度抽查计划 --------------------------------------------------------------------------------
+
+PLAN_HEADERS = [
+    "序号",
+    "计划名称",
+    "年度",
+    "实施部门",
+    "抽查事项",
+    "抽查范围",
+    "抽查比例",
+    "抽查方式",
+    "检查内容",
+    "实施时间起",
+    "实施时间止",
+    "发布日期",
+    "版本",
+]
+
+
+def public_plans(year: int | None = None) -> list[AnnualPlan]:
+    """Plans with a published version: published or filed ones, and those whose revision is
+    being prepared (the public keeps seeing the version last published)."""
+    query = select(AnnualPlan).where(AnnualPlan.has_published_version.is_(True))
+    if year:
+        query = query.where(AnnualPlan.year == year)
+    return list(
+        db.session.scalars(query.order_by(AnnualPlan.year.desc(), AnnualPlan.department_id))
+    )
+
+
+def published_version(plan: AnnualPlan) -> dict:
+    """The version the public sees: the plan itself when it is published; while a revision is
+    being prepared, the snapshot of the version published before it."""
+    from app.planning.services import plan_snapshot
+
+    if plan.status in PUBLIC_PLAN_STATUSES or plan.open_revision is None:
+        version = plan_snapshot(plan)
+        version["windows"] = [(line.window_start, line.window_end) for line in plan.lines]
+        version["item_names"] = [[f"{i.code} {i.name}" for i in line.items] for line in plan.lines]
+    else:
+        version = json.loads(plan.open_revision.before)
+        names = dict(db.session.execute(select(InspectionItem.code, InspectionItem.name)).all())
+        version["windows"] = [
+            tuple(part or None for part in line["window"].split("–", 1))
+            for line in version["lines"]
+        ]
+        version["item_names"] = [
+            [f"{code} {names.get(code, '')}".strip() for code in line["items"]]
+            for line in version["lines"]
+        ]
+    live = plan.status in PUBLIC_PLAN_STATUSES
+    version["revision"] = plan.revision_no if live else plan.revision_no - 1
+    return version
+
+
+def plan_rows(plan: AnnualPlan, start: int = 1):
+    version = published_version(plan)
+    label = f"第{version['revision']}次调整" if version["revision"] else "原计划"
+    for n, (line, window, items) in enumerate(
+        zip(version["lines"], version["windows"], version["item_names"], strict=True),
+        start=start,
+    ):
+        yield [
+            n,
+            version["title"],
+            version["year"],
+            "、".join([plan.department.name, *line["participating"]]),
+            "、".join(items),
+            line["scope"],
+            line["ratios"],
+            line["method"],
+            line["content"],
+            str(window[0] or ""),
+            str(window[1] or ""),
+            _day(plan.published_on),
+            label,
+        ]
+
+
+def all_plan_rows(plans):
+    n = 1
+    for plan in plans:
+        for row in plan_rows(plan, start=n):
+            yield row
+            n += 1
+
+
+# --- 抽查结果 ---------------------------------------------------------------------------------
+
+RESULT_HEADERS = [
+    "序号",
+    "任务编号",
+    "任务名称",
+    "检查对象名称",
+    "统一社会信用代码",
+    "检查实施机关",
+    "检查类型",
+    "检查日期",
+    "检查结果",
+    "后续处置",
+    "公示日期",
+]
+
+
+def results_query(text: str = "", task_id: int | None = None):
+    """The entered records of tasks whose results are published."""
+    query = (
+        select(
+            SpotCheckTask.id.label("task_id"),
+            SpotCheckTask.number,
+            SpotCheckTask.name.label("task_name"),
+            Target.id.label("target_id"),
+            Target.name,
+            Target.target_type,
+            Target.uscc,
+            Department.name.label("department"),
+            InspectionRecord.inspection_date,
+            InspectionRecord.result_code,
+            InspectionRecord.follow_up,
+            SpotCheckTask.results_published_on,
+        )
+        .join(SpotCheckTask, InspectionRecord.task_id == SpotCheckTask.id)
+        .join(Target, InspectionRecord.target_id == Target.id)
+        .join(Department, SpotCheckTask.department_id == Department.id)
+        .where(
+            SpotCheckTask.status.in_(PUBLISHED_TASK_STATUSES),
+            SpotCheckTask.results_published_on.is_not(None),
+            InspectionRecord.status.in_(ENTERED_RECORD_STATUSES),
+        )
+    )
+    if task_id is not None:
+        query = query.where(SpotCheckTask.id == task_id)
+    if text:
+        pattern = like_pattern(text)
+        query = query.where(
+            SpotCheckTask.name.like(pattern, escape="\\")
+            | SpotCheckTask.number.like(pattern, escape="\\")
+            | ((Target.target_type != NATURAL_PERSON) & Target.name.like(pattern, escape="\\"))
+            | ((Target.target_type != NATURAL_PERSON) & (Target.uscc == text.upper()))
+        )
+    return query.order_by(
+        SpotCheckTask.results_published_on.desc(), SpotCheckTask.number, InspectionRecord.id
+    )
+
+
+def result_row(n: int, row) -> list:
+    return [
+        n,
+        row.number,
+        row.task_name,
+        public_name(row.name, row.target_type),
+        public_code(row.uscc, row.target_type),
+        row.department,
+        CHECK_TYPE,
+        _day(row.inspection_date),
+        row.result_code or "",
+        row.follow_up or "",
+        _day(row.results_published_on),
+    ]
+
+
+def published_tasks_query(text: str = ""):
+    query = (
+        select(SpotCheckTask)
+        .where(
+            SpotCheckTask.status.in_(PUBLISHED_TASK_STATUSES),
+            SpotCheckTask.results_published_on.is_not(None),
+        )
+        .order_by(SpotCheckTask.results_published_on.desc(), SpotCheckTask.number)
+    )
+    if text:
+        pattern = like_pattern(text)
+        query = query.where(
+            SpotCheckTask.name.like(pattern, escape="\\")
+            | SpotCheckTask.number.like(pattern, escape="\\")
+            | SpotCheckTask.id.in_(
+                select(InspectionRecord.task_id)
+                .join(Target, InspectionRecord.target_id == Target.id)
+                .where(
+                    Target.target_type != NATURAL_PERSON,
+                    Target.name.like(pattern, escape="\\") | (Target.uscc == text.upper()),
+                )
+            )
+        )
+    return query
+
+
+# --- 失信黑名单 ---------------------------------------------------------------------------------
+
+BLACKLIST_HEADERS = [
+    "序号",
+    "主体名称",
+    "统一社会信用代码",
+    "列入原因",
+    "决定文号",
+    "列入日期",
+    "列入机关",
+    "移出日期",
+]
+
+
+def blacklist_query(text: str = ""):
+    """Published listings and removals."""
+    query = (
+        select(
+            Target.id,
+            Target.name,
+            Target.target_type,
+            Target.uscc,
+            BlacklistEntry.basis,
+            BlacklistEntry.decision_number,
+            BlacklistEntry.listed_on,
+            Department.name.label("department"),
+            BlacklistEntry.removed_on,
+        )
+        .join(Target, BlacklistEntry.target_id == Target.id)
+        .join(Department, BlacklistEntry.department_id == Department.id)
+        .where(
+            BlacklistEntry.published_on.is_not(None),
+            BlacklistEntry.status.in_(PUBLIC_STATUSES),
+        )
+    )
+    text = text.strip()
+    if text:
+        # By organisation name or USCC. A natural person is not found by name: a search would
+        # tell whether a full name the visitor guessed hides behind a masked one.
+        query = query.where(
+            (Target.target_type != NATURAL_PERSON)
+            & (Target.name.like(like_pattern(text), escape="\\") | (Target.uscc == text.upper()))
+        )
+    return query.order_by(BlacklistEntry.listed_on.desc(), BlacklistEntry.id.desc())
+
+
+def blacklist_row(n: int, row) -> list:
+    return [
+        n,
+        public_name(row.name, row.target_type),
+        public_code(row.uscc, row.target_type),
+        BASES.get(row.basis, row.basis),
+        row.decision_number or "",
+        _day(row.listed_on),
+        row.department,
+        _day(row.removed_on),
+    ]
