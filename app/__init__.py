@@ -53,6 +53,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.disclosure.public import bp as public_pages
 
     app.register_blueprint(public_pages)
+    from app.security.headers import init_security_headers
+
+    init_security_headers(app)
     register_cli(app)
     register_error_pages(app)
     app.add_url_rule(

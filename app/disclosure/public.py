@@ -225,6 +225,20 @@ def _published_draw(uid: str):
     return draw
 
 
+_VERIFIED: dict[tuple[str, str | None], tuple[str, ...]] = {}
+
+
+def _verification(uid: str, record_hash: str | None, run) -> tuple[str, ...]:
+    """A published draw's record never changes (its hash says so): verify it once per process,
+    so that anonymous visitors cannot make the server re-run a million-candidate draw at will."""
+    key = (uid, record_hash)
+    if key not in _VERIFIED:
+        if len(_VERIFIED) > 1000:
+            _VERIFIED.clear()
+        _VERIFIED[key] = tuple(run())
+    return _VERIFIED[key]
+
+
 @bp.route("/draws/<uid>")
 def draw(uid: str):
     """A published draw: its record and the system's own verification of it; anyone can
@@ -232,7 +246,7 @@ def draw(uid: str):
     from app.draws import services as draws
 
     found = _published_draw(uid)
-    problems = draws.verify_draw(found)
+    problems = _verification(found.uid, found.record_hash, lambda: draws.verify_draw(found))
     return render_template(
         "public/draw.html",
         draw=found,
