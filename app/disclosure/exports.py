@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from flask_babel import gettext as _
 
 from app.core.errors import DomainError
@@ -67,10 +67,12 @@ def _disposition(filename: str) -> str:
 
 
 def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) -> Response:
+    """`rows` is a list, or a generator that needs no request context when it runs (it is read
+    after the view has returned: see public._streamed)."""
     encoding = requested_encoding()
     charset = "gb18030" if encoding == "gb18030" else "utf-8"
     return Response(
-        stream_with_context(csv_chunks(headers, rows, encoding)),
+        csv_chunks(headers, rows, encoding),
         mimetype="text/csv",
         headers={
             "Content-Disposition": _disposition(filename),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -46,16 +46,21 @@ def _page_number() -> int:
 
 
 def _streamed(query, make_row):
-    """Rows of `query` for an export, read when the response is streamed, in batches from a
-    server-side cursor. By then the request's session has been closed: the rows are read in a
-    session of their own, closed at the end, and are plain tuples (no ORM object to load)."""
-    result = db.session.execute(query.execution_options(yield_per=500))
-    try:
-        for n, row in enumerate(result, start=1):
-            yield make_row(n, row)
-    finally:
-        result.close()
-        db.session.close()
+    """Rows of `query` for an export, read while the response is streamed, after the view has
+    returned: in an application context and a session of their own (closed at the end), from a
+    server-side cursor in batches of plain tuples (no ORM object to load)."""
+    app = current_app._get_current_object()
+
+    def rows():
+        with app.app_context():
+            result = db.session.execute(query.execution_options(yield_per=500))
+            try:
+                for n, row in enumerate(result, start=1):
+                    yield make_row(n, row)
+            finally:
+                result.close()
+
+    return rows()
 
 
 def _error(message: str, code: int = 400):

@@ -5,11 +5,19 @@ from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
 
 from app.core.audit import log_event
-from app.security.views import StaffUserView
+from app.security import views
 
 
 class SecurityManager(FabSecurityManager):
-    userdbmodelview = StaffUserView
+    userdbmodelview = views.StaffUserView
+    rolemodelview = views.RoleModelView
+    groupmodelview = views.UserGroupModelView
+    permissionmodelview = views.PermissionModelView
+    viewmenumodelview = views.ViewMenuModelView
+    permissionviewmodelview = views.PermissionViewModelView
+    # FAB's user statistics draw with Google Charts from the internet (and answer 500 to a bad
+    # group-by): not on an intranet.
+    userstatschartview = None
 
     def auth_user_db(self, username, password):
         user = super().auth_user_db(username, password)

@@ -47,7 +47,7 @@ _SELF_SERVICE = [
 
 _SECURITY_VIEWS = (
     r"^(UserDBModelView|RoleModelView|GroupModelView|PermissionModelView|ViewMenuModelView|"
-    r"PermissionViewModelView|ResetPasswordView|UserStatsChartView|RegisterUserModelView)$"
+    r"PermissionViewModelView|ResetPasswordView|RegisterUserModelView)$"
 )
 
 PUBLISH = r"^can_(read|publish)$"

@@ -1,7 +1,10 @@
 """Home page, user administration with departments, the department tree."""
 
+from flask import abort
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.security import views as fab_views
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
@@ -35,7 +38,37 @@ class HomeView(IndexView):
         )
 
 
-class StaffUserView(UserDBModelView):
+class NoFileDownload:
+    """FAB's `download/<filename>` serves files of UPLOAD_FOLDER by name and answers 500 to a
+    name it did not write: the security views have no files, so it is simply not there."""
+
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        abort(404)
+
+
+class RoleModelView(NoFileDownload, fab_views.RoleModelView):
+    pass
+
+
+class UserGroupModelView(NoFileDownload, fab_views.UserGroupModelView):
+    pass
+
+
+class PermissionModelView(NoFileDownload, fab_views.PermissionModelView):
+    pass
+
+
+class ViewMenuModelView(NoFileDownload, fab_views.ViewMenuModelView):
+    pass
+
+
+class PermissionViewModelView(NoFileDownload, fab_views.PermissionViewModelView):
+    pass
+
+
+class StaffUserView(NoFileDownload, UserDBModelView):
     """FAB's user admin plus the departments a user belongs to (their data scope)."""
 
     class_permission_name = "UserDBModelView"  # FAB's name, as in FAB_ROLES
