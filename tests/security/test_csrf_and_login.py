@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.security.models import Department
 from tests.conftest import PASSWORD, csrf_token_from, login
+from tests.security.access_matrix import OPEN_ENDPOINTS
 from tests.support.probe import ScopeProbe
 
 
@@ -105,23 +106,6 @@ def test_api_login_needs_no_csrf_but_a_password(app, world):
     assert bad.status_code == 401
 
 
-# Pages every signed-in role may reach by design, or that belong to signing in itself.
-OPEN_ENDPOINTS = {
-    "static",
-    "appbuilder.static",
-    "AuthDBView.login",
-    "AuthDBView.logout",
-    "LocaleView.index",
-    "HomeView.index",
-    "UtilView.back",
-    "SecurityApi.login",
-    "SecurityApi.refresh",
-    "OpenApi.get",
-    "MenuApi.get_menu_data",
-    "favicon",
-}
-
-
 def _admin_get_urls(app):
     """Every GET page of the application that is not open by design, with ids filled in."""
     urls = []
@@ -129,7 +113,7 @@ def _admin_get_urls(app):
         if "GET" not in rule.methods or rule.endpoint in OPEN_ENDPOINTS:
             continue
         if rule.endpoint.startswith("public."):
-            continue  # the public disclosure pages are open by design (tests/credit, disclosure)
+            continue  # the public disclosure pages are open by design
         if rule.rule.startswith("/api/"):
             continue
         url = rule.rule
