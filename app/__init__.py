@@ -388,3 +388,32 @@ def register_error_pages(app: Flask) -> None:
 
     for code in titles:
         app.register_error_handler(code, handle)
+
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    def database_unavailable(error):
+        """The database went away (restart, network, a killed connection): the transaction is
+        lost as a whole, so nothing was saved. Say so plainly, without the menu (rendering it
+        needs the database); the next request gets a fresh connection (pool_pre_ping)."""
+        from flask import request
+
+        from app.extensions import db
+
+        if not (
+            isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated
+        ):
+            return handle(error)
+        app.logger.warning("database unavailable: %s", error.__class__.__name__)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass
+        db.session.remove()
+        message = _(
+            "The database cannot be reached at the moment. Nothing was saved: please try again in a minute."
+        )
+        if request.path.startswith("/api/"):
+            return {"message": message}, 503
+        return render_template("public/error.html", message=message), 503
+
+    app.register_error_handler(DBAPIError, database_unavailable)

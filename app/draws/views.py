@@ -128,8 +128,20 @@ class TaskDrawView(BaseView):
 
     def _one_step(self, task, kind):
         try:
-            draw = services.start_draw(task, kind)
-            db.session.commit()  # the commitment is on record before any result exists
+            # A one-step draw whose commitment is on record but whose completion failed (the
+            # database went away in between) is completed now, never committed anew: nobody
+            # can get a second secret by provoking failures.
+            draw = db.session.scalar(
+                select(Draw).where(
+                    Draw.task_id == task.id,
+                    Draw.kind == kind,
+                    Draw.status == "committed",
+                    Draw.mode == "one_step",
+                )
+            )
+            if draw is None:
+                draw = services.start_draw(task, kind)
+                db.session.commit()  # the commitment is on record before any result exists
             services.complete_draw(draw)
             db.session.commit()
         except DomainError as exc:

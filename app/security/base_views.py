@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security.decorators import has_access
+from sqlalchemy.exc import DBAPIError
 from wtforms import BooleanField
 
 from app.core.errors import DomainError
@@ -182,10 +183,12 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         body = request.get_json(silent=True) or {}
         try:
             operation(obj, body)
+            db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=str(exc))
-        db.session.commit()
+        except DBAPIError as exc:
+            return self._database_unavailable(exc)
         return self.response(200, result=self.show_model_schema.dump(obj))
 
     def _refusing_domain_errors(self, operation, *args):
@@ -194,6 +197,19 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=str(exc))
+        except DBAPIError as exc:
+            return self._database_unavailable(exc)
+
+    def _database_unavailable(self, exc):
+        """FAB's @safe would answer 500: a lost database connection is a 503 with the same
+        message as on the pages (app/__init__.py), and nothing was saved."""
+        from flask import current_app
+
+        handler = current_app.error_handler_spec[None][None].get(DBAPIError)
+        if handler is None:
+            raise exc
+        body, code = handler(exc)
+        return self.response(code, **body)
 
 
 class WorkflowView(BaseView):
