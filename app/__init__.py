@@ -37,6 +37,19 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
+    # <int:pk> in every route (ours and FAB's): an id beyond 64 bits names no row (404), instead
+    # of overflowing in the database driver.
+    from werkzeug.routing import IntegerConverter
+
+    from app.security.base_views import MAX_ROW_ID
+
+    class RowIdConverter(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ROW_ID)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = RowIdConverter
+
     import_models()
     db.init_app(app)
     migrate.init_app(
@@ -54,6 +67,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(public_pages)
     from app.security.headers import init_security_headers
+    from app.security.manager import check_api_login_body
+
+    app.before_request(check_api_login_body)
 
     init_security_headers(app)
     register_cli(app)
@@ -305,6 +321,10 @@ def register_views(appbuilder: AppBuilder) -> None:
         **disclosure,
     )
 
+    # The OpenAPI spec (/api/v1/_openapi, DESIGN.md) without FAB's Swagger page.
+    from flask_appbuilder.api.manager import OpenApi
+
+    appbuilder.add_api(OpenApi)
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(HolidayApi)
     appbuilder.add_api(InspectionItemApi)

@@ -9,12 +9,16 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy.exc import DBAPIError
+from flask_babel import gettext as _
+from sqlalchemy.exc import DataError, DBAPIError
 from wtforms import BooleanField
 
 from app.core.errors import DomainError
 from app.core.i18n import dash_if_empty, relation_text, yes_no
 from app.extensions import db
+
+# Row ids are 64-bit integers on every database; a larger one names no row.
+MAX_ROW_ID = 2**63 - 1
 
 # An @action's permission is its bare name unless mapped here: views with actions extend this
 # map ({**VIEW_METHOD_PERMISSIONS, "approve": "approve"}) so that roles name them as can_<x>.
@@ -192,13 +196,43 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         return self.response(200, result=self.show_model_schema.dump(obj))
 
     def _refusing_domain_errors(self, operation, *args):
+        problem = self._bad_relation_values()
+        if problem:
+            return self.response_400(message=problem)
         try:
             return operation(*args)
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=str(exc))
+        except (OverflowError, DataError):
+            # A number the database column cannot hold: bad input, not a server fault.
+            db.session.rollback()
+            return self.response_422(message=_("A number is outside the allowed range."))
         except DBAPIError as exc:
             return self._database_unavailable(exc)
+
+    def _bad_relation_values(self) -> str | None:
+        """FAB looks related rows up with whatever the JSON holds and fails with a 500 on an
+        object or a fraction where an id belongs: a related row is named by its id (a list of
+        ids for many), anything else is a 400 with a message."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None
+        for key, value in body.items():
+            if not isinstance(key, str) or not self.datamodel.is_relation(key):
+                continue
+            many = self.datamodel.is_relation_many_to_many(
+                key
+            ) or self.datamodel.is_relation_one_to_many(key)
+            values = value if many and isinstance(value, list) else [value]
+            if (many and not isinstance(value, list)) or not all(
+                v is None or _is_row_id(v) for v in values
+            ):
+                return _(
+                    "%(field)s must name records by their ids.",
+                    field=key,
+                )
+        return None
 
     def _database_unavailable(self, exc):
         """FAB's @safe would answer 500: a lost database connection is a 503 with the same
@@ -229,6 +263,12 @@ class WorkflowView(BaseView):
         else:
             flash(success, "success")
         return redirect(url_for(self.back_endpoint, pk=obj.id))
+
+
+def _is_row_id(value) -> bool:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return type(value) is int and 0 < value <= MAX_ROW_ID
 
 
 __all__ = ["AppModelView", "AppModelRestApi", "BaseApi", "WorkflowView"]

@@ -43,5 +43,27 @@ class SecurityManager(FabSecurityManager):
                     self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
 
 
+def check_api_login_body():
+    """FAB's JWT login reads its JSON without checking it (a missing "provider" is a 500):
+    refuse a malformed body with a 400 before it gets there."""
+    from flask import request
+    from flask_babel import gettext as _
+
+    if request.method != "POST" or request.path != "/api/v1/security/login":
+        return None
+    body = request.get_json(silent=True)
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("username"), str)
+        or not isinstance(body.get("password"), str)
+        or body.get("provider") != "db"
+        or not isinstance(body.get("refresh", False), bool)
+    ):
+        return {
+            "message": _('Send {"username", "password", "provider": "db"} as JSON to sign in.')
+        }, 400
+    return None
+
+
 def _channel() -> str:
     return "api" if request.path.startswith("/api/") else "web"

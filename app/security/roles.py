@@ -41,6 +41,8 @@ MENU = r"^menu_access$"
 # Every signed-in user may see and change their own profile and password.
 _SELF_SERVICE = [
     [r"^UserDBModelView$", r"^(can_userinfo|userinfoedit)$"],
+    # The REST API's OpenAPI spec, for whoever uses the API.
+    [r"^OpenApi$", r"^can_get$"],
     [r"^ResetMyPasswordView$", r"^can_this_form_(get|post)$"],
     [r"^UserInfoEditView$", r"^can_this_form_(get|post)$"],
 ]

@@ -18,7 +18,6 @@ OPEN_ENDPOINTS = {
     "UtilView.back",
     "SecurityApi.login",
     "SecurityApi.refresh",
-    "OpenApi.get",
     "MenuApi.get_menu_data",
     "SwaggerView.show",
 }

@@ -88,6 +88,7 @@ POLICY = {
     ("UserDBModelView", "can_delete"): "A",
     ("UserDBModelView", "can_download"): "A",
     ("UserDBModelView", "can_userinfo"): "ALOIJ",
+    ("OpenApi", "can_get"): "ALOIJ",
     ("UserInfoEditView", "can_this_form_get"): "ALOIJ",
     ("UserInfoEditView", "can_this_form_post"): "ALOIJ",
     ("ResetMyPasswordView", "can_this_form_get"): "ALOIJ",
