@@ -148,13 +148,12 @@ def _own(data) -> int:
 
 PAGES = {
     "target list": lambda d: "/targets/list/",
-    "target list, filtered": lambda d: "/targets/list/?_flt_0_risk_class=" + random.choice("ABCD"),
-    "search by USCC": lambda d: "/targets/list/?_flt_0_uscc=" + random.choice(d["codes"]),
+    "target list, filtered": lambda d: "/targets/list/?_flt_3_risk_class=" + random.choice("ABCD"),
+    "search by USCC": lambda d: "/targets/list/?_flt_3_uscc=" + d["codes"][_own(d) - 1],
     "search by name": lambda d: (
-        "/targets/list/?_flt_2_name="
-        + urllib.parse.quote(f"基准对象{random.randint(1, d['n'])}有限")
+        "/targets/list/?_flt_2_name=" + urllib.parse.quote(f"基准对象{_own(d)}有限")
     ),
-    "target page": lambda d: f"/targets/show/{random.randint(1, d['n'])}",
+    "target page": lambda d: f"/targets/show/{_own(d)}",
     "blacklist": lambda d: "/blacklist/list/",
     "dashboard": lambda d: "/dashboard/",
     "public blacklist": lambda d: "/public/blacklist?page=" + str(random.randint(1, 50)),
