@@ -59,7 +59,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     with app.app_context():
-        appbuilder = AppBuilder()
+        appbuilder = AppBuilder(base_template="layout.html")
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
 
@@ -72,6 +72,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.before_request(check_api_login_body)
 
     init_security_headers(app)
+
+    def ui_language() -> str:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        return locale.language if locale else "zh"
+
+    app.jinja_env.globals["ui_language"] = ui_language
     register_cli(app)
     register_error_pages(app)
     app.add_url_rule(

@@ -66,6 +66,13 @@ def relation_text(value):
     return escape(value)
 
 
+def minute_text(value) -> str:
+    """A date and time to the minute ("2026-11-28 05:51"), or "—"."""
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
 def dash_if_empty(value):
     """ "—" where FAB would print None or nothing; any other value unchanged."""
     return "—" if value is None or value == "" else value

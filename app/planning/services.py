@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import lazy_gettext as _
@@ -112,6 +112,12 @@ def check_plan_deletable(plan: AnnualPlan) -> None:
 
 
 def _check_ratio(value, label) -> Decimal:
+    """A plan's or task's ratio of one stratum: 0 (draw none of it) to 100."""
+    try:
+        if Decimal(str(value).strip().rstrip("%％").strip() or "0") == 0:
+            return Decimal("0.00")
+    except InvalidOperation:
+        pass  # parse_ratio says what is wrong
     try:
         ratio = parse_ratio(value)
     except DomainError:

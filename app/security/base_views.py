@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from wtforms import BooleanField
 
 from app.core.errors import DomainError
-from app.core.i18n import dash_if_empty, relation_text, yes_no
+from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
 from app.extensions import db
 
 # Row ids are 64-bit integers on every database; a larger one names no row.
@@ -88,6 +88,9 @@ class AppModelView(ServiceRules, ModelView):
             if self.datamodel.is_boolean(column):
                 # 是 / 否 instead of True / False in lists and detail pages.
                 self.formatters_columns.setdefault(column, yes_no)
+            elif column in self.datamodel.list_properties and self.datamodel.is_datetime(column):
+                # "2026-11-28 05:51", not Python's microseconds.
+                self.formatters_columns.setdefault(column, minute_text)
             elif column in self.datamodel.list_properties and self.datamodel.is_relation(column):
                 # "—" for no parent, "甲、乙" for several, instead of None and ['甲', '乙'].
                 self.formatters_columns.setdefault(column, relation_text)

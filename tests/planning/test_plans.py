@@ -3,6 +3,7 @@ flag after February, adjustments with a 10-working-day deadline, filing."""
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -124,6 +125,20 @@ def test_special_targets_never_get_a_lower_ratio_than_any_class(app, plan):
         line.ratio_special = 10
         with pytest.raises(DomainError, match="20"):
             services.check_line(line)
+        db.session.rollback()
+
+
+def test_a_class_can_be_left_out_with_a_ratio_of_zero(app, plan):
+    """0 draws none of a class (the form's default); only negative or above 100 is refused."""
+    with acting(app, "operator_a"):
+        line = db.session.get(AnnualPlan, plan).lines[0]
+        line.ratio_a, line.ratio_c = Decimal("0.00"), "0"
+        services.check_line(line)
+        assert line.ratio_a == 0 and line.ratio_c == 0
+        for bad in ("-1", "101", "abc"):
+            line.ratio_a = bad
+            with pytest.raises(DomainError, match="A类"):
+                services.check_line(line)
         db.session.rollback()
 
 
