@@ -82,6 +82,13 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = current_app.extensions["migrate"].configure_args
+    # Indexes made for PostgreSQL alone (app/directory/models.py) are not on the models.
+    from app.directory.models import POSTGRESQL_ONLY_INDEXES
+
+    conf_args.setdefault(
+        "include_name",
+        lambda name, type_, parent: not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES),
+    )
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
