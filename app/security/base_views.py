@@ -5,6 +5,8 @@ row FAB loads (see scope.py). These classes close the paths where FAB would stil
 something other than a clean 404 for a row the user may not see.
 """
 
+import json
+
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
@@ -13,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import DataError, DBAPIError
 from wtforms import BooleanField
 
+from app.core.api_messages import translate
 from app.core.errors import DomainError
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
 from app.extensions import db
@@ -203,16 +206,29 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         if problem:
             return self.response_400(message=problem)
         try:
-            return operation(*args)
+            return self._in_our_language(operation(*args))
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=str(exc))
         except (OverflowError, DataError):
-            # A number the database column cannot hold: bad input, not a server fault.
+            # A value the database column cannot hold (too long, a number out of range): bad
+            # input, not a server fault.
             db.session.rollback()
-            return self.response_422(message=_("A number is outside the allowed range."))
+            return self.response_422(
+                message=_("A value does not fit its field: too long, or a number out of range.")
+            )
         except DBAPIError as exc:
             return self._database_unavailable(exc)
+
+    @staticmethod
+    def _in_our_language(response):
+        """FAB answers invalid fields with marshmallow's English messages: translate them."""
+        if response.status_code in (400, 422) and response.is_json:
+            body = response.get_json(silent=True)
+            if isinstance(body, dict) and "message" in body:
+                body["message"] = translate(body["message"])
+                response.set_data(json.dumps(body, ensure_ascii=False))
+        return response
 
     def _bad_relation_values(self) -> str | None:
         """FAB looks related rows up with whatever the JSON holds and fails with a 500 on an
