@@ -17,6 +17,7 @@ from sqlalchemy.orm import relationship
 from app.core.models import ScalarDefaults
 from app.directory.models import Target
 from app.inspections.models import InspectionRecord, Penalty, RectificationCase
+from app.security import roles
 from app.security.models import Department
 
 # R12.1: the grounds of a listing, as the filings and the public page write them.
@@ -65,7 +66,7 @@ EVENTS = {
 }
 
 MAX_PERIOD_MONTHS = 60
-_LIST_KEEPERS = frozenset({"Admin", "Leader", "Operator"})
+_LIST_KEEPERS = roles.STAFF_ROLES
 
 blacklist_record = Table(
     "blacklist_record",

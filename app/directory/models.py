@@ -35,10 +35,11 @@ from app.core.audit.history import history_html
 from app.core.audit.models import changes_table
 from app.core.masking import mask_id_number, mask_phone
 from app.core.models import ScalarDefaults
+from app.security import roles
 from app.security.models import Department
 
 # Roles that keep the lists and directories; everybody else only reads what is published.
-_LIST_KEEPERS = frozenset({"Admin", "Leader", "Operator"})
+_LIST_KEEPERS = roles.STAFF_ROLES
 
 # --- reference lists -----------------------------------------------------------------------
 # Stored values are the Chinese terms of the regulation and of the bureau's Excel sheets, so an

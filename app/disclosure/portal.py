@@ -147,6 +147,12 @@ def public_plans(year: int | None = None) -> list[AnnualPlan]:
     )
 
 
+def public_plan_years() -> list[int]:
+    """The years that have a plan with a published version, newest first."""
+    query = select(AnnualPlan.year).where(AnnualPlan.has_published_version.is_(True)).distinct()
+    return sorted(db.session.scalars(query), reverse=True)
+
+
 def published_version(plan: AnnualPlan) -> dict:
     """The version the public sees: the plan itself when it is published; while a revision is
     being prepared, the snapshot of the version published before it."""

@@ -142,19 +142,10 @@ def plans():
         }
         for plan in chosen
     ]
-    years = sorted(
-        {y for (y,) in db.session.execute(select_plan_years())},
-        reverse=True,
-    )
+    years = portal.public_plan_years()
     return render_template(
         "public/plans.html", plans=shown, headers=portal.PLAN_HEADERS, year=year, years=years
     )
-
-
-def select_plan_years():
-    from app.planning.models import AnnualPlan
-
-    return select(AnnualPlan.year).where(AnnualPlan.has_published_version.is_(True)).distinct()
 
 
 @bp.route("/results")

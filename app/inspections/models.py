@@ -31,6 +31,7 @@ from app.core.models import ScalarDefaults
 from app.directory.models import InspectionItem, Target
 from app.draws.models import Assignment, DrawnTarget
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, TaskScoped
+from app.security import roles
 from app.security.models import Department
 
 # DESIGN.md "Formats": the values are stored as written there (they are what the filings and
@@ -116,8 +117,8 @@ record_item = Table(
 )
 
 
-_LIST_KEEPERS = frozenset({"Admin", "Leader", "Operator", "JointOffice"})
-_STAFF = frozenset({"Admin", "Leader", "Operator"})
+_LIST_KEEPERS = roles.STAFF_ROLES | {roles.JOINT_OFFICE}
+_STAFF = roles.STAFF_ROLES
 
 
 class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):

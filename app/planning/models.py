@@ -28,6 +28,7 @@ from sqlalchemy.orm import relationship
 
 from app.core.models import ScalarDefaults
 from app.directory.models import InspectionItem, split_multi
+from app.security import roles
 from app.security.models import Department
 
 PLAN_STATUSES = {
@@ -60,7 +61,7 @@ APPROVALS = {
 RISK_STRATA = ("A", "B", "C", "D")
 SPECIAL_STRATUM = "special"  # targets with a special-supervision flag (R9.7)
 
-_LIST_KEEPERS = frozenset({"Admin", "Leader", "Operator"})
+_LIST_KEEPERS = roles.STAFF_ROLES
 
 
 def percent(value) -> str:

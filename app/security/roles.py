@@ -27,6 +27,10 @@ ROLE_LABELS = {
     JOINT_OFFICE: _l("Joint-meeting office"),
 }
 
+# Roles that keep a department's lists (directory, plans, records, blacklist) and read every row
+# of their scope; the other roles see only rows a model's role_clause grants them.
+STAFF_ROLES = frozenset({ADMIN, LEADER, OPERATOR})
+
 # Roles that see every department's rows, whatever departments the user belongs to.
 # A Leader sees everything only when one of their departments is the bureau itself (the root):
 # see scope.py.
