@@ -66,10 +66,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.disclosure.public import bp as public_pages
 
     app.register_blueprint(public_pages)
+    from app.core.request_checks import refuse_nul_characters
     from app.security.headers import init_security_headers
     from app.security.manager import check_api_login_body
 
     app.before_request(check_api_login_body)
+    app.before_request(refuse_nul_characters)
 
     init_security_headers(app)
 
@@ -401,13 +403,14 @@ def register_error_pages(app: Flask) -> None:
         if not hasattr(g, "user"):
             g.user = current_user
 
+        message = getattr(error, "user_message", None) or titles.get(code, _("Error"))
         if request.path.startswith("/api/"):
-            return {"message": str(titles.get(code, _("Error")))}, code
+            return {"message": str(message)}, code
         return (
             render_template(
                 "error.html",
                 code=code,
-                message=titles.get(code, _("Error")),
+                message=message,
                 appbuilder=app.appbuilder,
                 base_template=app.appbuilder.base_template,
             ),

@@ -6,19 +6,37 @@ something other than a clean 404 for a row the user may not see.
 """
 
 import json
+import logging
+import re
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import (
+    get_filter_args,
+    get_order_args,
+    get_page_args,
+    get_page_size_args,
+)
 from flask_babel import gettext as _
-from sqlalchemy.exc import DataError, DBAPIError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from wtforms import BooleanField
 
 from app.core.api_messages import translate
 from app.core.errors import DomainError
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
 from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+DOES_NOT_FIT = _l("A value does not fit its field: too long, or a number out of range.")
+REFUSED_BY_CONSTRAINT = _l(
+    "Not saved: it would repeat a record that must be unique, or it refers to a record that no "
+    "longer exists."
+)
 
 # Row ids are 64-bit integers on every database; a larger one names no row.
 MAX_ROW_ID = 2**63 - 1
@@ -66,57 +84,13 @@ class ServiceRules:
             rule(item)
 
 
-class AppModelView(ServiceRules, ModelView):
-    method_permission_name = VIEW_METHOD_PERMISSIONS
-    page_size = 25
-    # {"column": [FilterClass, ...]}: search filters of our own next to FAB's for that column
-    # (FAB's ModelView has no hook for them; its REST API has `search_filters`).
-    extra_search_filters = None
-
-    def _init_properties(self):
-        super()._init_properties()
-        if self.extra_search_filters:
-            filters = self._filters
-            for column, classes in self.extra_search_filters.items():
-                # Ours first: FAB's URL arguments (_flt_<index>_<column>) take one digit only,
-                # and FAB resolves the index in _all_filters, offers _search_filters in the form.
-                ours = [cls(column, self.datamodel) for cls in classes]
-                for table in (filters._search_filters, filters._all_filters):
-                    table[column] = ours + list(table.get(column, []))
-
-    def __init__(self, **kwargs):
-        self._use_plain_checkboxes()
-        super().__init__(**kwargs)
-        for column in set(self.list_columns) | set(self.show_columns):
-            if self.datamodel.is_boolean(column):
-                # 是 / 否 instead of True / False in lists and detail pages.
-                self.formatters_columns.setdefault(column, yes_no)
-            elif column in self.datamodel.list_properties and self.datamodel.is_datetime(column):
-                # "2026-11-28 05:51", not Python's microseconds.
-                self.formatters_columns.setdefault(column, minute_text)
-            elif column in self.datamodel.list_properties and self.datamodel.is_relation(column):
-                # "—" for no parent, "甲、乙" for several, instead of None and ['甲', '乙'].
-                self.formatters_columns.setdefault(column, relation_text)
-            else:
-                self.formatters_columns.setdefault(column, dash_if_empty)
-
-    def _use_plain_checkboxes(self):
-        """FAB makes the field of a NOT NULL boolean column required, and a required checkbox
-        only validates when ticked: "inactive" or "not a workday" could never be saved."""
-        for attr in ("add_form_extra_fields", "edit_form_extra_fields"):
-            columns = self.add_columns if attr.startswith("add") else self.edit_columns
-            extra = dict(getattr(self, attr, None) or {})
-            for column in columns or ():
-                if column not in extra and self.datamodel.is_boolean(column):
-                    extra[column] = BooleanField(
-                        (self.label_columns or {}).get(column, column),
-                        description=(self.description_columns or {}).get(column),
-                        default=False,
-                    )
-            setattr(self, attr, extra)
+class GuardedActions:
+    """Actions and downloads of a ModelView, closed where FAB leaves them open: FAB's action
+    endpoints load rows without the view's filters and answer 500 to an unknown action name;
+    its `download/<filename>` serves any file of UPLOAD_FOLDER by name."""
 
     def _load_scoped(self, pk):
-        item = self.datamodel.get(self._deserialize_pk_if_composite(pk))
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
         if item is None:
             abort(404)
         return item
@@ -147,6 +121,169 @@ class AppModelView(ServiceRules, ModelView):
         # FAB serves any file of UPLOAD_FOLDER by name to whoever may download from any view;
         # evidence files are served by their own scoped endpoints instead.
         abort(404)
+
+
+class KeepsFormOnRefusal:
+    """Add and edit as FAB's ModelView does them, except that a save refused by a rule or by
+    the database shows the form again with what the user typed and the reason (FAB redirects
+    to an empty form), and that a database refusal is explained in Chinese, not as raw SQL."""
+
+    def _add(self):
+        if request.method != "POST":
+            return super()._add()
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        self._fill_form_exclude_cols(exclude_cols, form)
+        # Control characters first: a uniqueness check would send them to the database.
+        if not _control_characters_refused(form) and form.validate():
+            self.process_form(form, True)
+            item = self.datamodel.obj()
+            if self._save(
+                form,
+                item,
+                self.pre_add,
+                self.datamodel.add,
+                self.post_add,
+                self.add_row_message,
+            ):
+                return None
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        if request.method != "POST":
+            return super()._edit(pk)
+        pages, page_sizes, orders = get_page_args(), get_page_size_args(), get_order_args()
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        form = self.edit_form.refresh(request.form)
+        self._fill_form_exclude_cols(exclude_cols, form)
+        form._id = pk  # FAB's unique validators skip the row itself
+        if not _control_characters_refused(form) and form.validate():
+            self.process_form(form, False)
+            if self._save(
+                form,
+                item,
+                self.pre_update,
+                self.datamodel.edit,
+                self.post_update,
+                self.edit_row_message,
+            ):
+                return None
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(
+            item, filters={}, orders=orders, pages=pages, page_sizes=page_sizes, widgets=widgets
+        )
+
+    def _save(self, form, item, rule, write, after, saved_message) -> bool:
+        """Fill `item` from the form, apply the rule, write; True when saved. A refusal is
+        flashed and rolled back (nothing of it is written); a lost database is left to the
+        503 handler."""
+        try:
+            form.populate_obj(item)
+            rule(item)
+            write(item)
+        except Exception as exc:
+            db.session.rollback()
+            flash(_refusal_message(exc), "danger")
+            return False
+        after(item)
+        flash(saved_message, "success")
+        return True
+
+
+# C0 control characters other than tab, line feed and carriage return: nothing a user means
+# to type, PostgreSQL refuses NUL outright, and they garble exports and printed documents.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = _l("Contains invisible control characters; type or paste it again.")
+
+
+def has_control_characters(value) -> bool:
+    return isinstance(value, str) and _CONTROL.search(value) is not None
+
+
+def _control_characters_refused(form) -> bool:
+    """Marks every text field holding a control character; True when there was one."""
+    refused = False
+    for field in form:
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if any(has_control_characters(v) for v in values):
+            field.errors = [*field.errors, str(CONTROL_CHARACTERS)]
+            refused = True
+    return refused
+
+
+def _refusal_message(exc: Exception) -> str:
+    """What the user is told when a form's save is refused; a lost database connection (or a
+    bug) is raised on, to the 503 (or 500) page."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseException) and exc.__cause__ else exc
+    if isinstance(cause, DomainError):
+        return str(cause)
+    if isinstance(cause, IntegrityError):
+        return str(REFUSED_BY_CONSTRAINT)
+    if isinstance(cause, (DataError, OverflowError)):
+        return str(DOES_NOT_FIT)
+    if isinstance(cause, (DBAPIError, SQLAlchemyError)) or not isinstance(cause, ValueError):
+        raise cause
+    # FAB flashes whatever the form or a rule raises; ValueErrors of ours carry a message.
+    log.warning("save refused: %r", cause)
+    return str(cause)
+
+
+class AppModelView(ServiceRules, GuardedActions, KeepsFormOnRefusal, ModelView):
+    method_permission_name = VIEW_METHOD_PERMISSIONS
+    page_size = 25
+    # {"column": [FilterClass, ...]}: search filters of our own next to FAB's for that column
+    # (FAB's ModelView has no hook for them; its REST API has `search_filters`).
+    extra_search_filters = None
+
+    def _init_properties(self):
+        super()._init_properties()
+        if self.extra_search_filters:
+            filters = self._filters
+            for column, classes in self.extra_search_filters.items():
+                # Ours first: FAB's URL arguments (_flt_<index>_<column>) take one digit only,
+                # and FAB resolves the index in _all_filters, offers _search_filters in the form.
+                ours = [cls(column, self.datamodel) for cls in classes]
+                for table in (filters._search_filters, filters._all_filters):
+                    table[column] = ours + list(table.get(column, []))
+
+    def __init__(self, **kwargs):
+        self._use_plain_checkboxes()
+        super().__init__(**kwargs)
+        if hasattr(self.datamodel, "capped_count"):
+            self.datamodel.capped_count = True
+        for column in set(self.list_columns) | set(self.show_columns):
+            if self.datamodel.is_boolean(column):
+                # 是 / 否 instead of True / False in lists and detail pages.
+                self.formatters_columns.setdefault(column, yes_no)
+            elif column in self.datamodel.list_properties and self.datamodel.is_datetime(column):
+                # "2026-11-28 05:51", not Python's microseconds.
+                self.formatters_columns.setdefault(column, minute_text)
+            elif column in self.datamodel.list_properties and self.datamodel.is_relation(column):
+                # "—" for no parent, "甲、乙" for several, instead of None and ['甲', '乙'].
+                self.formatters_columns.setdefault(column, relation_text)
+            else:
+                self.formatters_columns.setdefault(column, dash_if_empty)
+
+    def _use_plain_checkboxes(self):
+        """FAB makes the field of a NOT NULL boolean column required, and a required checkbox
+        only validates when ticked: "inactive" or "not a workday" could never be saved."""
+        for attr in ("add_form_extra_fields", "edit_form_extra_fields"):
+            columns = self.add_columns if attr.startswith("add") else self.edit_columns
+            extra = dict(getattr(self, attr, None) or {})
+            for column in columns or ():
+                if column not in extra and self.datamodel.is_boolean(column):
+                    extra[column] = BooleanField(
+                        (self.label_columns or {}).get(column, column),
+                        description=(self.description_columns or {}).get(column),
+                        default=False,
+                    )
+            setattr(self, attr, extra)
 
 
 class AppModelRestApi(ServiceRules, ModelRestApi):
@@ -202,7 +339,7 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         return self.response(200, result=self.show_model_schema.dump(obj))
 
     def _refusing_domain_errors(self, operation, *args):
-        problem = self._bad_relation_values()
+        problem = self._bad_relation_values() or self._control_characters()
         if problem:
             return self.response_400(message=problem)
         try:
@@ -214,9 +351,7 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
             # A value the database column cannot hold (too long, a number out of range): bad
             # input, not a server fault.
             db.session.rollback()
-            return self.response_422(
-                message=_("A value does not fit its field: too long, or a number out of range.")
-            )
+            return self.response_422(message=str(DOES_NOT_FIT))
         except DBAPIError as exc:
             return self._database_unavailable(exc)
 
@@ -251,6 +386,15 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
                     "%(field)s must name records by their ids.",
                     field=key,
                 )
+        return None
+
+    @staticmethod
+    def _control_characters() -> str | None:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            for key, value in body.items():
+                if has_control_characters(value):
+                    return f"{key}: {CONTROL_CHARACTERS}"
         return None
 
     def _database_unavailable(self, exc):
@@ -290,4 +434,11 @@ def _is_row_id(value) -> bool:
     return type(value) is int and 0 < value <= MAX_ROW_ID
 
 
-__all__ = ["AppModelView", "AppModelRestApi", "BaseApi", "WorkflowView"]
+__all__ = [
+    "AppModelView",
+    "AppModelRestApi",
+    "BaseApi",
+    "GuardedActions",
+    "KeepsFormOnRefusal",
+    "WorkflowView",
+]

@@ -15,6 +15,9 @@ class SecurityManager(FabSecurityManager):
     permissionmodelview = views.PermissionModelView
     viewmenumodelview = views.ViewMenuModelView
     permissionviewmodelview = views.PermissionViewModelView
+    # The password forms also refuse a password that contains the username.
+    resetmypasswordview = views.ResetMyPasswordView
+    resetpasswordview = views.ResetPasswordView
     # FAB's user statistics draw with Google Charts from the internet (and answer 500 to a bad
     # group-by): not on an intranet.
     userstatschartview = None

@@ -1,7 +1,21 @@
+"""The password rule: at least 10 characters with letters and digits, and not the user's own
+username. FAB's complexity hook sees the password alone, so the username part is a form
+validator on each of the three forms that set a password (user add, reset mine, reset a user's).
+"""
+
+from flask import g, request
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.security.forms import ResetPasswordForm
+from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
 
 MIN_LENGTH = 10
+# A username this short inside a password is a coincidence, not a weakness: only equality counts.
+SHORT_USERNAME = 4
 
 
 def validate_password(password: str) -> None:
@@ -19,3 +33,69 @@ def validate_password(password: str) -> None:
                 n=MIN_LENGTH,
             )
         )
+
+
+def names_user(password: str, username: str | None) -> bool:
+    """True when the password is the username, or contains it (ignoring case)."""
+    password = (password or "").casefold()
+    username = (username or "").strip().casefold()
+    if not username:
+        return False
+    if len(username) < SHORT_USERNAME:
+        return password == username
+    return username in password
+
+
+class NotTheUsername:
+    """WTForms validator; `username_of(form)` says whose password the form sets."""
+
+    def __init__(self, username_of):
+        self.username_of = username_of
+
+    def __call__(self, form, field):
+        if names_user(field.data, self.username_of(form)):
+            raise ValidationError(_("The password must not contain the username."))
+
+
+def _typed_username(form):
+    return form.username.data if hasattr(form, "username") else None
+
+
+def _signed_in_username(form):
+    return getattr(g.user, "username", None)
+
+
+def _username_of_pk_argument(form):
+    # ResetPasswordView sets the password of the user named by ?pk=.
+    from flask import current_app
+
+    pk = request.args.get("pk", "")
+    if not pk.isdigit():
+        return None
+    user = current_app.appbuilder.sm.get_user_by_id(int(pk))
+    return user.username if user is not None else None
+
+
+def password_field(username_of, description):
+    return PasswordField(
+        _l("Password"),
+        description=description,
+        validators=[DataRequired(), PasswordComplexityValidator(), NotTheUsername(username_of)],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+RULE_TEXT = _l(
+    "At least 10 characters with letters and digits; it must not contain the username."
+)
+
+NEW_USER_PASSWORD = password_field(_typed_username, RULE_TEXT)
+
+
+class ResetMyPasswordForm(ResetPasswordForm):
+    password = password_field(_signed_in_username, RULE_TEXT)
+
+
+class ResetUserPasswordForm(ResetPasswordForm):
+    password = password_field(_username_of_pk_argument, RULE_TEXT)
+

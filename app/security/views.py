@@ -1,21 +1,28 @@
 """Home page, user administration with departments, the department tree."""
 
-from flask import abort
+from flask import abort, request
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security import views as fab_views
-from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
+from wtforms.validators import Regexp
 
 from app.core.calendar.service import unconfirmed_calendar_years
 from app.core.i18n import relation_text, yes_no
-from app.security import roles
-from app.security.base_views import AppModelRestApi, AppModelView
+from app.security import passwords, roles
+from app.security.base_views import (
+    AppModelRestApi,
+    AppModelView,
+    GuardedActions,
+    KeepsFormOnRefusal,
+)
 from app.security.models import DEPARTMENT_KINDS, Department
 from app.security.scope import ScopedInterface, current_actor, departments_in_scope
 from app.security.services import check_department, check_department_deletable
+from app.security.system_user import SYSTEM_USERNAME
 
 
 class HomeView(IndexView):
@@ -38,38 +45,66 @@ class HomeView(IndexView):
         )
 
 
-class NoFileDownload:
-    """FAB's `download/<filename>` serves files of UPLOAD_FOLDER by name and answers 500 to a
-    name it did not write: the security views have no files, so it is simply not there."""
+class RoleModelView(GuardedActions, fab_views.RoleModelView):
+    pass
 
-    @expose("/download/<string:filename>")
-    @has_access
-    def download(self, filename):
+
+class UserGroupModelView(GuardedActions, fab_views.UserGroupModelView):
+    pass
+
+
+class PermissionModelView(GuardedActions, fab_views.PermissionModelView):
+    pass
+
+
+class ViewMenuModelView(GuardedActions, fab_views.ViewMenuModelView):
+    pass
+
+
+class PermissionViewModelView(GuardedActions, fab_views.PermissionViewModelView):
+    pass
+
+
+class ResetMyPasswordView(fab_views.ResetMyPasswordView):
+    form = passwords.ResetMyPasswordForm
+
+
+class ResetPasswordView(fab_views.ResetPasswordView):
+    """An Admin sets a user's password; the system account (?pk= of it) has none, ever."""
+
+    form = passwords.ResetUserPasswordForm
+
+    def form_get(self, form):
+        _require_staff_user(request.args.get("pk", ""))
+        return super().form_get(form)
+
+    def form_post(self, form):
+        _require_staff_user(request.args.get("pk", ""))
+        return super().form_post(form)
+
+
+def _require_staff_user(pk: str) -> None:
+    from app.extensions import db
+    from app.security.models import User
+
+    user = db.session.get(User, int(pk)) if pk.isdigit() and int(pk) < 2**63 else None
+    if user is None or user.username == SYSTEM_USERNAME:
         abort(404)
 
 
-class RoleModelView(NoFileDownload, fab_views.RoleModelView):
-    pass
+# Usernames are sign-in names: letters (Chinese too), digits and . _ @ -, 2 to 64 of them.
+USERNAME_RULE = Regexp(
+    r"^[\w.@-]{2,64}$",
+    message=_l("2 to 64 letters, digits or . _ @ - (no spaces)."),
+)
 
 
-class UserGroupModelView(NoFileDownload, fab_views.UserGroupModelView):
-    pass
-
-
-class PermissionModelView(NoFileDownload, fab_views.PermissionModelView):
-    pass
-
-
-class ViewMenuModelView(NoFileDownload, fab_views.ViewMenuModelView):
-    pass
-
-
-class PermissionViewModelView(NoFileDownload, fab_views.PermissionViewModelView):
-    pass
-
-
-class StaffUserView(NoFileDownload, UserDBModelView):
+class StaffUserView(GuardedActions, KeepsFormOnRefusal, UserDBModelView):
     """FAB's user admin plus the departments a user belongs to (their data scope)."""
+
+    add_form_extra_fields = dict(
+        UserDBModelView.add_form_extra_fields, password=passwords.NEW_USER_PASSWORD
+    )
 
     class_permission_name = "UserDBModelView"  # FAB's name, as in FAB_ROLES
 
@@ -151,7 +186,10 @@ class StaffUserView(NoFileDownload, UserDBModelView):
             [roles.ROLE_LABELS.get(r.name, r.name) for r in value]
         ),
     }
-    validators_columns = {}  # roles are required below; FAB's groups are not used here
+    # Roles are required below (FAB's groups are not used here).
+    validators_columns = {"username": [USERNAME_RULE]}
+    # The system account that CLI commands act as is nobody's to see, edit or delete here.
+    base_filters = [["username", FilterNotEqual, SYSTEM_USERNAME]]
 
     def pre_add(self, item):
         _require_role_and_department(item)

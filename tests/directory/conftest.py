@@ -10,7 +10,7 @@ from flask import g
 
 from app.core.identifiers import USCC, CitizenID
 from app.directory import services
-from app.directory.models import Area, InspectionItem, Inspector, Target
+from app.directory.models import Area, Conflict, InspectionItem, Inspector, Target
 from app.extensions import db
 from app.security.system_user import acting_as_system
 
@@ -119,6 +119,22 @@ def directory(app, world):
                 target_a.id,
                 target_b.id,
             )
+
+
+@pytest.fixture
+def conflict(app, directory):
+    """A conflict of interest between department A's inspector and target; returns its id."""
+    with acting(app, "operator_a"):
+        row = Conflict(
+            inspector_id=directory.inspector_a,
+            target_id=directory.target_a,
+            reason="亲属关系",
+            detail="法定代表人为其配偶",
+            valid_from=dt.date.today(),
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
 
 @contextmanager

@@ -39,6 +39,8 @@ def test_bad_input_is_refused_in_chinese_and_writes_nothing(app, world, login_as
         _target(world, risk_class="Z"),
         _target(world, department=10**30),
         _target(world, items="1; DROP TABLE target"),
+        _target(world, name="东胜\x00有限公司"),  # PostgreSQL refuses NUL in text
+        _target(world, legal_representative="王\x07建国"),
     ]
     for body in cases:
         response = operator.post("/api/v1/target/", json=body)
