@@ -23,6 +23,11 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 def load_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
     """SECRET_KEY from the environment, else generated once into instance/ and reused.
 
@@ -92,6 +97,9 @@ class Config:
     FAB_API_SWAGGER_UI = False  # its page loads scripts from the internet
     FAB_ADD_SECURITY_API = False
     FAB_API_MAX_PAGE_SIZE = 100
+    # List pages count exactly up to this many rows; past it they print "more than 50,000"
+    # rather than read a whole million-target directory for every page (docs/performance.md).
+    LIST_EXACT_COUNT_LIMIT = _env_int("LIST_EXACT_COUNT_LIMIT", 50_000)
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password"
 

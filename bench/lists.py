@@ -6,8 +6,8 @@
 For each N: a fresh schema (the database named by DATABASE_URL; its tables are dropped), N
 targets in three departments (bench/load.py's seed), then an Operator of one department
 (scope: a third of the targets) opens through the application, best of 5 after one warm-up:
-the first page, a page filtered by risk class, a search by USCC (equal) and a search by name
-(contains). Prints milliseconds per page and, for the last N, the ratio to the first N.
+the first page, a page filtered by risk class, a search by USCC (equal), a USCC "starts with"
+(the search form's first choice, 14 characters) and a search by name (contains). Prints milliseconds per page and, for the last N, the ratio to the first N.
 Results are recorded in docs/performance.md; the goal is ≤ 3× the 1,000-target time.
 """
 
@@ -32,6 +32,7 @@ def pages(data) -> dict[str, str]:
         "first page": "/targets/list/",
         "filtered (risk class)": "/targets/list/?_flt_3_risk_class=C",
         "search by USCC": "/targets/list/?_flt_3_uscc=" + data["codes"][middle - 1],
+        "USCC starts with": "/targets/list/?_flt_0_uscc=" + data["codes"][middle - 1][:14],
         "search by name": "/targets/list/?_flt_2_name="
         + urllib.parse.quote(f"基准对象{middle}有限"),
     }

@@ -389,7 +389,8 @@ target_item = Table(
 # Indexes that only PostgreSQL has, made by the migrations and not declared on the models
 # (SQLAlchemy cannot declare an index for one database only that Alembic also compares):
 # migrations/env.py and the model-migration test leave them out of the comparison.
-POSTGRESQL_ONLY_INDEXES = frozenset({"ix_target_name_trgm"})  # name "contains" (pg_trgm)
+# The name's trigram index ("contains", pg_trgm) and the USCC's prefix index ("starts with").
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_target_name_trgm", "ix_target_uscc_prefix"})
 
 
 class Target(ScalarDefaults, AuditMixin, Model):

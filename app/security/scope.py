@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from flask import abort, current_app, g, has_app_context, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import and_, false, func, inspect, select
+from sqlalchemy import and_, false, func, inspect, literal, select
 
 from app.extensions import db
 from app.security import roles
@@ -182,14 +182,24 @@ class ScopedInterface(SQLAInterface):
         query = super().apply_filters(query, filters)
         return DepartmentScopeFilter("id", self).apply(query, None)
 
+    # List pages set this (AppModelView): they count exactly up to LIST_EXACT_COUNT_LIMIT rows
+    # and say "more than N" past it. The REST API keeps exact counts for its clients.
+    capped_count = False
+
     def query_count(self, query, filters=None, select_columns=None):
         """The rows a list would show, counted under the same filters and scope.
         FAB counts `SELECT count(*) FROM (SELECT <every column, joined> ...)`, which reads
         every row in full on a million-target directory; the joins FAB adds for the list's
         columns are to-one outer joins and do not change the number of rows."""
-        # count(*), not count(id): PostgreSQL may then answer from an index alone.
-        query = query.order_by(None).with_entities(func.count()).select_from(self.obj)
-        return self.apply_filters(query, self.get_inner_filters(filters)).scalar()
+        query = query.order_by(None).select_from(self.obj)
+        inner = self.get_inner_filters(filters)
+        limit = current_app.config.get("LIST_EXACT_COUNT_LIMIT") if self.capped_count else None
+        if not limit:
+            # count(*), not count(id): PostgreSQL may then answer from an index alone.
+            return self.apply_filters(query.with_entities(func.count()), inner).scalar()
+        rows = self.apply_filters(query.with_entities(literal(1)), inner).limit(limit + 1)
+        counted = self.session.query(func.count()).select_from(rows.subquery()).scalar()
+        return counted if counted <= limit else MoreThan(limit)
 
     def __init__(self, obj, session=None, unscoped_relations=()):
         super().__init__(obj, session)
@@ -207,3 +217,14 @@ class ScopedInterface(SQLAInterface):
 
 def is_scoped_model(model) -> bool:
     return hasattr(model, "__scope_column__") or hasattr(model, "scope_clause")
+
+
+class MoreThan(int):
+    """A list's count past LIST_EXACT_COUNT_LIMIT: pagination reckons with the limit, the page
+    prints "more than N records"."""
+
+    def __html__(self):
+        from flask_babel import format_decimal
+        from flask_babel import gettext as _
+
+        return _("more than %(n)s", n=format_decimal(int(self)))

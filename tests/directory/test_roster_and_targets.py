@@ -2,6 +2,7 @@
 codes, history, list filters, and department scope on every resource."""
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -181,6 +182,40 @@ def test_target_list_filters_and_count(app, login_as, directory):
     risk = client.get("/targets/list/?_flt_0_risk_class=A").get_data(as_text=True)
     assert "未检公司" in risk and "东胜水务有限公司" not in risk
     assert "记录数目" in risk
+
+
+def test_a_long_list_says_more_than_the_limit_and_the_api_counts_exactly(
+    app, login_as, api_token, world, directory, monkeypatch
+):
+    with acting(app, "operator_a"):
+        department_id = db.session.get(Target, directory.target_a).department_id
+        for i in range(3):
+            db.session.add(
+                Target(
+                    department_id=department_id,
+                    target_type="企业",
+                    name=f"计数公司{i}",
+                    uscc=uscc(10 + i),
+                    registration_status="存续",
+                    risk_class="D",
+                )
+            )
+        db.session.commit()
+        in_scope = db.session.query(Target).filter_by(department_id=department_id).count()
+    monkeypatch.setitem(app.config, "LIST_EXACT_COUNT_LIMIT", 2)
+    client = login_as("operator_a")
+    text = client.get("/targets/list/").get_data(as_text=True)
+    assert re.search(r"记录数目.*</strong>\s*超过 2\s", text)
+    # Pagination still reaches every page within the limit (page size 1: pages 1 and 2).
+    page_two = client.get("/targets/list/?psize_TargetView=1&page_TargetView=1")
+    assert page_two.status_code == 200
+    # Under the limit the count is exact.
+    one = client.get("/targets/list/?_flt_2_name=计数公司0").get_data(as_text=True)
+    assert re.search(r"记录数目.*</strong>\s*1\s", one)
+    response = app.test_client().get(
+        "/api/v1/target/", headers={"Authorization": f"Bearer {api_token('operator_a')}"}
+    )
+    assert response.get_json()["count"] == in_scope > 2
 
 
 def test_add_target_through_the_form(app, login_as, world, directory):
