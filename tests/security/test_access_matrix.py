@@ -6,8 +6,8 @@ Each route is requested once per role with an id no row has (999999) and no data
 may use the route gets past the permission check (200, a redirect that is not to the login page,
 400/404/422 for the missing row or data), a role that may not gets 403 (401 on the API, a
 redirect to the login page when anonymous), nobody gets a 5xx. Department scope and the
-published/unpublished rules are the next layer, tested per resource (tests/security/
-test_scope.py and each domain's tests)."""
+published/unpublished rules are the next layer: test_row_matrix.py (every route naming a row,
+own and other department), tests/security/test_scope.py and each domain's tests."""
 
 from __future__ import annotations
 
