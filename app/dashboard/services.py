@@ -25,6 +25,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select, true
 
 from app.credit.models import LISTED_STATUSES, BlacklistEntry
+from app.directory.models import InspectionItem
 from app.draws.models import Draw, DrawnTarget
 from app.extensions import db
 from app.inspections.deadlines import is_overdue, working_days_left
@@ -64,6 +65,8 @@ class PlanState:
     first_published_on: dt.date | None = None
     deadline: dt.date | None = None
     late_days: int = 0  # after the deadline, at first publication or (not published) today
+    # No plan and no published item in the department's list: nothing to plan (R9.4), not late.
+    nothing_to_plan: bool = False
 
     @property
     def late(self) -> bool:
@@ -180,10 +183,22 @@ def plan_states(
     if rule is not None:
         query = query.where(rule)
     plans = {p.department_id: p for p in db.session.scalars(query)}
+    with_items = set(
+        db.session.scalars(
+            select(InspectionItem.department_id)
+            .where(
+                InspectionItem.status == "published",
+                InspectionItem.department_id.in_(department_ids),
+            )
+            .distinct()
+        )
+    )
     states = {}
     for dept_id in department_ids:
         plan = plans.get(dept_id)
-        if plan is None:
+        if plan is None and dept_id not in with_items:
+            states[dept_id] = PlanState(dept_id, deadline=deadline, nothing_to_plan=True)
+        elif plan is None:
             states[dept_id] = PlanState(
                 dept_id, deadline=deadline, late_days=max((today - deadline).days, 0)
             )

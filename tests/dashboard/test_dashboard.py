@@ -8,6 +8,8 @@ from pathlib import Path
 
 from app.credit.models import BlacklistEntry
 from app.dashboard.services import build_dashboard, parse_year
+from app.directory import services as directory_services
+from app.directory.models import InspectionItem
 from app.draws.models import DrawnTarget
 from app.extensions import db
 from app.inspections import services as inspections
@@ -156,7 +158,10 @@ def test_late_plans_and_overdue_adjustments(app, world, inspected):
         assert board.late_plans == [] and board.late_revisions == []
         board = build_dashboard(2027, None, user, today=dt.date(2027, 3, 10))
         late = {p.department_id: p.late_days for p in board.late_plans}
-        assert late == {world.bureau: 10, world.dept_a1: 10, world.dept_b: 10}
+        # B has a published item and no plan; the bureau and A1 have no item to plan.
+        assert late == {world.dept_b: 10}
+        idle = {r.department_id for r in board.rows if r.plan.nothing_to_plan}
+        assert idle == {world.bureau, world.dept_a1}
         row_a = next(r for r in board.rows if r.department_id == world.dept_a)
         assert row_a.plan.status == "published" and not row_a.plan.late
 
@@ -179,6 +184,25 @@ def test_late_plans_and_overdue_adjustments(app, world, inspected):
     with acting(app, "leader_a") as user:
         from app.security.scope import departments_in_scope
 
+        board = build_dashboard(2027, departments_in_scope(user), user, today=dt.date(2027, 3, 10))
+        assert board.late_plans == []
+        # Once A1's list has a published item, A1 owes a plan too.
+        item = InspectionItem(
+            code="A1-001",
+            department_id=world.dept_a1,
+            category="水资源管理",
+            name="节约用水检查",
+            target_type="用水单位",
+            item_class="一般",
+            method="实地检查",
+            inspecting_body="东胜区水利局",
+            legal_basis="《中华人民共和国水法》第八条",
+            sampling_ratio="5",
+            frequency="每年1次",
+        )
+        db.session.add(item)
+        directory_services.publish_item(item, user=user)
+        db.session.commit()
         board = build_dashboard(2027, departments_in_scope(user), user, today=dt.date(2027, 3, 10))
         assert {p.department_id for p in board.late_plans} == {world.dept_a1}
     with acting(app, "operator_b") as user:
