@@ -83,6 +83,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.jinja_env.globals["ui_language"] = ui_language
     register_cli(app)
+    from app.core.errors import register_error_pages
+
     register_error_pages(app)
     app.add_url_rule(
         "/favicon.ico",
@@ -375,76 +377,3 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(draw_cli)
     app.cli.add_command(archive_cli)
     app.cli.add_command(export_command)
-
-
-def register_error_pages(app: Flask) -> None:
-    from flask import render_template
-    from flask_babel import gettext as _
-    from flask_babel import lazy_gettext as _l
-    from werkzeug.exceptions import HTTPException
-
-    titles = {
-        400: _l("The request could not be understood."),
-        403: _l("You do not have permission to do this."),
-        404: _l("The page or record does not exist, or you may not see it."),
-        405: _l("This operation is not allowed here."),
-        413: _l("The upload is too large."),
-        429: _l("Too many attempts. Please wait a moment and try again."),
-        500: _l("An internal error occurred. It has been logged; please try again later."),
-    }
-
-    def handle(error):
-        from flask import g, request
-        from flask_login import current_user
-
-        code = error.code if isinstance(error, HTTPException) else 500
-        # Errors raised before FAB's before_request (a CSRF failure) leave g.user unset, and
-        # the page's menu needs it.
-        if not hasattr(g, "user"):
-            g.user = current_user
-
-        message = getattr(error, "user_message", None) or titles.get(code, _("Error"))
-        if request.path.startswith("/api/"):
-            return {"message": str(message)}, code
-        return (
-            render_template(
-                "error.html",
-                code=code,
-                message=message,
-                appbuilder=app.appbuilder,
-                base_template=app.appbuilder.base_template,
-            ),
-            code,
-        )
-
-    for code in titles:
-        app.register_error_handler(code, handle)
-
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    def database_unavailable(error):
-        """The database went away (restart, network, a killed connection): the transaction is
-        lost as a whole, so nothing was saved. Say so plainly, without the menu (rendering it
-        needs the database); the next request gets a fresh connection (pool_pre_ping)."""
-        from flask import request
-
-        from app.extensions import db
-
-        if not (
-            isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated
-        ):
-            return handle(error)
-        app.logger.warning("database unavailable: %s", error.__class__.__name__)
-        try:
-            db.session.rollback()
-        except DBAPIError:
-            pass
-        db.session.remove()
-        message = _(
-            "The database cannot be reached at the moment. Nothing was saved: please try again in a minute."
-        )
-        if request.path.startswith("/api/"):
-            return {"message": message}, 503
-        return render_template("public/error.html", message=message), 503
-
-    app.register_error_handler(DBAPIError, database_unavailable)

@@ -1,3 +1,80 @@
+"""Errors the user is told about: refused business rules (DomainError) and the error pages
+(403, 404, ..., and 503 when the database cannot be reached), for pages and the REST API alike.
+"""
+
+from flask import current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+
 class DomainError(ValueError):
     """A business rule refused an operation. The message is for the user (translated); views
     flash it, the REST API answers 422 with it, the CLI prints it. Nothing is written."""
+
+
+TITLES = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have permission to do this."),
+    404: _l("The page or record does not exist, or you may not see it."),
+    405: _l("This operation is not allowed here."),
+    413: _l("The upload is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("An internal error occurred. It has been logged; please try again later."),
+}
+
+
+def error_page(error):
+    """The page (or, under /api/, the JSON) for an HTTP error; an exception may carry its own
+    `user_message`."""
+    from flask_login import current_user
+
+    code = error.code if isinstance(error, HTTPException) else 500
+    # Errors raised before FAB's before_request (a CSRF failure) leave g.user unset, and the
+    # page's menu needs it.
+    if not hasattr(g, "user"):
+        g.user = current_user
+    message = getattr(error, "user_message", None) or TITLES.get(code, _("Error"))
+    if request.path.startswith("/api/"):
+        return {"message": str(message)}, code
+    appbuilder = current_app.appbuilder
+    return (
+        render_template(
+            "error.html",
+            code=code,
+            message=message,
+            appbuilder=appbuilder,
+            base_template=appbuilder.base_template,
+        ),
+        code,
+    )
+
+
+def database_unavailable(error):
+    """The database went away (restart, network, a killed connection): the transaction is lost
+    as a whole, so nothing was saved. Say so plainly, without the menu (rendering it needs the
+    database); the next request gets a fresh connection (pool_pre_ping). Other database errors
+    are a 500."""
+    from app.extensions import db
+
+    if not (isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated):
+        return error_page(error)
+    current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass
+    db.session.remove()
+    message = _(
+        "The database cannot be reached at the moment. Nothing was saved: please try again in a minute."
+    )
+    if request.path.startswith("/api/"):
+        return {"message": message}, 503
+    return render_template("public/error.html", message=message), 503
+
+
+def register_error_pages(app) -> None:
+    for code in TITLES:
+        app.register_error_handler(code, error_page)
+    app.register_error_handler(DBAPIError, database_unavailable)

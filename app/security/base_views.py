@@ -26,7 +26,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from wtforms import BooleanField
 
 from app.core.api_messages import translate
-from app.core.errors import DomainError
+from app.core.errors import DomainError, database_unavailable
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
 from app.extensions import db
 
@@ -399,13 +399,8 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
 
     def _database_unavailable(self, exc):
         """FAB's @safe would answer 500: a lost database connection is a 503 with the same
-        message as on the pages (app/__init__.py), and nothing was saved."""
-        from flask import current_app
-
-        handler = current_app.error_handler_spec[None][None].get(DBAPIError)
-        if handler is None:
-            raise exc
-        body, code = handler(exc)
+        message as on the pages, and nothing was saved."""
+        body, code = database_unavailable(exc)
         return self.response(code, **body)
 
 
