@@ -48,3 +48,12 @@ def test_cookies_are_http_only_and_same_site(app, world):
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Strict-Transport-Security" not in response.headers  # not configured for HTTPS here
+    assert "Secure" not in cookie
+
+
+def test_behind_https_cookies_are_secure_and_hsts_is_sent(app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    response = app.test_client().get("/login/", base_url="https://localhost")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
