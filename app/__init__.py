@@ -81,7 +81,19 @@ def create_app(overrides: dict | None = None) -> Flask:
         locale = get_locale()
         return locale.language if locale else "zh"
 
+    def first_in_page(name: str) -> bool:
+        """True the first time a template asks for `name` in this request: FAB includes its
+        confirmation dialog from the base layout and again from show widgets (duplicate ids)."""
+        from flask import g
+
+        seen = g.setdefault("_rendered_once", set())
+        if name in seen:
+            return False
+        seen.add(name)
+        return True
+
     app.jinja_env.globals["ui_language"] = ui_language
+    app.jinja_env.globals["first_in_page"] = first_in_page
     register_cli(app)
     from app.core.errors import register_error_pages
 

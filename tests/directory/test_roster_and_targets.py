@@ -294,3 +294,9 @@ def test_inspectors_and_jointoffice_do_not_read_the_directories(login_as, direct
         client = login_as(username)
         assert client.get("/targets/list/").status_code == 403
         assert client.get("/inspectors/list/").status_code == 403
+
+
+def test_a_detail_page_has_one_confirmation_dialog(login_as, directory):
+    # FAB includes it from its layout and again from the detail widget: duplicate element ids.
+    html = login_as("operator_a").get(f"/targets/show/{directory.target_a}").get_data(as_text=True)
+    assert html.count('id="modal-confirm"') == 1
