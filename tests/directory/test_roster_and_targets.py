@@ -242,6 +242,34 @@ def test_add_target_through_the_form(app, login_as, world, directory):
         assert target.flags == "投诉举报多"
 
 
+def test_a_refused_add_keeps_what_was_typed(app, login_as, world, directory):
+    """A rule refuses the save (the USCC is already in the directory): the form comes back
+    with the typed values and the reason, and nothing is written."""
+    client = login_as("operator_a")
+    with acting(app, "operator_a"):
+        taken = db.session.get(Target, directory.target_a).uscc
+        before = db.session.query(Target).count()
+    response = client.post(
+        "/targets/add",
+        data={
+            "csrf_token": csrf_token_from(client, "/targets/add"),
+            "target_type": "企业",
+            "name": "重复代码的公司",
+            "uscc": taken,
+            "registration_status": "存续",
+            "risk_class": "C",
+            "department": world.dept_a,
+            "legal_representative": "赵六",
+        },
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'value="重复代码的公司"' in html and 'value="赵六"' in html
+    assert re.search(r'alert-danger[^>]*>.*?统一社会信用代码', html, re.S)
+    with acting(app, "operator_a"):
+        assert db.session.query(Target).count() == before
+
+
 def test_operator_cannot_put_a_target_into_another_department(app, login_as, world, directory):
     client = login_as("operator_a")
     token = csrf_token_from(client, "/targets/add")
