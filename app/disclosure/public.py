@@ -9,8 +9,6 @@ renders and streams them."""
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -246,7 +244,7 @@ def draw(uid: str):
     return render_template(
         "public/draw.html",
         draw=found,
-        record=draws.record(found),
+        record=draws.record(found, with_pool=False),
         problems=problems,
     )
 
@@ -256,9 +254,8 @@ def draw_record(uid: str):
     from app.draws import services as draws
 
     found = _published_draw(uid)
-    body = json.dumps(draws.record(found), ensure_ascii=False, sort_keys=True, indent=1)
     return Response(
-        body,
+        draws.record_json(found),
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="draw-{found.uid}.json"'},
     )

@@ -331,17 +331,19 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     return draw
 
 
-def record(draw: Draw, reveal: bool | None = None, pool: list | None = None) -> dict:
+def record(
+    draw: Draw, reveal: bool | None = None, pool: list | None = None, with_pool: bool = True
+) -> dict:
     """The verifiable record. The server secret is in it only once the task's results are
     published (or when `reveal` says so, for verification inside the system). `pool` saves
-    decoding the stored pool again when the caller has it."""
+    decoding the stored pool again when the caller has it; `with_pool=False` leaves it out
+    (a page that shows the record, not the candidates: a pool can hold a million)."""
     data = {
         "algorithm": protocol.ALGORITHM,
         "kind": draw.kind,
         "draw_id": draw.uid,
         "task": draw.task.number,
         "params": json.loads(draw.params),
-        "pool": pool if pool is not None else json.loads(draw.pool),
         "pool_hash": draw.pool_hash,
         "params_hash": draw.params_hash,
         "commitment": draw.commitment,
@@ -349,6 +351,8 @@ def record(draw: Draw, reveal: bool | None = None, pool: list | None = None) -> 
         "witnesses": draw.witnesses or "",
         "excluded": json.loads(draw.excluded) if draw.excluded else [],
     }
+    if with_pool:
+        data["pool"] = pool if pool is not None else json.loads(draw.pool)
     if draw.kind == "target":
         data["selection"] = draw.result_data()
     else:
@@ -359,6 +363,14 @@ def record(draw: Draw, reveal: bool | None = None, pool: list | None = None) -> 
     if reveal if reveal is not None else draw.published:
         data["server_secret"] = draw.server_secret
     return data
+
+
+def record_json(draw: Draw) -> str:
+    """The record as a JSON file (the public download of a published draw, the staff export).
+    The stored pool text goes in as it is: decoding a million candidates into Python objects only to encode
+    them again would cost hundreds of megabytes per download."""
+    head = json.dumps(record(draw, with_pool=False), ensure_ascii=False, sort_keys=True, indent=1)
+    return head[: head.rindex("}")].rstrip() + ',\n "pool": ' + draw.pool + "\n}\n"
 
 
 def open_draws(task: SpotCheckTask) -> list[Draw]:

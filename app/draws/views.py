@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import protect, safe
@@ -246,9 +244,8 @@ class TaskDrawView(BaseView):
     def record_json(self, pk):
         draw = self._draw(pk)
         _log_confidential_view(draw, "record export")
-        body = json.dumps(services.record(draw), ensure_ascii=False, indent=2, sort_keys=True)
         return Response(
-            body,
+            services.record_json(draw),
             mimetype="application/json",
             headers={"Content-Disposition": f"attachment; filename=draw-{draw.uid}.json"},
         )

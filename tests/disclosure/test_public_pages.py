@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.directory.models import NATURAL_PERSON, InspectionItem
 from app.draws.models import Draw, DrawnTarget
+from app.draws.protocol import verify
 from app.extensions import db
 from app.planning.models import AnnualPlan, SpotCheckTask
 from tests.directory.conftest import acting
@@ -98,6 +99,8 @@ def test_results_appear_only_once_published_and_masked(app, inspected, client):
         assert "VALID" in page
         record = json.loads(client.get(f"/public/draws/{uid}.json").data)
         assert len(record["server_secret"]) == 64 and record["draw_id"] == uid
+        # What anyone downloads verifies with the standard-library verifier.
+        assert verify(record) == [] and len(record["pool"]) >= 1
     assert f"/public/draws/{uids[0]}" in detail
     assert client.get("/public/draws/nonexistent").status_code == 404
     # The public credit record now shows the published result.

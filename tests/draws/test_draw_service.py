@@ -229,6 +229,13 @@ def test_confidentiality_before_publication(app, login_as, api_token, task):
     assert "server_secret" not in record and record["commitment"]
     other = {"Authorization": f"Bearer {api_token('operator_b')}"}
     assert client.get(f"/api/v1/draw/{draw_id}", headers=other).status_code == 404
+    # The staff's record export: the whole pool, still without the secret.
+    exported = login_as("operator_a").get(f"/task-draw/draw/{draw_id}/record.json")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    exported = json.loads(exported.data)
+    assert "server_secret" not in exported and exported["commitment"] == record["commitment"]
+    with app.app_context():
+        assert exported["pool"] == json.loads(db.session.get(Draw, draw_id).pool)
 
 
 def test_no_edit_or_delete_path_for_draws(app, login_as, api_token, task):
