@@ -65,14 +65,19 @@ def _signed_in_username(form):
     return getattr(g.user, "username", None)
 
 
-def _username_of_pk_argument(form):
-    # ResetPasswordView sets the password of the user named by ?pk=.
-    from flask import current_app
+def user_named_in_request():
+    """The user whose password ResetPasswordView sets: the one ?pk= names, or None."""
+    from app.extensions import db
+    from app.security.models import User
 
     pk = request.args.get("pk", "")
-    if not pk.isdigit():
+    if not pk.isdigit() or int(pk) >= 2**63:  # no row has a larger id
         return None
-    user = current_app.appbuilder.sm.get_user_by_id(int(pk))
+    return db.session.get(User, int(pk))
+
+
+def _username_of_pk_argument(form):
+    user = user_named_in_request()
     return user.username if user is not None else None
 
 

@@ -1,6 +1,6 @@
 """Home page, user administration with departments, the department tree."""
 
-from flask import abort, request
+from flask import abort
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
@@ -75,19 +75,16 @@ class ResetPasswordView(fab_views.ResetPasswordView):
     form = passwords.ResetUserPasswordForm
 
     def form_get(self, form):
-        _require_staff_user(request.args.get("pk", ""))
+        _require_staff_user()
         return super().form_get(form)
 
     def form_post(self, form):
-        _require_staff_user(request.args.get("pk", ""))
+        _require_staff_user()
         return super().form_post(form)
 
 
-def _require_staff_user(pk: str) -> None:
-    from app.extensions import db
-    from app.security.models import User
-
-    user = db.session.get(User, int(pk)) if pk.isdigit() and int(pk) < 2**63 else None
+def _require_staff_user() -> None:
+    user = passwords.user_named_in_request()
     if user is None or user.username == SYSTEM_USERNAME:
         abort(404)
 

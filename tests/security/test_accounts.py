@@ -151,6 +151,13 @@ def test_the_system_account_is_not_in_the_user_admin(app, world, login_as):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/resetpassword/form?pk={system_id}").status_code == 404
     token = csrf_token_from(client, "/resetmypassword/form")
+    for pk in ("999999", "9" * 30, "x"):  # no such user, beyond 64 bits, not a number
+        assert client.get(f"/resetpassword/form?pk={pk}").status_code == 404
+        response = client.post(
+            f"/resetpassword/form?pk={pk}",
+            data={"password": GOOD, "conf_password": GOOD, "csrf_token": token},
+        )
+        assert response.status_code == 404, pk
     response = client.post(
         f"/resetpassword/form?pk={system_id}",
         data={"password": GOOD, "conf_password": GOOD, "csrf_token": token},
