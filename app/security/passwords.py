@@ -103,4 +103,3 @@ class ResetMyPasswordForm(ResetPasswordForm):
 
 class ResetUserPasswordForm(ResetPasswordForm):
     password = password_field(_username_of_pk_argument, RULE_TEXT)
-
