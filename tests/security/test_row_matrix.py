@@ -148,9 +148,10 @@ def _methods(rule):
 
 
 @pytest.fixture
-def files_and_conflict(app, world, directory, conflict, inspected, login_as):  # noqa: F811
+def files_and_conflict(app, world, directory, inspected, conflict, login_as):  # noqa: F811
     """Evidence on a record before it is submitted, training material on the task and a
-    conflict of interest: rows the other fixtures do not make."""
+    conflict of interest (declared after the draws, which it would otherwise constrain): rows
+    the other fixtures do not make."""
     with acting(app, "inspector_a"):
         record = services.open_record(db.session.get(DrawnTarget, inspected.drawn[0]))
         services.add_evidence(record, io.BytesIO(PNG), "现场.png", "全景")
