@@ -37,11 +37,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
-    # <int:pk> in every route (ours and FAB's): an id beyond 64 bits names no row (404), instead
-    # of overflowing in the database driver.
+    # <int:pk> in every route (ours and FAB's): an id beyond the id columns' range names no row
+    # (404), instead of failing in the database.
     from werkzeug.routing import IntegerConverter
 
-    from app.security.base_views import MAX_ROW_ID
+    from app.core.models import MAX_ROW_ID
 
     class RowIdConverter(IntegerConverter):
         def __init__(self, url_map, *args, **kwargs):
@@ -66,12 +66,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.disclosure.public import bp as public_pages
 
     app.register_blueprint(public_pages)
-    from app.core.request_checks import refuse_nul_characters
+    from app.core.request_checks import (
+        refuse_bad_paging,
+        refuse_impossible_row_ids,
+        refuse_nul_characters,
+    )
     from app.security.headers import init_security_headers
     from app.security.manager import check_api_login_body
 
     app.before_request(check_api_login_body)
     app.before_request(refuse_nul_characters)
+    app.before_request(refuse_impossible_row_ids)
+    app.before_request(refuse_bad_paging)
 
     init_security_headers(app)
 

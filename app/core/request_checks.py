@@ -1,8 +1,12 @@
 """Checks every request passes before any view runs."""
 
-from flask import request
+import re
+
+from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
+
+from app.core.models import MAX_ROW_ID
 
 NUL_MESSAGE = _l(
     "The request contains an invisible control character (NUL); type or paste the text again."
@@ -21,3 +25,33 @@ def refuse_nul_characters():
         for _key, value in values.items(multi=True):
             if "\x00" in value:
                 raise NulCharacter()
+
+
+def refuse_impossible_row_ids():
+    """A row id in the path (FAB's `<pk>` routes take it as text) beyond the id columns' range
+    names no row: 404, before PostgreSQL would fail on comparing it."""
+    for key, value in (request.view_args or {}).items():
+        if key != "pk" and not key.endswith("_id"):
+            continue
+        text = str(value)
+        if text.lstrip("-").isdigit() and abs(int(text)) > MAX_ROW_ID:
+            abort(404)
+
+
+# FAB's paging arguments on its pages (page_<View>=N, psize_<View>=N): it converts them with
+# int() and hands them to the database, so a word is a 500 and a negative number a negative
+# OFFSET (a 500 on PostgreSQL). No page of ours makes such links.
+_PAGING = re.compile(r"^(page|psize)_\w+$")
+MAX_PAGE = 10**9
+MAX_PAGE_SIZE = 100  # FAB's page size menu offers 25 to 100
+
+
+def refuse_bad_paging():
+    for key, value in request.args.items(multi=True):
+        match = _PAGING.match(key)
+        if match is None:
+            continue
+        text = value.strip()
+        low, high = (0, MAX_PAGE) if match.group(1) == "page" else (1, MAX_PAGE_SIZE)
+        if not text.isdigit() or not low <= int(text) <= high:
+            abort(400)

@@ -8,7 +8,6 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2ManyWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -56,7 +55,12 @@ from app.security.base_views import (
     AppModelRestApi,
     AppModelView,
 )
-from app.security.scope import DepartmentScopeFilter, ScopedInterface, ensure_in_scope
+from app.security.scope import (
+    AppInterface,
+    DepartmentScopeFilter,
+    ScopedInterface,
+    ensure_in_scope,
+)
 
 SCOPED_DEPARTMENTS = {"department": [["id", DepartmentScopeFilter, None]]}
 
@@ -96,7 +100,7 @@ def _multi(choices, label_key):
 
 class AreaView(AppModelView):
     route_base = "/areas"
-    datamodel = SQLAInterface(Area)
+    datamodel = AppInterface(Area)
     class_permission_name = "Area"
     list_title = _l("Areas (街道/镇)")
     show_title = add_title = edit_title = _l("Area")

@@ -28,6 +28,8 @@ from wtforms import BooleanField
 from app.core.api_messages import translate
 from app.core.errors import DomainError, database_unavailable
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
+from app.core.models import is_row_id
+from app.core.request_checks import MAX_PAGE
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -37,9 +39,6 @@ REFUSED_BY_CONSTRAINT = _l(
     "Not saved: it would repeat a record that must be unique, or it refers to a record that no "
     "longer exists."
 )
-
-# Row ids are 64-bit integers on every database; a larger one names no row.
-MAX_ROW_ID = 2**63 - 1
 
 # An @action's permission is its bare name unless mapped here: views with actions extend this
 # map ({**VIEW_METHOD_PERMISSIONS, "approve": "approve"}) so that roles name them as can_<x>.
@@ -85,9 +84,17 @@ class ServiceRules:
 
 
 class GuardedActions:
-    """Actions and downloads of a ModelView, closed where FAB leaves them open: FAB's action
-    endpoints load rows without the view's filters and answer 500 to an unknown action name;
-    its `download/<filename>` serves any file of UPLOAD_FOLDER by name."""
+    """Actions, downloads and list sorting of a ModelView, closed where FAB leaves them open:
+    FAB's action endpoints load rows without the view's filters and answer 500 to an unknown
+    action name; its `download/<filename>` serves any file of UPLOAD_FOLDER by name; it sorts
+    by whatever column name the URL gives (`_oc_<View>=…`), a 500 for one it does not know."""
+
+    def _get_list_widget(self, filters, order_column="", order_direction="", **kwargs):
+        if order_column and order_column not in self.order_columns:
+            order_column, order_direction = "", ""
+        return super()._get_list_widget(
+            filters, order_column=order_column, order_direction=order_direction, **kwargs
+        )
 
     def _load_scoped(self, pk):
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
@@ -320,6 +327,14 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
     def delete_headless(self, pk):
         return self._refusing_domain_errors(super().delete_headless, pk)
 
+    def _sanitize_page_args(self, page, page_size):
+        # FAB passes a negative page on to the database as a negative OFFSET (PostgreSQL
+        # refuses it: a 500); a page past any real list stays within the OFFSET's range.
+        page, page_size = super()._sanitize_page_args(page, page_size)
+        if page is not None:
+            page = min(max(page, 0), MAX_PAGE)
+        return page, page_size
+
     def run_workflow(self, pk, operation):
         """A workflow endpoint: load the row in scope (404 otherwise), run
         `operation(row, json_body)`, commit and return the row; a refused rule is a 422 with
@@ -380,7 +395,7 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
             ) or self.datamodel.is_relation_one_to_many(key)
             values = value if many and isinstance(value, list) else [value]
             if (many and not isinstance(value, list)) or not all(
-                v is None or _is_row_id(v) for v in values
+                v is None or is_row_id(v) for v in values
             ):
                 return _(
                     "%(field)s must name records by their ids.",
@@ -421,12 +436,6 @@ class WorkflowView(BaseView):
         else:
             flash(success, "success")
         return redirect(url_for(self.back_endpoint, pk=obj.id))
-
-
-def _is_row_id(value) -> bool:
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    return type(value) is int and 0 < value <= MAX_ROW_ID
 
 
 __all__ = [

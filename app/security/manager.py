@@ -22,6 +22,22 @@ class SecurityManager(FabSecurityManager):
     # group-by): not on an intranet.
     userstatschartview = None
 
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # The security views read through our interface too: a filter value that no id can be
+        # is "not found", not a database error (app/security/scope.py).
+        from app.security.scope import AppInterface
+
+        for view, model in (
+            (self.userdbmodelview, self.user_model),
+            (self.rolemodelview, self.role_model),
+            (self.groupmodelview, self.group_model),
+            (self.permissionmodelview, self.permission_model),
+            (self.viewmenumodelview, self.viewmenu_model),
+            (self.permissionviewmodelview, self.permissionview_model),
+        ):
+            view.datamodel = AppInterface(model)
+
     def auth_user_db(self, username, password):
         user = super().auth_user_db(username, password)
         if user is not None:

@@ -67,11 +67,12 @@ def _signed_in_username(form):
 
 def user_named_in_request():
     """The user whose password ResetPasswordView sets: the one ?pk= names, or None."""
+    from app.core.models import MAX_ROW_ID
     from app.extensions import db
     from app.security.models import User
 
     pk = request.args.get("pk", "")
-    if not pk.isdigit() or int(pk) >= 2**63:  # no row has a larger id
+    if not pk.isdigit() or int(pk) > MAX_ROW_ID:
         return None
     return db.session.get(User, int(pk))
 

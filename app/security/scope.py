@@ -19,6 +19,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import and_, false, func, inspect, literal, select
 
+from app.core.models import is_row_id
 from app.extensions import db
 from app.security import roles
 from app.security.models import Department, user_department
@@ -171,7 +172,18 @@ class DepartmentScopeFilter(BaseFilter):
         return query if clause is None else query.filter(clause)
 
 
-class ScopedInterface(SQLAInterface):
+class AppInterface(SQLAInterface):
+    """FAB's SQLAInterface, except that a related row named by a value no row's id can be (too
+    large for the INTEGER id column, not a number) is simply not found: FAB would send the value
+    to the database, where PostgreSQL fails on it (a filter in the URL, `_flt_0_department=…`)."""
+
+    def get_related_obj(self, col_name, value):
+        if not is_row_id(value):
+            return None
+        return super().get_related_obj(col_name, value)
+
+
+class ScopedInterface(AppInterface):
     """SQLAInterface that applies the department scope to every query it builds.
 
     Both `query()` (lists, REST list, counts) and `get()` (show, edit, delete, actions, REST item)
@@ -212,7 +224,7 @@ class ScopedInterface(SQLAInterface):
         model = self.get_related_model(col_name)
         if is_scoped_model(model) and col_name not in self.unscoped_relations:
             return ScopedInterface(model, self.session)
-        return SQLAInterface(model, self.session)
+        return AppInterface(model, self.session)
 
 
 def is_scoped_model(model) -> bool:

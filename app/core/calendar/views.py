@@ -1,6 +1,5 @@
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +14,7 @@ from app.core.calendar.service import (
 from app.core.errors import DomainError
 from app.extensions import db
 from app.security.base_views import AppModelRestApi, AppModelView
+from app.security.scope import AppInterface
 
 _LABELS = {
     "date": _l("Date"),
@@ -48,7 +48,7 @@ def _check_calendar_year(item):
 
 class HolidayView(AppModelView):
     route_base = "/holidays"
-    datamodel = SQLAInterface(Holiday)
+    datamodel = AppInterface(Holiday)
     class_permission_name = "Holiday"
     list_title = _l("Holidays and adjusted workdays")
     show_title = _l("Holiday")
@@ -83,7 +83,7 @@ class HolidayView(AppModelView):
 
 class HolidayApi(AppModelRestApi):
     resource_name = "holiday"
-    datamodel = SQLAInterface(Holiday)
+    datamodel = AppInterface(Holiday)
     class_permission_name = "Holiday"
     list_columns = ["id", "date", "name", "is_workday", "source"]
     show_columns = list_columns
@@ -97,7 +97,7 @@ class HolidayApi(AppModelRestApi):
 
 class CalendarYearView(AppModelView):
     route_base = "/calendar-years"
-    datamodel = SQLAInterface(CalendarYear)
+    datamodel = AppInterface(CalendarYear)
     class_permission_name = "CalendarYear"
     list_title = _l("Calendar years")
     show_title = _l("Calendar year")
