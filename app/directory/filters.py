@@ -8,6 +8,19 @@ from flask_babel import lazy_gettext as _l
 
 from app.directory.models import ACTIVE_STATUS, LIVE_STATUS
 
+# Months a "within N months" filter reaches back at most: a century, and no date arithmetic
+# overflow for whatever number is typed into the search box.
+MAX_MONTHS = 1200
+
+
+def _since(value) -> dt.date:
+    """The first day of the last N months; N is 12 when the value is empty or no number."""
+    try:
+        months = int(value) if str(value).strip() else 12
+    except (TypeError, ValueError):
+        months = 12
+    return dt.date.today() - relativedelta(months=min(max(months, 0), MAX_MONTHS))
+
 
 class FilterInspectedWithinMonths(BaseFilter):
     """last_inspected_on within the last N months (12 when the value is empty)."""
@@ -16,12 +29,7 @@ class FilterInspectedWithinMonths(BaseFilter):
     arg_name = "within_months"
 
     def apply(self, query, value):
-        try:
-            months = int(value) if str(value).strip() else 12
-        except (TypeError, ValueError):
-            months = 12
-        since = dt.date.today() - relativedelta(months=max(months, 0))
-        return query.filter(self.model.last_inspected_on >= since)
+        return query.filter(self.model.last_inspected_on >= _since(value))
 
 
 class FilterNotInspectedWithinMonths(FilterInspectedWithinMonths):
@@ -29,13 +37,8 @@ class FilterNotInspectedWithinMonths(FilterInspectedWithinMonths):
     arg_name = "not_within_months"
 
     def apply(self, query, value):
-        try:
-            months = int(value) if str(value).strip() else 12
-        except (TypeError, ValueError):
-            months = 12
-        since = dt.date.today() - relativedelta(months=max(months, 0))
         column = self.model.last_inspected_on
-        return query.filter(column.is_(None) | (column < since))
+        return query.filter(column.is_(None) | (column < _since(value)))
 
 
 class FilterTargetDrawable(BaseFilter):

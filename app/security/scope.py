@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import abort, current_app, g, has_app_context, has_request_context
-from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.filters import BaseFilter, Filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import and_, false, func, inspect, literal, select
 
-from app.core.models import is_row_id
+from app.core.models import MAX_ROW_ID, is_row_id
 from app.extensions import db
 from app.security import roles
 from app.security.models import Department, user_department
@@ -172,15 +172,53 @@ class DepartmentScopeFilter(BaseFilter):
         return query if clause is None else query.filter(clause)
 
 
+class KnownFilters(Filters):
+    """FAB's search filters of a list, except that from the URL
+    - a filter the column does not have (`_flt_9_name=…`: FAB counts them per column) is
+      ignored instead of a 500;
+    - a number for an INTEGER column is kept within the column's range (PostgreSQL fails on
+      comparing an int4 column with a larger number), and a word for it is ignored."""
+
+    def add_filter_index(self, column_name, filter_instance_index, value):
+        known = self._all_filters.get(column_name, [])
+        if not 0 <= filter_instance_index < len(known):
+            return
+        if self.datamodel.is_integer(column_name):
+            values = [_integer_in_range(v) for v in (value if isinstance(value, list) else [value])]
+            value = [v for v in values if v is not None]
+            if not value:
+                return
+        super().add_filter_index(column_name, filter_instance_index, value)
+
+
+def _integer_in_range(value):
+    """A URL's number for an INTEGER column, kept within the column's range; None for a word."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return str(min(max(number, -MAX_ROW_ID - 1), MAX_ROW_ID))
+
+
 class AppInterface(SQLAInterface):
-    """FAB's SQLAInterface, except that a related row named by a value no row's id can be (too
-    large for the INTEGER id column, not a number) is simply not found: FAB would send the value
-    to the database, where PostgreSQL fails on it (a filter in the URL, `_flt_0_department=…`)."""
+    """FAB's SQLAInterface, except that
+    - a related row named by a value no row's id can be (too large for the INTEGER id column,
+      not a number) is simply not found: FAB would send the value to the database, where
+      PostgreSQL fails on it (a filter in the URL, `_flt_0_department=…`);
+    - a list's filters ignore filters that do not exist (KnownFilters)."""
 
     def get_related_obj(self, col_name, value):
         if not is_row_id(value):
             return None
         return super().get_related_obj(col_name, value)
+
+    def get_filters(self, search_columns=None, search_filters=None):
+        return KnownFilters(
+            self.filter_converter_class,
+            self,
+            search_columns=search_columns or [],
+            search_filters=search_filters,
+        )
 
 
 class ScopedInterface(AppInterface):

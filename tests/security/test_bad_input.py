@@ -5,7 +5,9 @@ from sqlalchemy import func, select
 
 from app.directory.models import Target
 from app.extensions import db
-from tests.directory.conftest import uscc
+from app.planning.models import AnnualPlan
+from tests.directory.conftest import directory, uscc  # noqa: F401  (fixture)
+from tests.planning.conftest import plan  # noqa: F401  (fixture)
 
 
 def _count(app):
@@ -108,4 +110,22 @@ def test_paging_and_sorting_arguments_of_the_pages(app, world, login_as):
     accepted = ["page_TargetView=3&psize_TargetView=100", "_oc_TargetView=name&_od_TargetView=up"]
     accepted += ["_oc_TargetView=nonexistent&_od_TargetView=asc"]  # sorted as by default
     for query in accepted:
+        assert operator.get(f"/targets/list/?{query}").status_code == 200, query
+
+
+def test_search_filters_typed_into_the_url(app, world, directory, plan, login_as):  # noqa: F811
+    """A filter the column does not have, a number beyond an INTEGER column or a word for it,
+    a month count past any date: ignored or kept in range, never a 500; real filters work."""
+    operator = login_as("operator_a")
+    with app.app_context():
+        year = db.session.get(AnnualPlan, plan).year
+    for query in ("_flt_9_name=x", "_flt_0_year=abc", f"_flt_0_year=-{10**14}"):
+        assert operator.get(f"/plans/list/?{query}").status_code == 200, query
+    assert f"/plans/show/{plan}" in operator.get(f"/plans/list/?_flt_0_year={year}").get_data(
+        as_text=True
+    )
+    assert f"/plans/show/{plan}" not in operator.get(
+        f"/plans/list/?_flt_0_year={year + 1}"
+    ).get_data(as_text=True)
+    for query in (f"_flt_0_last_inspected_on={10**11}", f"_flt_1_last_inspected_on=-{10**11}"):
         assert operator.get(f"/targets/list/?{query}").status_code == 200, query
