@@ -177,18 +177,28 @@ class KnownFilters(Filters):
     - a filter the column does not have (`_flt_9_name=…`: FAB counts them per column) is
       ignored instead of a 500;
     - a number for an INTEGER column is kept within the column's range (PostgreSQL fails on
-      comparing an int4 column with a larger number), and a word for it is ignored."""
+      comparing an int4 column with a larger number), and a word for it is ignored;
+    - a yes/no column gets True or False (FAB passes anything but "y" on as text, which
+      PostgreSQL refuses to compare with a boolean: an unticked box was a 500);
+    - text loses trailing backslashes (PostgreSQL refuses a LIKE pattern ending in one)."""
 
     def add_filter_index(self, column_name, filter_instance_index, value):
         known = self._all_filters.get(column_name, [])
         if not 0 <= filter_instance_index < len(known):
             return
+        values = value if isinstance(value, list) else [value]
         if self.datamodel.is_integer(column_name):
-            values = [_integer_in_range(v) for v in (value if isinstance(value, list) else [value])]
-            value = [v for v in values if v is not None]
+            value = [v for v in map(_integer_in_range, values) if v is not None]
             if not value:
                 return
+        elif self.datamodel.is_boolean(column_name):
+            value = ["y" if str(v).strip().lower() in YES else False for v in values]
+        elif self.datamodel.is_string(column_name) or self.datamodel.is_text(column_name):
+            value = [v.rstrip("\\") if isinstance(v, str) else v for v in values]
         super().add_filter_index(column_name, filter_instance_index, value)
+
+
+YES = {"y", "yes", "1", "true", "on", "是"}
 
 
 def _integer_in_range(value):

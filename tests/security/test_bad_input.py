@@ -129,3 +129,19 @@ def test_search_filters_typed_into_the_url(app, world, directory, plan, login_as
     ).get_data(as_text=True)
     for query in (f"_flt_0_last_inspected_on={10**11}", f"_flt_1_last_inspected_on=-{10**11}"):
         assert operator.get(f"/targets/list/?{query}").status_code == 200, query
+
+
+def test_a_yes_no_search_filter_ticked_and_unticked(app, world, login_as):
+    """FAB passed an unticked box on as text, which PostgreSQL refuses to compare with a
+    boolean column (a 500); ticked means yes, unticked no."""
+    from app.security.models import Department
+    from app.security.system_user import acting_as_system
+
+    with app.app_context(), acting_as_system():
+        db.session.add(Department(code="OLD", name="已撤销的科室", kind="section", active=False))
+        db.session.commit()
+    admin = login_as("admin")
+    ticked = admin.get("/departments/list/?_flt_0_active=y").get_data(as_text=True)
+    unticked = admin.get("/departments/list/?_flt_0_active=").get_data(as_text=True)
+    assert "河湖管理科" in ticked and "已撤销的科室" not in ticked
+    assert "已撤销的科室" in unticked and "河湖管理科" not in unticked
