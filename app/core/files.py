@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.core.errors import DomainError
+from app.core.text import without_control_characters
 
 CHUNK = 1024 * 1024
 
@@ -116,6 +117,8 @@ def store(stream, allowed_kinds) -> StoredFile:
 
 
 def safe_display_name(name: str | None, kind: str) -> str:
-    """The uploader's file name, for display and downloads only: no path, bounded length."""
-    base = os.path.basename((name or "").replace("\\", "/")).strip() or f"file.{kind}"
+    """The uploader's file name, for display and downloads only: no path, no control
+    characters (PostgreSQL cannot store a NUL), bounded length."""
+    name = without_control_characters((name or "").replace("\\", "/"))
+    base = os.path.basename(name).strip() or f"file.{kind}"
     return base[-120:]

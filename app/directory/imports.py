@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 from app.core.audit.recorder import log_event
 from app.core.errors import DomainError
 from app.core.identifiers import USCC, CitizenID
+from app.core.text import CONTROL_CHARACTERS, has_control_characters
 from app.core.uploads import (
     FORMULA_WITHOUT_VALUE,
     ExcelError,
@@ -517,6 +518,8 @@ class _Importer:
             )
         if _blank(value):
             return column.default
+        if has_control_characters(value):
+            raise _CellError(str(CONTROL_CHARACTERS))
         if column.type == "date":
             return parse_date(value)
         text = _text(value)

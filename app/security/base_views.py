@@ -7,7 +7,6 @@ something other than a clean 404 for a row the user may not see.
 
 import json
 import logging
-import re
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
@@ -30,6 +29,7 @@ from app.core.errors import DomainError, database_unavailable
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
 from app.core.models import is_row_id
 from app.core.request_checks import MAX_PAGE
+from app.core.text import CONTROL_CHARACTERS, has_control_characters
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -201,16 +201,6 @@ class KeepsFormOnRefusal:
         after(item)
         flash(saved_message, "success")
         return True
-
-
-# C0 control characters other than tab, line feed and carriage return: nothing a user means
-# to type, PostgreSQL refuses NUL outright, and they garble exports and printed documents.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTERS = _l("Contains invisible control characters; type or paste it again.")
-
-
-def has_control_characters(value) -> bool:
-    return isinstance(value, str) and _CONTROL.search(value) is not None
 
 
 def _control_characters_refused(form) -> bool:

@@ -342,6 +342,15 @@ def test_a_duplicate_date_is_reported(app):
     assert caught.value.errors == ["第 3 行：日期 2031-05-01 重复。"]
 
 
+def test_control_characters_in_a_name_are_reported(app):
+    # PostgreSQL cannot store a NUL: the whole import failed with a 500.
+    raw = "2031-05-01,否,劳动\x00节\n2031-05-02,否,劳动节\n".encode()
+    with app.app_context(), pytest.raises(CalendarImportError) as caught:
+        parse_calendar_csv(raw)
+    [error] = caught.value.errors
+    assert error.startswith("第 1 行") and "控制字符" in error
+
+
 def test_a_file_without_dates_is_refused(app):
     with app.app_context(), pytest.raises(CalendarImportError) as caught:
         parse_calendar_csv("日期,是否工作日,名称\n".encode("gb18030"))

@@ -781,3 +781,13 @@ def test_an_unknown_template_is_not_found(app, base, login_as):
     client = login_as("operator_a")
     assert client.get(f"{URL}template/people.csv").status_code == 404
     assert client.get(f"{URL}template/targets.pdf").status_code == 404
+
+
+def test_control_characters_in_a_cell_are_an_error_of_that_cell(app, base):
+    # A NUL cannot even be stored on PostgreSQL (the import failed as a whole with a 500).
+    rows = [target_row(1), target_row(2, 名称="东胜\x00水务"), target_row(3, 法定代表人="张\x07三")]
+    result = run_import(app, "targets", csv_bytes(TARGET_HEADER, rows))
+    assert not result.ok
+    assert errors_of(result) == [(3, "名称"), (4, "法定代表人")]
+    assert "控制字符" in result.errors[0].reason
+    assert count(app, Target) == 0

@@ -21,6 +21,7 @@ from flask import g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.text import has_control_characters
 from app.core.uploads import UploadError, decode_bytes
 from app.extensions import db
 
@@ -263,6 +264,11 @@ def parse_calendar_csv(raw: bytes) -> tuple[dict[dt.date, tuple[bool, str]], set
             )
             continue
         name = row[2].strip() if len(row) > 2 else ""
+        if has_control_characters(name):
+            errors.append(
+                _("Line %(line)d: the name contains invisible control characters.", line=lineno)
+            )
+            continue
         if len(name) > 64:
             errors.append(
                 _("Line %(line)d: the name is too long (at most 64 characters).", line=lineno)
