@@ -328,13 +328,12 @@ class DrawApi(AppModelRestApi):
     @safe
     def substitute(self, pk):
         """递补抽取: {"target_id", "inspector_id", "reason": 病假/公务冲突/回避/其他, "note"}."""
-        body = request.get_json(silent=True) or {}
 
-        def operation(draw, _body):
+        def operation(draw, body):
             services.substitute_inspector(
                 draw,
-                int(body.get("target_id") or 0),
-                int(body.get("inspector_id") or 0),
+                body.integer("target_id"),
+                body.integer("inspector_id"),
                 body.get("reason", ""),
                 body.get("note", ""),
             )

@@ -793,7 +793,9 @@ class SpotCheckTaskApi(AppModelRestApi):
         task = self.datamodel.get(pk)
         if task is None:
             return self.response_404()
-        body = request.get_json(silent=True) or {}
+        body, refused = self.workflow_body()
+        if refused is not None:
+            return refused
         try:
             committed = next(
                 (d for d in draws.open_draws(task) if d.kind == kind and d.status == "committed"),
@@ -801,13 +803,13 @@ class SpotCheckTaskApi(AppModelRestApi):
             )
             if committed is None:
                 mode = "witnessed" if body.get("mode") == "witnessed" else "one_step"
-                committed = draws.start_draw(task, kind, body.get("witnesses"), mode=mode)
+                committed = draws.start_draw(task, kind, body.get("witnesses", ""), mode=mode)
                 db.session.commit()  # the commitment is on record before any result exists
                 if mode == "witnessed":
                     return self.response(200, result=draws.draw_summary(committed))
-            draws.complete_draw(committed, body.get("witness_entropy"))
+            draws.complete_draw(committed, body.get("witness_entropy", ""))
             db.session.commit()
-        except DomainError as exc:
+        except DomainError as exc:  # WrongType included: a field of the wrong type
             db.session.rollback()
             return self.response_422(message=str(exc))
         return self.response(200, result=draws.draw_summary(committed))

@@ -332,16 +332,37 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         obj = self.datamodel.get(pk)
         if obj is None:
             return self.response_404()
-        body = request.get_json(silent=True) or {}
+        body, refused = self.workflow_body()
+        if refused is not None:
+            return refused
         try:
             operation(obj, body)
             db.session.commit()
+        except WrongType as exc:
+            db.session.rollback()
+            return self.response_400(message=str(exc))
         except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=str(exc))
+        except (OverflowError, DataError):
+            db.session.rollback()
+            return self.response_422(message=str(DOES_NOT_FIT))
         except DBAPIError as exc:
             return self._database_unavailable(exc)
         return self.response(200, result=self.show_model_schema.dump(obj))
+
+    def workflow_body(self):
+        """(WorkflowBody, None) for a usable JSON body (none at all is an empty one), or
+        (None, a 400 response)."""
+        problem = self._control_characters()
+        if problem:
+            return None, self.response_400(message=problem)
+        body = request.get_json(silent=True)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict) or not all(map(_scalar, body.values())):
+            return None, self.response_400(message=str(NOT_A_WORKFLOW_BODY))
+        return WorkflowBody(body), None
 
     def _refusing_domain_errors(self, operation, *args):
         problem = self._bad_relation_values() or self._control_characters()
@@ -407,6 +428,41 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         message as on the pages, and nothing was saved."""
         body, code = database_unavailable(exc)
         return self.response(code, **body)
+
+
+NOT_A_WORKFLOW_BODY = _l(
+    "Send a JSON object whose values are text, numbers, true/false or null."
+)
+
+
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+class WrongType(DomainError):
+    """A workflow body's field of the wrong type: a 400 with its name."""
+
+
+class WorkflowBody(dict):
+    """The JSON object sent to a workflow endpoint. `get(key, "")` is text (anything else
+    there is a WrongType); `integer(key)` a whole number (0 when absent)."""
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        if isinstance(default, str) and value is not None and not isinstance(value, str):
+            raise WrongType(_("%(field)s must be text.", field=key))
+        return value
+
+    def integer(self, key) -> int:
+        value = super().get(key)
+        if value in (None, ""):
+            return 0
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise WrongType(_("%(field)s must be a whole number.", field=key))
+        try:
+            return int(value)
+        except ValueError:
+            raise WrongType(_("%(field)s must be a whole number.", field=key)) from None
 
 
 class WorkflowView(BaseView):

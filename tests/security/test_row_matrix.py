@@ -242,3 +242,44 @@ def test_unpublished_results_are_hidden_until_published(app, world, inspected, l
     finish(app, inspected)
     for client, url in pages:
         assert client.get(url).status_code == 200, ("published", url)
+
+
+TEXT_FIELDS = (
+    "comment reason note witnesses witness_entropy mode decision_number kind content organ "
+    "description finding status decided_on decision_date transfer_date date"
+).split()
+
+
+def test_workflow_endpoints_refuse_bodies_of_the_wrong_shape(
+    app, world, files_and_conflict, refused, api_token  # noqa: F811
+):
+    """Every REST workflow endpoint, on a row of its caller's own department, with a body that
+    is no JSON object, holds an object or a list, or has numbers where text belongs: a 4xx,
+    never a 500 (FAB's @safe turned the AttributeError or TypeError into one)."""
+    client = app.test_client()
+    tokens = {name: api_token(name) for name in ("operator_a", "leader_a", "inspector_a")}
+    bodies = [[1], {"comment": {"a": 1}}, {"reason": ["x"]}, dict.fromkeys(TEXT_FIELDS, 5)]
+    bodies.append({"target_id": "abc", "inspector_id": [1], "reason": "病假"})
+    wrong, tried = [], 0
+    rows = {}
+    for rule, url, models, _resource, _permission in _routes_with_rows(app):
+        if not rule.rule.startswith("/api/") or "POST" not in rule.methods:
+            continue
+        values = {}
+        for arg, model in models.items():
+            if model not in rows:
+                rows[model] = _own_row(app, model)
+            values[arg] = rows[model]
+        if None in values.values():
+            continue
+        target = _fill(url, values)
+        for token in tokens.values():
+            for body in bodies:
+                response = client.post(
+                    target, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+                tried += 1
+                if response.status_code >= 500:
+                    wrong.append(f"POST {target} {body}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert tried > 100
