@@ -125,6 +125,8 @@ def plans():
         year = int(request.args.get("year") or 0) or None
     except ValueError:
         year = None
+    if year is not None and not 2000 <= year <= 2100:
+        year = None  # no plan's year (and beyond the column's range: a 500 on PostgreSQL)
     chosen = portal.public_plans(year)
     # A handful of plans: their rows are made now, while the plans are bound to the session.
     download = _download(

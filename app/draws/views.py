@@ -16,7 +16,12 @@ from app.draws import services
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw
 from app.extensions import db
 from app.planning.models import SpotCheckTask
-from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi, AppModelView
+from app.security.base_views import (
+    API_METHOD_PERMISSIONS,
+    AppModelRestApi,
+    AppModelView,
+    form_integer,
+)
 from app.security.scope import ScopedInterface, ensure_in_scope
 
 LABELS = {
@@ -194,13 +199,13 @@ class TaskDrawView(BaseView):
         try:
             replacement = services.substitute_inspector(
                 draw,
-                int(request.form.get("target_id", 0)),
-                int(request.form.get("inspector_id", 0)),
+                form_integer("target_id", 0, _("Target")),
+                form_integer("inspector_id", 0, _("Inspector")),
                 request.form.get("reason", ""),
                 request.form.get("note", ""),
             )
             db.session.commit()
-        except (DomainError, ValueError) as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
         else:

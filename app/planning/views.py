@@ -32,6 +32,7 @@ from app.security.base_views import (
     VIEW_METHOD_PERMISSIONS,
     AppModelRestApi,
     AppModelView,
+    form_integer,
 )
 from app.security.scope import (
     ScopedInterface,
@@ -367,7 +368,7 @@ class PlanWorkflowView(BaseView):
         plan = self._plan(line.plan_id)
         try:
             task = services.create_task_from_line(
-                line, group_size=int(request.form.get("group_size") or 2)
+                line, group_size=form_integer("group_size", 2, LABELS["group_size"])
             )
             db.session.add(task)
             db.session.flush()
@@ -376,7 +377,7 @@ class PlanWorkflowView(BaseView):
             db.session.rollback()
             flash(_("Another task was numbered at the same moment: please try again."), "danger")
             return redirect(url_for("AnnualPlanView.show", pk=plan.id))
-        except (DomainError, ValueError) as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for("AnnualPlanView.show", pk=plan.id))

@@ -27,7 +27,7 @@ from wtforms import BooleanField
 from app.core.api_messages import translate
 from app.core.errors import DomainError, database_unavailable
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
-from app.core.models import is_row_id
+from app.core.models import MAX_ROW_ID, is_row_id
 from app.core.request_checks import MAX_PAGE
 from app.core.text import CONTROL_CHARACTERS, has_control_characters
 from app.extensions import db
@@ -463,6 +463,21 @@ class WorkflowBody(dict):
             return int(value)
         except ValueError:
             raise WrongType(_("%(field)s must be a whole number.", field=key)) from None
+
+
+def form_integer(name: str, default: int, label) -> int:
+    """A whole number from the submitted page form (`default` when empty), within the range of
+    an INTEGER column; otherwise a DomainError in Chinese naming the field by its label."""
+    text = (request.form.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or not -MAX_ROW_ID - 1 <= number <= MAX_ROW_ID:
+        raise DomainError(_("%(field)s must be a whole number.", field=label))
+    return number
 
 
 class WorkflowView(BaseView):

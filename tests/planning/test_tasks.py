@@ -192,6 +192,16 @@ def test_a_task_from_the_plan_page(app, login_as, plan):
     with acting(app, "operator_a"):
         line_id = db.session.get(AnnualPlan, plan).lines[0].id
     token = csrf_token_from(client, "/plans/add")
+    # A group size that is no number (or none a column can hold) is refused in Chinese.
+    for size in ("abc", "99999999999"):
+        refused = client.post(
+            f"/plan-workflow/line/{line_id}/task",
+            data={"csrf_token": token, "group_size": size},
+            follow_redirects=True,
+        )
+        assert "“每组检查人员数”须为整数" in refused.get_data(as_text=True), size
+        with acting(app, "operator_a"):
+            assert db.session.scalar(select(SpotCheckTask.number)) is None
     response = client.post(f"/plan-workflow/line/{line_id}/task", data={"csrf_token": token})
     assert response.status_code == 302
     with acting(app, "operator_a"):

@@ -1,6 +1,7 @@
 """Bad input gets a clear Chinese error and writes nothing; SQL metacharacters are plain text;
 values too long for their column or dates out of range are refused, never a 500."""
 
+import pytest
 from sqlalchemy import func, select
 
 from app.directory.models import Target
@@ -145,3 +146,19 @@ def test_a_yes_no_search_filter_ticked_and_unticked(app, world, login_as):
     unticked = admin.get("/departments/list/?_flt_0_active=").get_data(as_text=True)
     assert "河湖管理科" in ticked and "已撤销的科室" not in ticked
     assert "已撤销的科室" in unticked and "河湖管理科" not in unticked
+
+
+def test_whole_numbers_in_page_forms_and_years_in_public_urls(app, world, client):
+    from app.core.errors import DomainError
+    from app.security.base_views import form_integer
+
+    for typed, expected in (("", 2), (" 3 ", 3), ("-1", -1)):
+        with app.test_request_context(method="POST", data={"group_size": typed}):
+            assert form_integer("group_size", 2, "每组检查人员数") == expected
+    for typed in ("abc", "1.5", "99999999999"):
+        with app.test_request_context(method="POST", data={"group_size": typed}):
+            with pytest.raises(DomainError):
+                form_integer("group_size", 2, "每组检查人员数")
+    # A year no plan has, beyond the column's range too: the page, not a 500.
+    for year in ("99999999999", "-1", "abc"):
+        assert client.get(f"/public/plans?year={year}").status_code == 200, year
