@@ -138,12 +138,20 @@ def _require_task(task: SpotCheckTask):
         raise DomainError(_("A check outside the plan is drawn only after a Leader approved it."))
 
 
+WITNESSES_MAX_LENGTH = Draw.__table__.c.witnesses.type.length
+
+
 def start_draw(
     task: SpotCheckTask, kind: str, witnesses: str | None = None, mode: str = "one_step"
 ) -> Draw:
     """Freeze pool and parameters, pick the secret, write the commitment. The caller commits
     this before any result exists (the audit log has the commitment first)."""
     _require_task(task)
+    witnesses = (witnesses or "").strip() or None
+    if witnesses and len(witnesses) > WITNESSES_MAX_LENGTH:
+        raise DomainError(
+            _("The witnesses' names: at most %(n)d characters.", n=WITNESSES_MAX_LENGTH)
+        )
     today = dt.date.today()
     if kind == "target":
         if task.status != "planned":
@@ -207,7 +215,7 @@ def start_draw(
         status="committed",
         active_key=f"{task.id}:{kind}",
         mode=mode,
-        witnesses=(witnesses or "").strip() or None,
+        witnesses=witnesses,
         server_secret=secret.hex(),
         commitment=protocol.commitment(secret),
         pool_hash=protocol.sha256_hex(pool_text.encode("utf-8")),

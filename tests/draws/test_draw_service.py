@@ -277,6 +277,18 @@ def test_witnessed_draw_in_two_steps(app, login_as, task):
         assert services.verify_draw(draw) == []
 
 
+def test_witness_names_longer_than_their_column_are_refused(app, api_token, task):
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    response = app.test_client().post(
+        f"/api/v1/task/{task}/draw_targets",
+        json={"mode": "witnessed", "witnesses": "监督" * 101},
+        headers=headers,
+    )
+    assert response.status_code == 422 and "200" in response.get_json()["message"]
+    with acting(app, "operator_a"):
+        assert db.session.scalar(select(Draw).where(Draw.task_id == task)) is None
+
+
 def test_draws_through_the_api_and_my_assignments(app, login_as, api_token, world, task):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {api_token('operator_a')}"}

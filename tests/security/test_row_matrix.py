@@ -283,3 +283,4 @@ def test_workflow_endpoints_refuse_bodies_of_the_wrong_shape(
                     wrong.append(f"POST {target} {body}: {response.status_code}")
     assert not wrong, "\n".join(wrong)
     assert tried > 100
+
