@@ -32,6 +32,7 @@ from app.security.base_views import (
     VIEW_METHOD_PERMISSIONS,
     AppModelRestApi,
     AppModelView,
+    WrongType,
     form_integer,
 )
 from app.security.scope import (
@@ -810,7 +811,10 @@ class SpotCheckTaskApi(AppModelRestApi):
                     return self.response(200, result=draws.draw_summary(committed))
             draws.complete_draw(committed, body.get("witness_entropy", ""))
             db.session.commit()
-        except DomainError as exc:  # WrongType included: a field of the wrong type
+        except WrongType as exc:  # a field of the wrong type: as in run_workflow
+            db.session.rollback()
+            return self.response_400(message=str(exc))
+        except DomainError as exc:
             db.session.rollback()
             return self.response_422(message=str(exc))
         return self.response(200, result=draws.draw_summary(committed))

@@ -505,5 +505,8 @@ __all__ = [
     "BaseApi",
     "GuardedActions",
     "KeepsFormOnRefusal",
+    "WorkflowBody",
     "WorkflowView",
+    "WrongType",
+    "form_integer",
 ]

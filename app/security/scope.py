@@ -173,41 +173,53 @@ class DepartmentScopeFilter(BaseFilter):
 
 
 class KnownFilters(Filters):
-    """FAB's search filters of a list, except that from the URL
-    - a filter the column does not have (`_flt_9_name=…`: FAB counts them per column) is
-      ignored instead of a 500;
+    """FAB's filters of a list, except that what a URL or a REST query says is kept within
+    what the database accepts, on pages and in the REST API alike (both add through
+    `_add_filter`):
+    - a filter index the column does not have (`_flt_9_name=…`: FAB counts them per column)
+      is ignored instead of a 500;
     - a number for an INTEGER column is kept within the column's range (PostgreSQL fails on
-      comparing an int4 column with a larger number), and a word for it is ignored;
+      comparing an int4 column with a larger number), and a word for it drops the filter;
     - a yes/no column gets True or False (FAB passes anything but "y" on as text, which
       PostgreSQL refuses to compare with a boolean: an unticked box was a 500);
-    - text loses trailing backslashes (PostgreSQL refuses a LIKE pattern ending in one)."""
+    - text loses trailing backslashes (PostgreSQL refuses a LIKE pattern ending in one).
+    Values given in code (base filters: None, booleans, objects) are left as they are."""
 
     def add_filter_index(self, column_name, filter_instance_index, value):
         known = self._all_filters.get(column_name, [])
-        if not 0 <= filter_instance_index < len(known):
+        if 0 <= filter_instance_index < len(known):
+            super().add_filter_index(column_name, filter_instance_index, value)
+
+    def _add_filter(self, filter_instance, values):
+        column = filter_instance.column_name
+        many = isinstance(values, list)
+        typed = [_typed(self.datamodel, column, v) for v in (values if many else [values])]
+        typed = [v for v in typed if v is not _DROP]
+        if not typed:
             return
-        values = value if isinstance(value, list) else [value]
-        if self.datamodel.is_integer(column_name):
-            value = [v for v in map(_integer_in_range, values) if v is not None]
-            if not value:
-                return
-        elif self.datamodel.is_boolean(column_name):
-            value = ["y" if str(v).strip().lower() in YES else False for v in values]
-        elif self.datamodel.is_string(column_name) or self.datamodel.is_text(column_name):
-            value = [v.rstrip("\\") if isinstance(v, str) else v for v in values]
-        super().add_filter_index(column_name, filter_instance_index, value)
+        super()._add_filter(filter_instance, typed if many else typed[0])
 
 
 YES = {"y", "yes", "1", "true", "on", "是"}
+_DROP = object()
 
 
-def _integer_in_range(value):
-    """A URL's number for an INTEGER column, kept within the column's range; None for a word."""
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        return None
-    return str(min(max(number, -MAX_ROW_ID - 1), MAX_ROW_ID))
+def _typed(datamodel, column, value):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return value
+    if datamodel.is_integer(column):
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            return _DROP
+        return min(max(number, -MAX_ROW_ID - 1), MAX_ROW_ID)
+    if isinstance(value, int):
+        return value
+    if datamodel.is_boolean(column):
+        return "y" if value.strip().lower() in YES else False
+    if datamodel.is_string(column) or datamodel.is_text(column):
+        return value.rstrip("\\")
+    return value
 
 
 class AppInterface(SQLAInterface):

@@ -8,15 +8,13 @@ from pathlib import Path
 
 from app.credit.models import BlacklistEntry
 from app.dashboard.services import build_dashboard, parse_year
-from app.directory import services as directory_services
-from app.directory.models import InspectionItem
 from app.draws.models import DrawnTarget
 from app.extensions import db
 from app.inspections import services as inspections
 from app.planning import services as planning
 from app.planning.models import AnnualPlan, SpotCheckTask
 from tests.dashboard.conftest import chart_json, department_ids, department_row, table
-from tests.directory.conftest import acting
+from tests.directory.conftest import acting, new_item
 from tests.inspections.conftest import enter_all, fill, finish
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,21 +185,7 @@ def test_late_plans_and_overdue_adjustments(app, world, inspected):
         board = build_dashboard(2027, departments_in_scope(user), user, today=dt.date(2027, 3, 10))
         assert board.late_plans == []
         # Once A1's list has a published item, A1 owes a plan too.
-        item = InspectionItem(
-            code="A1-001",
-            department_id=world.dept_a1,
-            category="水资源管理",
-            name="节约用水检查",
-            target_type="用水单位",
-            item_class="一般",
-            method="实地检查",
-            inspecting_body="东胜区水利局",
-            legal_basis="《中华人民共和国水法》第八条",
-            sampling_ratio="5",
-            frequency="每年1次",
-        )
-        db.session.add(item)
-        directory_services.publish_item(item, user=user)
+        new_item("A1-001", world.dept_a1, published_by=user)
         db.session.commit()
         board = build_dashboard(2027, departments_in_scope(user), user, today=dt.date(2027, 3, 10))
         assert {p.department_id for p in board.late_plans} == {world.dept_a1}

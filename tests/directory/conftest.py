@@ -37,6 +37,28 @@ class Directory:
     target_b: int
 
 
+def new_item(code: str, department_id: int, published_by=None) -> InspectionItem:
+    """An inspection item of the department's list, added to the session; published when a
+    Leader is given."""
+    obj = InspectionItem(
+        code=code,
+        department_id=department_id,
+        category="水资源管理",
+        name=f"取水许可检查{code}",
+        target_type="取水单位",
+        item_class="重点",
+        method="实地检查",
+        inspecting_body="东胜区水利局",
+        legal_basis="《中华人民共和国水法》第四十八条",
+        sampling_ratio="5",
+        frequency="每年1次",
+    )
+    db.session.add(obj)
+    if published_by:
+        services.publish_item(obj, user=published_by)
+    return obj
+
+
 @pytest.fixture
 def directory(app, world):
     leader_id = world.user("leader")
@@ -47,23 +69,7 @@ def directory(app, world):
             db.session.add(area)
 
             def item(code, dept, publish):
-                obj = InspectionItem(
-                    code=code,
-                    department_id=dept,
-                    category="水资源管理",
-                    name=f"取水许可检查{code}",
-                    target_type="取水单位",
-                    item_class="重点",
-                    method="实地检查",
-                    inspecting_body="东胜区水利局",
-                    legal_basis="《中华人民共和国水法》第四十八条",
-                    sampling_ratio="5",
-                    frequency="每年1次",
-                )
-                db.session.add(obj)
-                if publish:
-                    services.publish_item(obj, user=sm.get_user_by_id(leader_id))
-                return obj
+                return new_item(code, dept, publish and sm.get_user_by_id(leader_id))
 
             item_a, draft_a, item_b = (
                 item("A-001", world.dept_a, True),

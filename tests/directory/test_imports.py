@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 from app.core.audit.chain import verify
 from app.core.audit.models import AuditLog
 from app.core.identifiers import USCC, CitizenID, InvalidIdentifier
-from app.directory import services
 from app.directory.imports import (
     INSPECTOR_COLUMNS,
     ITEM_COLUMNS,
@@ -33,6 +32,7 @@ from app.directory.models import Area, InspectionItem, Inspector, Target
 from app.extensions import db
 from app.security.system_user import acting_as_system
 from tests.conftest import csrf_token_from
+from tests.directory.conftest import new_item
 
 URL = "/directory-import/"
 TARGET_HEADER = [c.header for c in TARGET_COLUMNS]
@@ -76,28 +76,10 @@ def base(app, world):
             area = Area(name="交通街道", kind="街道")
             db.session.add_all([area, Area(name="铜川镇", kind="镇", sort_order=1)])
 
-            def item(code, dept, publish):
-                obj = InspectionItem(
-                    code=code,
-                    department_id=dept,
-                    category="水资源管理",
-                    name=f"取水许可检查{code}",
-                    target_type="取水单位",
-                    item_class="重点",
-                    method="实地检查",
-                    inspecting_body="东胜区水利局",
-                    legal_basis="《中华人民共和国水法》第四十八条",
-                    sampling_ratio="5",
-                )
-                db.session.add(obj)
-                if publish:
-                    services.publish_item(obj, user=leader)
-                return obj
-
             items = [
-                item("SJ-001", world.dept_a, True),
-                item("SJ-002", world.dept_a, False),
-                item("SJ-B01", world.dept_b, True),
+                new_item("SJ-001", world.dept_a, leader),
+                new_item("SJ-002", world.dept_a),
+                new_item("SJ-B01", world.dept_b, leader),
             ]
             db.session.commit()
             return Base(area.id, *(i.id for i in items))

@@ -114,9 +114,12 @@ def test_paging_and_sorting_arguments_of_the_pages(app, world, login_as):
         assert operator.get(f"/targets/list/?{query}").status_code == 200, query
 
 
-def test_search_filters_typed_into_the_url(app, world, directory, plan, login_as):  # noqa: F811
+def test_search_filters_typed_into_the_url(
+    app, world, directory, plan, login_as, api_token  # noqa: F811
+):
     """A filter the column does not have, a number beyond an INTEGER column or a word for it,
-    a month count past any date: ignored or kept in range, never a 500; real filters work."""
+    a month count past any date: ignored or kept in range, never a 500, on pages and in the
+    REST API alike; real filters work."""
     operator = login_as("operator_a")
     with app.app_context():
         year = db.session.get(AnnualPlan, plan).year
@@ -130,6 +133,14 @@ def test_search_filters_typed_into_the_url(app, world, directory, plan, login_as
     ).get_data(as_text=True)
     for query in (f"_flt_0_last_inspected_on={10**11}", f"_flt_1_last_inspected_on=-{10**11}"):
         assert operator.get(f"/targets/list/?{query}").status_code == 200, query
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    client = app.test_client()
+    for opr, value in (("eq", 10**11), ("gt", -(10**14)), ("eq", year)):
+        response = client.get(
+            f"/api/v1/plan/?q=(filters:!((col:year,opr:{opr},value:{value})))", headers=headers
+        )
+        assert response.status_code == 200, (opr, value)
+        assert response.get_json()["count"] == (0 if value == 10**11 else 1), (opr, value)
 
 
 def test_a_yes_no_search_filter_ticked_and_unticked(app, world, login_as):
