@@ -975,12 +975,11 @@ def import_file(kind: str, stream: BinaryIO, filename: str) -> ImportResult:
 
 
 def template_csv(kind: str) -> bytes:
-    """The header row, UTF-8 with BOM (Excel on a Chinese desktop opens it correctly)."""
-    import csv
+    """The header row, UTF-8 with BOM (Excel on a Chinese desktop opens it correctly), written
+    by the one CSV writer."""
+    from app.core.csvfile import csv_bytes
 
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([c.header for c in COLUMNS[kind]])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes([c.header for c in COLUMNS[kind]], [])
 
 
 def template_xlsx(kind: str) -> bytes:

@@ -1,12 +1,11 @@
 """Writing exports the way DESIGN.md "Formats" says: CSV in UTF-8 with BOM (Excel on a Chinese
 desktop opens it correctly) or GB18030 on request, every cell a spreadsheet would run as a
 formula neutralised, rows streamed (never the whole file in memory); XLSX in openpyxl's
-write-only mode, streamed from a temporary file."""
+write-only mode, streamed from a temporary file. The CSV itself is written by the system's one
+CSV writer, app/core/csvfile.py; this module makes HTTP responses of it."""
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -14,17 +13,11 @@ from urllib.parse import quote
 from flask import Response, request
 from flask_babel import gettext as _
 
+from app.core.csvfile import csv_bytes, csv_chunks, neutralise
 from app.core.errors import DomainError
 
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030"}
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-_CHUNK_ROWS = 500
-
-
-def neutralise(value) -> str:
-    """CSV injection: a cell that a spreadsheet would run as a formula starts with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_DANGEROUS_START) else text
+__all__ = ["ENCODINGS", "csv_bytes", "csv_chunks", "csv_response", "neutralise", "xlsx_response"]
 
 
 def requested_encoding() -> str:
@@ -33,33 +26,6 @@ def requested_encoding() -> str:
     if name not in ENCODINGS:
         raise DomainError(_("Unknown encoding: use utf-8 or gb18030."))
     return ENCODINGS[name]
-
-
-def csv_chunks(headers: list[str], rows: Iterable[Iterable], encoding: str = "utf-8-sig"):
-    """The file as encoded chunks of a few hundred rows: memory stays flat however many rows
-    there are. Characters the encoding lacks (GB18030 has them all) raise, never vanish."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([neutralise(h) for h in headers])
-    first = True
-    count = 0
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-        count += 1
-        if count % _CHUNK_ROWS == 0:
-            yield _encode(buffer, encoding, first)
-            first = False
-    yield _encode(buffer, encoding, first)
-
-
-def _encode(buffer: io.StringIO, encoding: str, first: bool) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    if encoding == "utf-8-sig":
-        # The BOM once, at the start of the file.
-        return text.encode("utf-8-sig" if first else "utf-8")
-    return text.encode(encoding)
 
 
 def _disposition(filename: str) -> str:

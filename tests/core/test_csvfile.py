@@ -1,0 +1,104 @@
+"""Every CSV the system writes goes through the one neutralising writer, app/core/csvfile.py
+(issue 15): formula and control-character cells neutralised, UTF-8 with BOM or GB18030,
+streamed. The code walk fails for a new CSV path that writes with the csv module itself."""
+
+import ast
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from app.core.csvfile import csv_bytes, csv_chunks, neutralise
+
+APP = Path(__file__).resolve().parents[2] / "app"
+THE_WRITER = APP / "core" / "csvfile.py"
+WRITERS = {"writer", "DictWriter"}
+
+
+def csv_writer_uses(source: str) -> list[int]:
+    """Lines that write CSV with the standard library's csv module (under any alias)."""
+    tree = ast.parse(source)
+    modules, names = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {a.asname or a.name for a in node.names if a.name == "csv"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "csv":
+            names |= {a.asname or a.name for a in node.names if a.name in WRITERS | {"*"}}
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "csv" and names:
+            lines.append(node.lineno)
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in WRITERS
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import csv\nw = csv.writer(out)",
+        "import csv as c\nw = c.DictWriter(out, fields)",
+        "def f():\n    import csv\n    csv.writer(out).writerow([1])",
+        "from csv import writer\nwriter(out)",
+        "from csv import DictWriter as W",
+    ],
+)
+def test_the_walk_finds_a_csv_writer(source):
+    assert csv_writer_uses(source)
+
+
+def test_reading_csv_is_not_writing_it():
+    assert csv_writer_uses("import csv\nrows = list(csv.reader(text))") == []
+
+
+def test_no_csv_writer_outside_the_one_writer():
+    found = {
+        str(path.relative_to(APP.parent)): lines
+        for path in sorted(APP.rglob("*.py"))
+        if path != THE_WRITER and (lines := csv_writer_uses(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}, f"write CSV with app/core/csvfile.py, not the csv module: {found}"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "=1+1",
+        "+1+1",
+        "-2+3",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "\t=1",
+        "\r=1",
+        "\n=1",
+        "\x00=1",
+        "\x0b=1",
+        "\x1b[31m",
+        "\x7f=1",
+        -5,
+    ],
+)
+def test_dangerous_cells_are_text(cell):
+    assert neutralise(cell) == "'" + str(cell)
+
+
+@pytest.mark.parametrize("cell", ["东胜区水务有限公司", "91150602MA0N000001", "1+1", "", None, 3])
+def test_plain_cells_stay_as_they_are(cell):
+    assert neutralise(cell) == ("" if cell is None else str(cell))
+
+
+def test_bom_once_gb18030_and_streamed_in_chunks():
+    rows = [[n, f"对象{n}", "=1"] for n in range(1200)]
+    chunks = list(csv_chunks(["序号", "名称", "公式"], iter(rows)))
+    assert len(chunks) >= 3  # streamed, not one piece
+    data = b"".join(chunks)
+    assert data.startswith("\ufeff".encode()) and data.count("\ufeff".encode()) == 1
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert parsed[0] == ["序号", "名称", "公式"] and parsed[1200] == ["1199", "对象1199", "'=1"]
+    gb = csv_bytes(["名称"], [["𠮷东胜"]], "gb18030")
+    assert gb.decode("gb18030") == "名称\r\n𠮷东胜\r\n"
