@@ -11,11 +11,22 @@ from flask_appbuilder import Model
 from flask_appbuilder.models.mixins import AuditMixin
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, select
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import relationship
 
 from app.core.models import ScalarDefaults
-from app.directory.models import Target
+from app.directory.models import Target, TargetSnapshot
 from app.inspections.models import InspectionRecord, Penalty, RectificationCase
 from app.security import roles
 from app.security.models import Department
@@ -83,7 +94,11 @@ blacklist_record = Table(
 )
 
 
-class BlacklistEntry(ScalarDefaults, AuditMixin, Model):
+class BlacklistEntry(TargetSnapshot, ScalarDefaults, AuditMixin, Model):
+    """The target as it was at publication is kept with the entry (`TargetSnapshot`): the
+    public blacklist and its exports print what was published, whatever the directory says
+    later (a removal shows on the same published name)."""
+
     __tablename__ = "blacklist_entry"
 
     id = Column(Integer, primary_key=True)
@@ -121,6 +136,11 @@ class BlacklistEntry(ScalarDefaults, AuditMixin, Model):
     removal_decided_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     removal_refusal = Column(Text, nullable=True)
     removed_on = Column(Date, nullable=True)
+    # The target as published (TargetSnapshot), taken when the entry is published.
+    target_name = Column(String(200), nullable=True)
+    target_type = Column(String(10), nullable=True)
+    target_code = Column(String(18), nullable=True)
+    target_address = Column(String(300), nullable=True)
 
     target = relationship(Target)
     department = relationship(Department)
@@ -155,6 +175,15 @@ class BlacklistEntry(ScalarDefaults, AuditMixin, Model):
             return cls.published_on.is_not(None)
         # An inspector follows the proposals they drafted.
         return cls.created_by_fk == user.id
+
+    def snapshot_due(self, session) -> bool:
+        """Published in this flush (or published without a snapshot): frozen from then on."""
+        if self.published_on is None:
+            return False
+        if self in session.new or self.target_name is None:
+            return True
+        history = inspect(self).attrs.published_on.history
+        return bool(history.added) and not any(history.deleted)
 
     def department_ids_for_scope(self):
         return {self.department_id, self.target.department_id}

@@ -27,9 +27,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
     select,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import Session, relationship
 
 from app.core.audit.history import history_html
 from app.core.audit.models import changes_table
@@ -497,6 +498,74 @@ class Target(ScalarDefaults, AuditMixin, Model):
 
     def __str__(self):
         return self.name
+
+
+# --- what was published about a target ------------------------------------------------------
+
+
+def target_code(target: Target) -> str | None:
+    """The target's code as staff pages show it: the USCC, or a natural person's ID number
+    masked. A snapshot never holds a full ID number."""
+    if target.target_type == NATURAL_PERSON:
+        return mask_id_number(target.id_number) or None
+    return target.uscc or None
+
+
+class TargetSnapshot:
+    """A row that publishes something about a target (an inspection record, a blacklist
+    listing) keeps the target as it was then: `target_name`, `target_type`, `target_code` and
+    `target_address` (columns of the model). Public pages, exports, filings, DOCX reports and
+    archive bundles print these, never the directory's current row: renaming a target later
+    changes nothing that was published or archived. Staff pages of the directory show the
+    current name.
+
+    The model says when the snapshot is taken (`snapshot_due`); `take_target_snapshots`, a
+    `before_flush` listener, takes it on every path (page, REST, service, CLI, fixture)."""
+
+    def snapshot_due(self, session) -> bool:  # pragma: no cover - each model says
+        raise NotImplementedError
+
+    def take_target_snapshot(self, target: Target) -> None:
+        self.target_name = target.name
+        self.target_type = target.target_type
+        self.target_code = target_code(target)
+        self.target_address = target.address
+
+    @property
+    def public_target_name(self) -> str:
+        """The name as the public sees it: a natural person's masked (X3)."""
+        from app.core.masking import mask_person_name
+
+        name = self.target_name or ""
+        return mask_person_name(name) if self.target_type == NATURAL_PERSON else name
+
+    @property
+    def public_target_code(self) -> str:
+        """The USCC of an organisation; nothing for a natural person."""
+        return "" if self.target_type == NATURAL_PERSON else (self.target_code or "")
+
+
+def _snapshot_target(session, obj) -> Target | None:
+    target = obj.__dict__.get("target")
+    if target is None and getattr(obj, "target_id", None) is not None:
+        target = session.get(Target, obj.target_id)
+    return target
+
+
+@event.listens_for(Session, "before_flush")
+def take_target_snapshots(session, flush_context, instances):
+    candidates = [o for o in (*session.new, *session.dirty) if isinstance(o, TargetSnapshot)]
+    if not candidates:
+        return
+    with session.no_autoflush:
+        for obj in candidates:
+            if obj not in session.new and not session.is_modified(obj):
+                continue
+            if not obj.snapshot_due(session):
+                continue
+            target = _snapshot_target(session, obj)
+            if target is not None:
+                obj.take_target_snapshot(target)
 
 
 # --- conflicts of interest (回避) -------------------------------------------------------------

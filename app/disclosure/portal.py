@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.core.masking import mask_person_name
 from app.credit.models import BASES, PUBLIC_STATUSES, BlacklistEntry
-from app.directory.models import NATURAL_PERSON, InspectionItem, Target
+from app.directory.models import NATURAL_PERSON, InspectionItem
 from app.extensions import db
 from app.inspections.models import ENTERED_RECORD_STATUSES, InspectionRecord
 from app.planning.models import (
@@ -46,6 +46,60 @@ def _day(value) -> str:
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
     return f"%{escaped}%"
+
+
+def _published_target_matches(model, text: str, pattern: str):
+    """A search on the target as published (`model`'s snapshot columns): an organisation by
+    name or USCC. A natural person is not found by name: a search would tell whether a full
+    name the visitor guessed hides behind a masked one."""
+    return (model.target_type != NATURAL_PERSON) & (
+        model.target_name.like(pattern, escape="\\") | (model.target_code == text.upper())
+    )
+
+
+def published_identity(target_id: int) -> tuple[str, str] | None:
+    """(name, code) of a target as the public last saw it published (the latest published
+    result or listing), masked for a natural person; None when nothing about it is published."""
+    record = db.session.execute(
+        select(
+            InspectionRecord.target_name,
+            InspectionRecord.target_type,
+            InspectionRecord.target_code,
+            SpotCheckTask.results_published_on.label("day"),
+        )
+        .join(SpotCheckTask, InspectionRecord.task_id == SpotCheckTask.id)
+        .where(
+            InspectionRecord.target_id == target_id,
+            SpotCheckTask.status.in_(PUBLISHED_TASK_STATUSES),
+            SpotCheckTask.results_published_on.is_not(None),
+            InspectionRecord.status.in_(ENTERED_RECORD_STATUSES),
+        )
+        .order_by(SpotCheckTask.results_published_on.desc(), InspectionRecord.id.desc())
+        .limit(1)
+    ).first()
+    listing = db.session.execute(
+        select(
+            BlacklistEntry.target_name,
+            BlacklistEntry.target_type,
+            BlacklistEntry.target_code,
+            BlacklistEntry.published_on.label("day"),
+        )
+        .where(
+            BlacklistEntry.target_id == target_id,
+            BlacklistEntry.published_on.is_not(None),
+            BlacklistEntry.status.in_(PUBLIC_STATUSES),
+        )
+        .order_by(BlacklistEntry.published_on.desc(), BlacklistEntry.id.desc())
+        .limit(1)
+    ).first()
+    found = [row for row in (record, listing) if row is not None and row.target_name]
+    if not found:
+        return None
+    latest = max(found, key=lambda row: row.day)
+    return (
+        public_name(latest.target_name, latest.target_type),
+        public_code(latest.target_code, latest.target_type),
+    )
 
 
 # --- 随机抽查事项清单 ----------------------------------------------------------------------------
@@ -234,10 +288,11 @@ def results_query(text: str = "", task_id: int | None = None):
             SpotCheckTask.id.label("task_id"),
             SpotCheckTask.number,
             SpotCheckTask.name.label("task_name"),
-            Target.id.label("target_id"),
-            Target.name,
-            Target.target_type,
-            Target.uscc,
+            InspectionRecord.target_id,
+            # The target as entered with the record: a later rename changes nothing published.
+            InspectionRecord.target_name.label("name"),
+            InspectionRecord.target_type,
+            InspectionRecord.target_code.label("uscc"),
             Department.name.label("department"),
             InspectionRecord.inspection_date,
             InspectionRecord.result_code,
@@ -245,7 +300,6 @@ def results_query(text: str = "", task_id: int | None = None):
             SpotCheckTask.results_published_on,
         )
         .join(SpotCheckTask, InspectionRecord.task_id == SpotCheckTask.id)
-        .join(Target, InspectionRecord.target_id == Target.id)
         .join(Department, SpotCheckTask.department_id == Department.id)
         .where(
             SpotCheckTask.status.in_(PUBLISHED_TASK_STATUSES),
@@ -260,8 +314,7 @@ def results_query(text: str = "", task_id: int | None = None):
         query = query.where(
             SpotCheckTask.name.like(pattern, escape="\\")
             | SpotCheckTask.number.like(pattern, escape="\\")
-            | ((Target.target_type != NATURAL_PERSON) & Target.name.like(pattern, escape="\\"))
-            | ((Target.target_type != NATURAL_PERSON) & (Target.uscc == text.upper()))
+            | _published_target_matches(InspectionRecord, text, pattern)
         )
     return query.order_by(
         SpotCheckTask.results_published_on.desc(), SpotCheckTask.number, InspectionRecord.id
@@ -299,11 +352,8 @@ def published_tasks_query(text: str = ""):
             SpotCheckTask.name.like(pattern, escape="\\")
             | SpotCheckTask.number.like(pattern, escape="\\")
             | SpotCheckTask.id.in_(
-                select(InspectionRecord.task_id)
-                .join(Target, InspectionRecord.target_id == Target.id)
-                .where(
-                    Target.target_type != NATURAL_PERSON,
-                    Target.name.like(pattern, escape="\\") | (Target.uscc == text.upper()),
+                select(InspectionRecord.task_id).where(
+                    _published_target_matches(InspectionRecord, text, pattern)
                 )
             )
         )
@@ -328,17 +378,17 @@ def blacklist_query(text: str = ""):
     """Published listings and removals."""
     query = (
         select(
-            Target.id,
-            Target.name,
-            Target.target_type,
-            Target.uscc,
+            BlacklistEntry.target_id.label("id"),
+            # The target as published with the listing.
+            BlacklistEntry.target_name.label("name"),
+            BlacklistEntry.target_type,
+            BlacklistEntry.target_code.label("uscc"),
             BlacklistEntry.basis,
             BlacklistEntry.decision_number,
             BlacklistEntry.listed_on,
             Department.name.label("department"),
             BlacklistEntry.removed_on,
         )
-        .join(Target, BlacklistEntry.target_id == Target.id)
         .join(Department, BlacklistEntry.department_id == Department.id)
         .where(
             BlacklistEntry.published_on.is_not(None),
@@ -349,10 +399,7 @@ def blacklist_query(text: str = ""):
     if text:
         # By organisation name or USCC. A natural person is not found by name: a search would
         # tell whether a full name the visitor guessed hides behind a masked one.
-        query = query.where(
-            (Target.target_type != NATURAL_PERSON)
-            & (Target.name.like(like_pattern(text), escape="\\") | (Target.uscc == text.upper()))
-        )
+        query = query.where(_published_target_matches(BlacklistEntry, text, like_pattern(text)))
     return query.order_by(BlacklistEntry.listed_on.desc(), BlacklistEntry.id.desc())
 
 

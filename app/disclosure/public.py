@@ -296,11 +296,13 @@ def credit(target_id: int):
     if target is None:
         abort(404)
     events = credit_events(target, public=True)
-    if not events:
+    identity = portal.published_identity(target.id)
+    if not events or identity is None:
         abort(404)
+    name, code = identity  # as last published, not as the directory says today
     return render_template(
         "public/credit.html",
-        name=portal.public_name(target.name, target.target_type),
-        code=portal.public_code(target.uscc, target.target_type),
+        name=name,
+        code=code,
         events=[{k: v for k, v in e.items() if k != "link"} for e in events],
     )

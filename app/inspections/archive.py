@@ -9,10 +9,8 @@ DOCX), both draw records, the evidence files and a manifest of SHA-256 hashes (a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import tempfile
 import zipfile
@@ -20,6 +18,7 @@ import zipfile
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from app.core.csvfile import csv_bytes
 from app.core.errors import DomainError
 from app.core.files import stored_path
 from app.planning.models import SpotCheckTask
@@ -92,8 +91,9 @@ def _date(value) -> str:
 def _record_data(record) -> dict:
     return {
         "id": record.id,
-        "target": record.target.name,
-        "target_code": record.target.identifier,
+        # The target as entered (the record's snapshot), not as the directory says today.
+        "target": record.target_name,
+        "target_code": record.target_code or "",
         "inspection_date": _date(record.inspection_date),
         "method": record.method or "",
         "items": record.items_text,
@@ -159,29 +159,27 @@ def evidence_path(evidence) -> str:
 
 
 def _records_csv(records) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(RECORD_HEADERS)
-    for r in records:
-        writer.writerow(
-            [
-                r.target.name,
-                r.target.identifier,
-                _date(r.inspection_date),
-                r.method or "",
-                r.items_text,
-                r.situation or "",
-                r.problems or "",
-                r.result_code or "",
-                r.follow_up_text,
-                r.opinions or "",
-                r.present_person or "",
-                _date(r.due_on),
-                r.submitted_on.isoformat(timespec="seconds") if r.submitted_on else "",
-                str(r.status_label),
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """records.csv, written by the one CSV writer (formula cells neutralised, UTF-8 with BOM)."""
+    rows = (
+        [
+            r.target_name,
+            r.target_code or "",
+            _date(r.inspection_date),
+            r.method or "",
+            r.items_text,
+            r.situation or "",
+            r.problems or "",
+            r.result_code or "",
+            r.follow_up_text,
+            r.opinions or "",
+            r.present_person or "",
+            _date(r.due_on),
+            r.submitted_on.isoformat(timespec="seconds") if r.submitted_on else "",
+            str(r.status_label),
+        ]
+        for r in records
+    )
+    return csv_bytes(RECORD_HEADERS, rows)
 
 
 def _json(data) -> bytes:
@@ -307,7 +305,7 @@ def summary_report_data(summary) -> dict:
         "opinions": summary.opinions or "",
         "records": [
             {
-                "target": r.target.name,
+                "target": r.target_name,
                 "date": _date(r.inspection_date),
                 "result": r.result_code or "",
                 "follow_up": r.follow_up or "",

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterable
 
 from docx import Document
@@ -150,6 +151,29 @@ def summary_docx(doc: dict) -> bytes:
 
     out = io.BytesIO()
     document.save(out)
+    return _reproducible(out.getvalue(), _document_time(doc))
+
+
+def _document_time(doc: dict) -> dt.datetime:
+    """The report's date (noon, UTC) when it has one: the same report gives the same bytes, so
+    an archive bundle built again has the same SHA-256 for it. Otherwise now."""
+    day = doc.get("date")
+    if isinstance(day, dt.date):
+        return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _reproducible(data: bytes, when: dt.datetime) -> bytes:
+    """The package again with every member stamped `when` (python-docx stamps them with the
+    time of saving)."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for member in source.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            target.writestr(info, source.read(member.filename))
     return out.getvalue()
 
 
@@ -432,9 +456,9 @@ def _set_core_properties(document, doc: dict, issuer: str) -> None:
     version = doc.get("version")
     if isinstance(version, int) and version > 0:
         props.revision = version
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    props.created = now
-    props.modified = now
+    when = _document_time(doc)
+    props.created = when
+    props.modified = when
 
 
 # -- text --------------------------------------------------------------------------------------

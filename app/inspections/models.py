@@ -23,12 +23,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
     select,
 )
 from sqlalchemy.orm import relationship
 
 from app.core.models import ScalarDefaults
-from app.directory.models import InspectionItem, Target
+from app.directory.models import InspectionItem, Target, TargetSnapshot
 from app.draws.models import Assignment, DrawnTarget
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, TaskScoped
 from app.security import roles
@@ -121,8 +122,12 @@ _LIST_KEEPERS = roles.STAFF_ROLES | {roles.JOINT_OFFICE}
 _STAFF = roles.STAFF_ROLES
 
 
-class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
-    """One record per drawn target, entered by the inspectors of its group (谁检查谁录入)."""
+class InspectionRecord(TaskScoped, TargetSnapshot, ScalarDefaults, AuditMixin, Model):
+    """One record per drawn target, entered by the inspectors of its group (谁检查谁录入).
+
+    The target as it was when the record was entered is kept with it (`TargetSnapshot`): taken
+    when the record is created and at every save while it is being entered (draft, returned),
+    frozen from its submission on. What is published and archived prints these columns."""
 
     __tablename__ = "inspection_record"
 
@@ -150,6 +155,11 @@ class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
     follow_up_closed = Column(Boolean, nullable=False, default=False)
     follow_up_closed_on = Column(Date, nullable=True)
     follow_up_note = Column(Text, nullable=True)  # how a 抄告/其他 follow-up was closed
+    # The target as entered (TargetSnapshot): what public pages, exports and bundles print.
+    target_name = Column(String(200), nullable=False)
+    target_type = Column(String(10), nullable=False)
+    target_code = Column(String(18), nullable=True)  # USCC, or the ID number masked
+    target_address = Column(String(300), nullable=True)
 
     task = relationship(SpotCheckTask)
     target = relationship(Target)
@@ -169,6 +179,14 @@ class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
                 select(SpotCheckTask.id).where(SpotCheckTask.status.in_(PUBLISHED_TASK_STATUSES))
             )
         return Assignment.of_user(user, cls.task_id, cls.target_id).exists()
+
+    def snapshot_due(self, session) -> bool:
+        """New, or saved while being entered: the status before this flush is editable."""
+        if self in session.new:
+            return True
+        history = inspect(self).attrs.status.history
+        before = history.deleted[0] if history.deleted else self.status
+        return before in EDITABLE_RECORD_STATUSES
 
     @property
     def status_label(self):

@@ -498,10 +498,10 @@ def aggregate(task: SpotCheckTask) -> dict:
     items = "、".join(i.name for i in task.items)
     content = "；".join(p for p in (items, _text(task.content)) if p)
     situation = "\n".join(
-        f"{r.target.name}：{_text(r.situation)}（检查结果：{r.result_code}）" for r in records
+        f"{r.target_name}：{_text(r.situation)}（检查结果：{r.result_code}）" for r in records
     )
     opinions = "\n".join(
-        f"{r.target.name}：{_text(r.opinions)}" for r in records if _text(r.opinions)
+        f"{r.target_name}：{_text(r.opinions)}" for r in records if _text(r.opinions)
     )
     return {
         "check_period": period,
