@@ -531,19 +531,6 @@ class TargetSnapshot:
         self.target_code = target_code(target)
         self.target_address = target.address
 
-    @property
-    def public_target_name(self) -> str:
-        """The name as the public sees it: a natural person's masked (X3)."""
-        from app.core.masking import mask_person_name
-
-        name = self.target_name or ""
-        return mask_person_name(name) if self.target_type == NATURAL_PERSON else name
-
-    @property
-    def public_target_code(self) -> str:
-        """The USCC of an organisation; nothing for a natural person."""
-        return "" if self.target_type == NATURAL_PERSON else (self.target_code or "")
-
 
 def _snapshot_target(session, obj) -> Target | None:
     target = obj.__dict__.get("target")

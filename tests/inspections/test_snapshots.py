@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import zipfile
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -180,3 +181,59 @@ def test_the_record_keeps_the_target_as_entered(app, inspected):
         assert (record.target_name, record.target_address) == ("录入时的名称", "录入时的地址")
         assert record.target_code == db.session.get(Target, target_id).uscc
         assert record.target.name == "提交后的名称"
+
+
+def test_the_migration_fills_existing_rows_from_the_target(app, inspected):
+    """Migration 0015 backfills the snapshot of rows that existed before it: from the target
+    as it is, a natural person's ID number masked; unpublished listings wait for publication."""
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import text
+
+    from app.credit.models import BlacklistEntry
+    from tests.credit.test_draw_and_public import _list
+
+    person_id, company_id = _targets(app, inspected)
+    _rename(
+        app,
+        person_id,
+        "欧阳娜娜",
+        target_type=NATURAL_PERSON,
+        uscc=None,
+        id_number="150602199001011234",
+        address="某街1号",
+    )
+    enter_all(app, inspected)
+    published = _list(app, company_id)
+    waiting = _list(app, person_id, published=False, status="proposed")
+    path = next(Path(__file__).parents[2].glob("migrations/versions/0015_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0015", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with app.app_context():
+        # What the rows held before the migration: no snapshot.
+        for table, empty in (("inspection_record", "''"), ("blacklist_entry", "NULL")):
+            db.session.execute(
+                text(
+                    f"UPDATE {table} SET target_name = {empty}, target_type = {empty}, "
+                    "target_code = NULL, target_address = NULL"
+                )
+            )
+        db.session.commit()
+        with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            migration._backfill("inspection_record", "1 = 1")
+            migration._backfill("blacklist_entry", "r.published_on IS NOT NULL")
+        db.session.expire_all()
+        by_target = {
+            r.target_id: (r.target_name, r.target_type, r.target_code, r.target_address)
+            for r in db.session.scalars(select(InspectionRecord))
+        }
+        company = db.session.get(Target, company_id)
+        assert by_target == {
+            person_id: ("欧阳娜娜", NATURAL_PERSON, "1506**********1234", "某街1号"),
+            company_id: (company.name, "企业", company.uscc, None),
+        }
+        assert db.session.get(BlacklistEntry, published).target_name == company.name
+        assert db.session.get(BlacklistEntry, waiting).target_name is None
