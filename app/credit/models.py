@@ -11,7 +11,18 @@ from flask_appbuilder import Model
 from flask_appbuilder.models.mixins import AuditMixin
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, select
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    select,
+    union,
+)
 from sqlalchemy.orm import relationship
 
 from app.core.models import ScalarDefaults
@@ -85,6 +96,19 @@ blacklist_record = Table(
 
 class BlacklistEntry(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "blacklist_entry"
+    __names_drawn_targets__ = True  # R13.1: the records it cites, app/draws/confidential.py
+
+    @classmethod
+    def drawn_task_ids(cls, ids):
+        return union(
+            select(RectificationCase.task_id)
+            .join(cls, cls.case_id == RectificationCase.id)
+            .where(cls.id.in_(ids)),
+            select(Penalty.task_id).join(cls, cls.penalty_id == Penalty.id).where(cls.id.in_(ids)),
+            select(InspectionRecord.task_id)
+            .join(blacklist_record, blacklist_record.c.record_id == InspectionRecord.id)
+            .where(blacklist_record.c.entry_id.in_(ids)),
+        )
 
     id = Column(Integer, primary_key=True)
     target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)

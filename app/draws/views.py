@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.draws import services
+from app.draws.confidential import log_confidential_view
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw
 from app.extensions import db
 from app.planning.models import SpotCheckTask
@@ -278,6 +279,7 @@ class MyAssignmentsView(BaseView):
         from app.inspections.services import work_of
 
         drawn, records, summaries = work_of(rows)
+        log_confidential_view({row.task_id for row in rows}, "my assignments")
         return self.render_template(
             "draws/my_assignments.html",
             rows=rows,

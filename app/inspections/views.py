@@ -19,6 +19,7 @@ from wtforms import SelectField, TextAreaField
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.files import stored_path
+from app.draws.confidential import log_confidential_view
 from app.draws.models import DrawnTarget
 from app.extensions import db
 from app.inspections import services
@@ -587,6 +588,7 @@ class SummaryWorkflowView(WorkflowView):
     def document(self, pk):
         summary = self._summary(pk)
         data = summary_document(summary)
+        log_confidential_view([summary.task_id], "summary document")
         if summary.task.status not in PUBLISHED_TASK_STATUSES:
             # Unpublished results leave the system (R13.2).
             _audit_export("summary_document", summary.task, summary.id)
@@ -603,6 +605,7 @@ class SummaryWorkflowView(WorkflowView):
         """The report as an A4 page for the browser's print dialog (print or save as PDF)."""
         summary = self._summary(pk)
         data = summary_report_data(summary)
+        log_confidential_view([summary.task_id], "summary print")
         return render_template(
             "inspections/summary_print.html",
             doc=data,

@@ -467,6 +467,9 @@ class SpotCheckTaskView(AppModelView):
                 kwargs["task"] = task
                 kwargs["preview"] = services.pool_preview(task)
                 kwargs["results"] = task_results(task)
+                from app.draws.confidential import log_confidential_view
+
+                log_confidential_view([task.id], "task page")
         return super().render_template(template, **kwargs)
 
     @action(
