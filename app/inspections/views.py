@@ -217,7 +217,10 @@ class RecordWorkflowView(WorkflowView):
     @has_access
     def open(self, drawn_id):
         drawn = db.session.get(DrawnTarget, drawn_id)
-        if drawn is None:
+        # Out of the user's groups looks exactly like missing (no "not yours" message).
+        if drawn is None or not services.is_group_member(
+            services._actor(), drawn.task_id, drawn.target_id
+        ):
             abort(404)
         try:
             record = services.open_record(drawn)
@@ -536,7 +539,9 @@ class SummaryWorkflowView(WorkflowView):
     @has_access
     def open(self, task_id):
         task = db.session.get(SpotCheckTask, task_id)
-        if task is None:
+        # Only the task's inspectors write its summary: for anybody else the task is missing
+        # (a redirect to an existing summary would give its id away).
+        if task is None or not services.is_group_member(services._actor(), task.id):
             abort(404)
         try:
             summary = services.open_summary(task)

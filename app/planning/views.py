@@ -349,7 +349,7 @@ class PlanWorkflowView(BaseView):
     @has_access
     def exempt(self, pk, item_id):
         plan = self._plan(pk)
-        item = db.session.get(InspectionItem, item_id) or abort(404)
+        item = ensure_in_scope(db.session.get(InspectionItem, item_id))
         if request.method == "POST":
             return self._step(
                 plan,
