@@ -11,7 +11,7 @@ One place decides and writes:
   `log_confidential_view(task_ids, what)` with the tasks they name.
 Rows are collected during the request and written after it, in one transaction, only when the
 answer succeeded (`write_pending`, an after_request hook). Tasks already published, and tasks
-with nothing drawn, are not confidential and log nothing."""
+never drawn, are not confidential and log nothing."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def write_pending(response):
             .where(
                 SpotCheckTask.id.in_(pending),
                 SpotCheckTask.status.not_in(PUBLISHED_TASK_STATUSES),
-                SpotCheckTask.id.in_(select(Draw.task_id).where(Draw.status == "done")),
+                SpotCheckTask.id.in_(select(Draw.task_id)),
             )
             .order_by(SpotCheckTask.id)
         ).all()

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.draws import services
 from app.draws.confidential import log_confidential_view
@@ -44,15 +43,7 @@ LABELS = {
 
 def _log_confidential_view(draw: Draw, what: str) -> None:
     """R13: every view and export of an unpublished draw leaves an audit row."""
-    if not draw.published:
-        log_event(
-            "view_confidential",
-            "draw",
-            draw.uid,
-            department_id=draw.task.department_id,
-            detail={"what": what, "task": draw.task.number},
-        )
-        db.session.commit()
+    log_confidential_view([draw.task_id], what)
 
 
 class DrawView(AppModelView):
