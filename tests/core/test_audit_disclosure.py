@@ -94,7 +94,6 @@ def test_target_history_masks_id_numbers_and_phones(app, world, directory, login
         assert mask_phone("13900001111") in page and mask_phone("13900002222") in page
 
 
-
 SENSITIVE_NAMES = ("id_number", "phone", "secret", "password", "entropy", "token", "api_key")
 
 
@@ -121,3 +120,12 @@ def test_every_sensitive_column_is_declared(app):
             if any(word in column.name for word in SENSITIVE_NAMES) and column.name not in declared:
                 undeclared.append(f"{table.name}.{column.name}")
     assert not undeclared, undeclared
+
+
+def test_rows_one_may_open_keep_their_values(app, world, login_as):
+    """Departments for their Leader, user accounts for Admin (never the password hash)."""
+    department_entry, _before, name = _entry(app, "department", world.dept_a, "name")
+    assert name in _page(login_as("leader_a"), f"/audit/show/{department_entry}")
+    user_entry, _before, email = _entry(app, "ab_user", world.user("operator_a"), "email")
+    page = _page(login_as("admin"), f"/audit/show/{user_entry}")
+    assert email in page and "pbkdf2" not in page and "scrypt" not in page

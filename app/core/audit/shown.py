@@ -72,7 +72,13 @@ class Disclosure:
     """What one audited object (table name and id) shows to the current user."""
 
     def __init__(self, object_type, object_id, department_id=None, user=None):
-        from app.security.scope import ALL, current_actor, departments_in_scope, in_scope
+        from app.security.scope import (
+            ALL,
+            current_actor,
+            departments_in_scope,
+            in_scope,
+            is_scoped_model,
+        )
 
         self.user = user if user is not None else current_actor()
         self.model = model_of_table(object_type) if object_type else None
@@ -93,7 +99,13 @@ class Disclosure:
         if not permitted or self.user is None:
             self.may_open = False
         elif self.row is not None:
-            self.may_open = in_scope(self.row, self.user)
+            scoped = (
+                is_scoped_model(model)
+                or hasattr(model, "role_clause")
+                or hasattr(self.row, "department_ids_for_scope")
+            )
+            # Shared reference data (areas, the calendar) is read by everybody who may open it.
+            self.may_open = in_scope(self.row, self.user) if scoped else True
         else:
             scope = departments_in_scope(self.user)
             self.may_open = scope is ALL or department_id in scope
