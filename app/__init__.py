@@ -104,6 +104,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.core.errors import register_error_pages
 
     register_error_pages(app)
+    from app.draws.confidential import write_pending
+
+    app.after_request(write_pending)  # R13.1: views of unpublished drawn lists
     app.add_url_rule(
         "/favicon.ico",
         "favicon",

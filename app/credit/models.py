@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     inspect,
     select,
+    union,
 )
 from sqlalchemy.orm import relationship
 
@@ -100,6 +101,19 @@ class BlacklistEntry(TargetSnapshot, ScalarDefaults, AuditMixin, Model):
     later (a removal shows on the same published name)."""
 
     __tablename__ = "blacklist_entry"
+    __names_drawn_targets__ = True  # R13.1: the records it cites, app/draws/confidential.py
+
+    @classmethod
+    def drawn_task_ids(cls, ids):
+        return union(
+            select(RectificationCase.task_id)
+            .join(cls, cls.case_id == RectificationCase.id)
+            .where(cls.id.in_(ids)),
+            select(Penalty.task_id).join(cls, cls.penalty_id == Penalty.id).where(cls.id.in_(ids)),
+            select(InspectionRecord.task_id)
+            .join(blacklist_record, blacklist_record.c.record_id == InspectionRecord.id)
+            .where(blacklist_record.c.entry_id.in_(ids)),
+        )
 
     id = Column(Integer, primary_key=True)
     target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)

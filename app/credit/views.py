@@ -296,9 +296,15 @@ class CreditRecordView(BaseView):
             .where(BlacklistEntry.target_id == target.id)
             .order_by(BlacklistEntry.id.desc())
         ).all()
+        events = services.credit_events(target)
+        from app.draws.confidential import log_rows_viewed
+
+        records = [e["link"][1] for e in events if e["link"] and e["link"][0] == "record"]
+        log_rows_viewed(InspectionRecord, records, "credit record")
+        log_rows_viewed(BlacklistEntry, [e.id for e in entries], "credit record")
         return self.render_template(
             "credit/credit_record.html",
             target=target,
-            events=services.credit_events(target),
+            events=events,
             entries=entries,
         )

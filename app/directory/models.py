@@ -301,6 +301,8 @@ class ItemRevision(ScalarDefaults, AuditMixin, Model):
 class Inspector(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "inspector"
     __scope_column__ = "department_id"
+    # Stored copies (audit log, change history) mask these as the pages do (app/core/audit/shown.py).
+    __masked_columns__ = {"phone": mask_phone, "id_number": mask_id_number}
 
     id = Column(Integer, primary_key=True)
     department_id = Column(Integer, ForeignKey("department.id"), nullable=False, index=True)
@@ -397,6 +399,8 @@ POSTGRESQL_ONLY_INDEXES = frozenset({"ix_target_name_trgm", "ix_target_uscc_pref
 class Target(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "target"
     __scope_column__ = "department_id"
+    # Stored copies (audit log, change history) mask these as the pages do (app/core/audit/shown.py).
+    __masked_columns__ = {"id_number": mask_id_number, "contact_phone": mask_phone}
     __table_args__ = (
         Index("ix_target_scope_risk", "department_id", "risk_class"),
         Index("ix_target_status", "registration_status"),

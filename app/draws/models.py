@@ -44,6 +44,11 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
     __tablename__ = "draw"
     # The audit log keeps the SHA-256 of these (a pool can be tens of megabytes).
     __audit_digest_columns__ = ("pool", "excluded")
+    # What the audit log never shows of a draw, and what it shows only once the task's results
+    # are published (app/core/audit/shown.py); explicit events name a draw by its uid.
+    __secret_columns__ = ("server_secret",)
+    __confidential_columns__ = ("pool", "excluded", "result", "substitutions", "witness_entropy")
+    __audit_key__ = "uid"
 
     id = Column(Integer, primary_key=True)
     uid = Column(String(40), nullable=False, unique=True)  # the protocol's draw id
@@ -95,6 +100,13 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
         parameters state them; they were in the special stratum."""
         return json.loads(self.params).get("blacklisted", []) if self.params else []
 
+    def audit_hidden_columns(self):
+        if self.published:
+            return ()
+        if self.status == "done":
+            return ("pool", "excluded", "result", "substitutions")
+        return self.__confidential_columns__
+
     def result_data(self):
         return json.loads(self.result) if self.result else {}
 
@@ -110,6 +122,17 @@ class DrawnTarget(Model):
 
     __tablename__ = "drawn_target"
     __table_args__ = (UniqueConstraint("draw_id", "target_id", name="uq_drawn_target"),)
+
+    # Shown on the draw's page: read with its permission and scope; the selection stays out of
+    # stored copies until the task's results are published (app/core/audit/shown.py).
+    __read_permission__ = "Draw"
+    __confidential_columns__ = ("target_id", "inspector_id", "stratum", "rank", "position")
+
+    def department_ids_for_scope(self):
+        return self.draw.department_ids_for_scope()
+
+    def audit_hidden_columns(self):
+        return () if self.draw.published else self.__confidential_columns__
 
     id = Column(Integer, primary_key=True)
     draw_id = Column(Integer, ForeignKey("draw.id"), nullable=False, index=True)
@@ -127,6 +150,17 @@ class Assignment(Model):
     stays, inactive, with the reason (R7.2)."""
 
     __tablename__ = "assignment"
+
+    # Shown on the draw's page: read with its permission and scope; the selection stays out of
+    # stored copies until the task's results are published (app/core/audit/shown.py).
+    __read_permission__ = "Draw"
+    __confidential_columns__ = ("target_id", "inspector_id", "stratum", "rank", "position")
+
+    def department_ids_for_scope(self):
+        return self.draw.department_ids_for_scope()
+
+    def audit_hidden_columns(self):
+        return () if self.draw.published else self.__confidential_columns__
 
     id = Column(Integer, primary_key=True)
     draw_id = Column(Integer, ForeignKey("draw.id"), nullable=False, index=True)

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.draws import services
+from app.draws.confidential import log_confidential_view
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw
 from app.extensions import db
 from app.planning.models import SpotCheckTask
@@ -43,15 +43,7 @@ LABELS = {
 
 def _log_confidential_view(draw: Draw, what: str) -> None:
     """R13: every view and export of an unpublished draw leaves an audit row."""
-    if not draw.published:
-        log_event(
-            "view_confidential",
-            "draw",
-            draw.uid,
-            department_id=draw.task.department_id,
-            detail={"what": what, "task": draw.task.number},
-        )
-        db.session.commit()
+    log_confidential_view([draw.task_id], what)
 
 
 class DrawView(AppModelView):
@@ -278,6 +270,7 @@ class MyAssignmentsView(BaseView):
         from app.inspections.services import work_of
 
         drawn, records, summaries = work_of(rows)
+        log_confidential_view({row.task_id for row in rows}, "my assignments")
         return self.render_template(
             "draws/my_assignments.html",
             rows=rows,

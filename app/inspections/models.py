@@ -130,6 +130,7 @@ class InspectionRecord(TaskScoped, TargetSnapshot, ScalarDefaults, AuditMixin, M
     frozen from its submission on. What is published and archived prints these columns."""
 
     __tablename__ = "inspection_record"
+    __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
 
     id = Column(Integer, primary_key=True)
     task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
@@ -225,6 +226,7 @@ class Evidence(TaskScoped, ScalarDefaults, AuditMixin, Model):
     attachment with a note. The uploader and time are AuditMixin's created_by / created_on."""
 
     __tablename__ = "evidence"
+    __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)
@@ -249,6 +251,7 @@ class InspectionSummary(TaskScoped, ScalarDefaults, AuditMixin, Model):
     SummaryVersion with its decision."""
 
     __tablename__ = "inspection_summary"
+    __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
 
     id = Column(Integer, primary_key=True)
     task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, unique=True)
@@ -315,6 +318,7 @@ class RectificationCase(ScalarDefaults, AuditMixin, Model):
     another department than the task's, and sees the case too."""
 
     __tablename__ = "rectification_case"
+    __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, unique=True)
@@ -379,6 +383,7 @@ class Penalty(TaskScoped, ScalarDefaults, AuditMixin, Model):
     """行政处罚 decided on the findings of a record."""
 
     __tablename__ = "penalty"
+    __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)
@@ -397,6 +402,7 @@ class JudicialTransfer(TaskScoped, ScalarDefaults, AuditMixin, Model):
     """移送司法机关."""
 
     __tablename__ = "judicial_transfer"
+    __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)

@@ -19,6 +19,7 @@ from wtforms import SelectField, TextAreaField
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.files import stored_path
+from app.draws.confidential import log_confidential_view
 from app.draws.models import DrawnTarget
 from app.extensions import db
 from app.inspections import services
@@ -216,7 +217,10 @@ class RecordWorkflowView(WorkflowView):
     @has_access
     def open(self, drawn_id):
         drawn = db.session.get(DrawnTarget, drawn_id)
-        if drawn is None:
+        # Out of the user's groups looks exactly like missing (no "not yours" message).
+        if drawn is None or not services.is_group_member(
+            services._actor(), drawn.task_id, drawn.target_id
+        ):
             abort(404)
         try:
             record = services.open_record(drawn)
@@ -535,7 +539,9 @@ class SummaryWorkflowView(WorkflowView):
     @has_access
     def open(self, task_id):
         task = db.session.get(SpotCheckTask, task_id)
-        if task is None:
+        # Only the task's inspectors write its summary: for anybody else the task is missing
+        # (a redirect to an existing summary would give its id away).
+        if task is None or not services.is_group_member(services._actor(), task.id):
             abort(404)
         try:
             summary = services.open_summary(task)
@@ -587,6 +593,7 @@ class SummaryWorkflowView(WorkflowView):
     def document(self, pk):
         summary = self._summary(pk)
         data = summary_document(summary)
+        log_confidential_view([summary.task_id], "summary document")
         if summary.task.status not in PUBLISHED_TASK_STATUSES:
             # Unpublished results leave the system (R13.2).
             _audit_export("summary_document", summary.task, summary.id)
@@ -603,6 +610,7 @@ class SummaryWorkflowView(WorkflowView):
         """The report as an A4 page for the browser's print dialog (print or save as PDF)."""
         summary = self._summary(pk)
         data = summary_report_data(summary)
+        log_confidential_view([summary.task_id], "summary print")
         return render_template(
             "inspections/summary_print.html",
             doc=data,

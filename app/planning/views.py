@@ -349,7 +349,7 @@ class PlanWorkflowView(BaseView):
     @has_access
     def exempt(self, pk, item_id):
         plan = self._plan(pk)
-        item = db.session.get(InspectionItem, item_id) or abort(404)
+        item = ensure_in_scope(db.session.get(InspectionItem, item_id))
         if request.method == "POST":
             return self._step(
                 plan,
@@ -467,6 +467,9 @@ class SpotCheckTaskView(AppModelView):
                 kwargs["task"] = task
                 kwargs["preview"] = services.pool_preview(task)
                 kwargs["results"] = task_results(task)
+                from app.draws.confidential import log_confidential_view
+
+                log_confidential_view([task.id], "task page")
         return super().render_template(template, **kwargs)
 
     @action(

@@ -267,6 +267,22 @@ class AppModelView(ServiceRules, GuardedActions, KeepsFormOnRefusal, ModelView):
             else:
                 self.formatters_columns.setdefault(column, dash_if_empty)
 
+    # R13.1: lists and detail pages of rows that name drawn targets log the tasks they name
+    # (app/draws/confidential.py); the model declares it, the view needs nothing.
+    def _get_list_widget(self, filters, **kwargs):
+        widgets = super()._get_list_widget(filters, **kwargs)
+        from app.draws.confidential import log_rows_viewed
+
+        pks = widgets["list"].template_args.get("pks") or []
+        log_rows_viewed(self.datamodel.obj, pks, "list")
+        return widgets
+
+    def _get_show_widget(self, pk, item, **kwargs):
+        from app.draws.confidential import log_rows_viewed
+
+        log_rows_viewed(self.datamodel.obj, [pk], "page")
+        return super()._get_show_widget(pk, item, **kwargs)
+
     def _use_plain_checkboxes(self):
         """FAB makes the field of a NOT NULL boolean column required, and a required checkbox
         only validates when ticked: "inactive" or "not a workday" could never be saved."""
@@ -316,6 +332,21 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
 
     def delete_headless(self, pk):
         return self._refusing_domain_errors(super().delete_headless, pk)
+
+    # R13.1, as on pages: items and lists of rows that name drawn targets log their tasks.
+    def get_headless(self, pk, **kwargs):
+        response = super().get_headless(pk, **kwargs)
+        if response.status_code == 200:
+            from app.draws.confidential import log_rows_viewed
+
+            log_rows_viewed(self.datamodel.obj, [pk], "api")
+        return response
+
+    def pre_get_list(self, data):
+        super().pre_get_list(data)
+        from app.draws.confidential import log_rows_viewed
+
+        log_rows_viewed(self.datamodel.obj, data.get("ids") or [], "api list")
 
     def _sanitize_page_args(self, page, page_size):
         # FAB passes a negative page on to the database as a negative OFFSET (PostgreSQL

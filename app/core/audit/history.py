@@ -18,9 +18,13 @@ def history_html(object_type: str, object_id, labels: dict, fields=None, limit: 
         .order_by(AuditLog.seq.desc())
         .limit(limit)
     ).all()
-    parts = []
+    from app.core.audit.shown import Disclosure
+
+    parts, disclosure = [], None
     for row in rows:
-        changes = json.loads(row.changes) if row.changes else {}
+        if disclosure is None:  # the same row each time: its rule once
+            disclosure = Disclosure(object_type, object_id, row.department_id)
+        changes = disclosure.changes(json.loads(row.changes)) if row.changes else {}
         if fields is not None:
             changes = {k: v for k, v in changes.items() if k in fields}
             if not changes and row.action == "update":

@@ -84,9 +84,22 @@ class AuditLog(Model):
     def object_type_label(self):
         return OBJECT_TYPE_LABELS.get(self.object_type, self.object_type or "")
 
+    def _disclosure(self):
+        # One rule for every stored copy of a row's values (app/core/audit/shown.py).
+        from app.core.audit.shown import Disclosure
+
+        return Disclosure(self.object_type, self.object_id, self.department_id)
+
     @property
     def changes_html(self):
-        return changes_table(self.changes)
+        if not self.changes:
+            return ""
+        shown = self._disclosure().changes(json.loads(self.changes))
+        return changes_table(json.dumps(shown, ensure_ascii=False))
+
+    @property
+    def detail_shown(self):
+        return self._disclosure().detail(self.detail)
 
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_type or ''} {self.object_id or ''}".strip()

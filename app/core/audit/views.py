@@ -28,6 +28,7 @@ class AuditLogView(AppModelView):
         "department_id": _l("Department"),
         "changes_html": _l("Changes"),
         "detail": _l("Details"),
+        "detail_shown": _l("Details"),
         "prev_hash": _l("Hash of the previous entry"),
         "row_hash": _l("Hash of this entry"),
     }
@@ -50,7 +51,7 @@ class AuditLogView(AppModelView):
         "object_type_label",
         "object_id",
         "changes_html",
-        "detail",
+        "detail_shown",
         "prev_hash",
         "row_hash",
     ]
