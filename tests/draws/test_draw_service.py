@@ -413,6 +413,51 @@ def test_load_cap_and_a_member_of_each_participating_department(app, world, task
         assert services.verify_draw(draw) == []
 
 
+def test_a_substitute_keeps_a_member_of_each_participating_department(app, world, task):
+    """Issue 16 item 6: replacing a group's only inspector of a department brings one of the
+    same department, although others rank above; the record still verifies."""
+    with acting(app, "operator_a"):
+        from app.security.models import Department
+
+        t = db.session.get(SpotCheckTask, task)
+        t.participating_departments = [db.session.get(Department, world.dept_b)]
+        t.one_per_department = True
+        t.max_groups_per_inspector = 20
+        far = dt.date.today() + dt.timedelta(days=400)
+        for n in range(3):
+            db.session.add(
+                Inspector(
+                    name=f"河湖检查员{n}",
+                    department_id=world.dept_b,
+                    certificate_no=f"E-{n}",
+                    certificate_expiry=far,
+                    status="在岗",
+                )
+            )
+        db.session.commit()
+    _draw(app, task, "target")
+    draw_id = _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        department = {i.id: i.department_id for i in db.session.scalars(select(Inspector))}
+        seed = protocol.derive_seed(
+            bytes.fromhex(draw.server_secret), draw.uid, draw.pool_hash, draw.params_hash, ""
+        )
+        outranked = 0
+        for target, group in draw.result_data().items():
+            target = int(target)
+            (member_b,) = [i for i in group if department[i] == world.dept_b]
+            ranking = protocol.inspector_ranking(seed, target, list(department))
+            replacement = services.substitute_inspector(draw, target, member_b, "病假")
+            db.session.commit()
+            assert department[replacement.inspector_id] == world.dept_b
+            # an inspector of department A ranked above the substitute: the rule decided
+            above = ranking[: ranking.index(replacement.inspector_id)]
+            outranked += any(department[i] == world.dept_a and i not in group for i in above)
+        assert outranked, "the rule never changed a substitute: the test proves nothing"
+        assert services.verify_draw(draw) == []
+
+
 def test_an_unfinished_witnessed_draw_is_cancelled_by_a_leader_with_a_reason(app, task):
     with acting(app, "operator_a"):
         draw = services.start_draw(
