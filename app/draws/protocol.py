@@ -639,7 +639,9 @@ def check_record(record) -> None:
     form (docs/draw-protocol.md §13 and §16). Raises ProtocolError naming the first problem."""
     if not isinstance(record, dict):
         raise ProtocolError("a record must be a JSON object")
-    _check_json(record)  # no floating point, text keys only, anywhere
+    # No floating point and text keys only, anywhere; the pool (up to a million entries) is
+    # checked entry by entry by canonical_pool below, which admits only ints and text.
+    _check_json({k: v for k, v in record.items() if k != "pool"})
     kind = record.get("kind")
     if kind not in _KIND_MEMBERS:
         raise ProtocolError(f"kind {kind!r} is neither 'target' nor 'inspector'")
