@@ -643,7 +643,7 @@ def check_record(record) -> None:
     # checked entry by entry by canonical_pool below, which admits only ints and text.
     _check_json({k: v for k, v in record.items() if k != "pool"})
     kind = record.get("kind")
-    if kind not in _KIND_MEMBERS:
+    if type(kind) is not str or kind not in _KIND_MEMBERS:
         raise ProtocolError(f"kind {kind!r} is neither 'target' nor 'inspector'")
     for name in (*_COMMON_MEMBERS, *_KIND_MEMBERS[kind]):
         if name not in record:
@@ -784,6 +784,8 @@ def verify(record: dict) -> list[str]:
         check_record(record)
     except ProtocolError as exc:
         return [f"the record is malformed: {exc}"]
+    except (KeyError, TypeError, ValueError) as exc:  # e.g. a list where a stratum belongs
+        return [f"the record is malformed: {exc!r}"]
     problems: list[str] = []
     try:
         secret = bytes.fromhex(record["server_secret"])

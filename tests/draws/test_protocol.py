@@ -945,3 +945,28 @@ def test_no_substitute_of_the_needed_department_is_refused():
         match="^target 9: no eligible inspector of department 1 left for a substitute$",
     ):
         p.substitute(seed, 9, group, inspectors, [], {1}, params, Counter(group), replaced=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["01-simple-target", "05-inspector-groups", "06-substitutions"]), st.data())
+def test_any_member_replaced_by_any_json_value_gives_a_verdict_not_a_crash(stem, data):
+    record = copy.deepcopy(vector(stem)["record"])
+    paths = []
+
+    def walk(value, path):
+        paths.append(path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for n, item in enumerate(value[:3]):
+                walk(item, (*path, n))
+
+    walk(record, ())
+    path = data.draw(st.sampled_from(paths[1:]))
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = data.draw(json_values)
+    problems = p.verify(record)  # never raises
+    assert isinstance(problems, list) and all(isinstance(x, str) for x in problems)
