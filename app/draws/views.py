@@ -256,7 +256,6 @@ class TaskDrawView(BaseView):
             headers={"Content-Disposition": f"attachment; filename=draw-{draw.uid}.json"},
         )
 
-
     @expose("/draw/<int:pk>/site-record", methods=["GET"])
     @has_access
     def site_record(self, pk):
