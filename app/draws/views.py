@@ -112,6 +112,7 @@ class TaskDrawView(BaseView):
         "cancel": "cancel",
         "verify": "read",
         "record_json": "read",
+        "site_record": "read",
     }
     default_view = "verify"
 
@@ -246,6 +247,16 @@ class TaskDrawView(BaseView):
             mimetype="application/json",
             headers={"Content-Disposition": f"attachment; filename=draw-{draw.uid}.json"},
         )
+
+    @expose("/draw/<int:pk>/site-record", methods=["GET"])
+    @has_access
+    def site_record(self, pk):
+        """摇号现场记录: the A4 page the witnesses and the operator sign (issue 16 item 8)."""
+        from app.draws.site_record import site_record_html
+
+        draw = self._draw(pk)
+        _log_confidential_view(draw, "site record")
+        return site_record_html(draw)
 
 
 class MyAssignmentsView(BaseView):

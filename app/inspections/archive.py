@@ -190,6 +190,7 @@ def build_bundle(task: SpotCheckTask):
     """The archive bundle as a temporary file (rewound), streamed to the client by the caller."""
     from app.draws.models import Draw
     from app.draws.services import record as draw_record
+    from app.draws.site_record import site_record_html
     from app.extensions import db
     from app.inspections.models import InspectionSummary
     from app.inspections.services import task_records
@@ -232,6 +233,7 @@ def build_bundle(task: SpotCheckTask):
             add("summary.docx", summary_document(summary))
         for draw in draws:
             add(f"draws/draw-{draw.uid}.json", _json({**draw_record(draw), "status": draw.status}))
+            add(f"draws/site-record-{draw.uid}.html", site_record_html(draw).encode("utf-8"))
         for record in records:
             for evidence in record.evidence:
                 name = evidence_path(evidence)

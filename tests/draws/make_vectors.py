@@ -29,7 +29,10 @@ VECTOR_DIR = Path(__file__).resolve().parents[1] / "vectors"
 
 
 def fixed_secret(n: int) -> bytes:
-    """The server secret of vector n: the 32 bytes 32n, 32n+1, ..., 32n+31 (n=0: bytes(range(32)))."""
+    """The server secret of vector n+1: the 32 bytes 32n, 32n+1, ..., 32n+31 (n=0:
+    bytes(range(32))); from n = 8 on the same bytes descending (n=8: 31, 30, ..., 0)."""
+    if n >= 8:
+        return bytes(reversed(fixed_secret(n - 8)))
     return bytes(range(32 * n, 32 * n + 32))
 
 
@@ -120,7 +123,18 @@ def ranking(seed: bytes, kind: str, group: str, ids) -> list[dict]:
 
 
 def target_vector(
-    *, file, title, description, draw_id, task, pool, params, secret, witness="", excluded=()
+    *,
+    file,
+    title,
+    description,
+    draw_id,
+    task,
+    pool,
+    params,
+    secret,
+    witness="",
+    excluded=(),
+    unhashed=None,
 ):
     steps = seed_steps(secret, draw_id, pool, params, witness)
     seed = bytes.fromhex(steps["seed"])
@@ -144,7 +158,8 @@ def target_vector(
         "params": params,
         "params_hash": steps["params_hash"],
         "commitment": steps["commitment"],
-        "witness_entropy": witness,
+        # The record holds the normalised text (§6: one canonical form, one record_hash).
+        "witness_entropy": steps["witness_entropy_normalised"],
         "witnesses": WITNESSES if witness else "",
         "excluded": list(excluded),
         "selection": selection,
@@ -152,6 +167,9 @@ def target_vector(
     record["record_hash"] = p.record_hash(record)
     record["server_secret"] = secret.hex()
     record["seed"] = seed.hex()
+    # Members outside record_hash (the ledger's): adding them leaves the hash as it was.
+    record.update(unhashed or {})
+    assert p.record_hash(record) == record["record_hash"]
     assert p.verify(record) == [], p.verify(record)
     expected = {
         **steps,
@@ -169,6 +187,7 @@ def target_vector(
         "params": params,
         "server_secret": secret.hex(),
         "witness_entropy": witness,
+        "witnesses": record["witnesses"],
     }
     return file, {
         "title": title,
@@ -224,7 +243,7 @@ def inspector_vector(
         "params": params,
         "params_hash": steps["params_hash"],
         "commitment": steps["commitment"],
-        "witness_entropy": witness,
+        "witness_entropy": steps["witness_entropy_normalised"],
         "witnesses": WITNESSES if witness else "",
         "excluded": list(excluded),
         "groups": {str(t): g for t, g in groups.items()},
@@ -238,12 +257,14 @@ def inspector_vector(
     load = Counter(i for g in groups.values() for i in g)
     unavailable: dict[int, set[int]] = {}
     events = []
+    department_rule = []  # per substitution: whether one_per_department changed the substitute
     prev = record["record_hash"]
     for target, replaced, reason, note, at in substitutions:
         unavailable.setdefault(target, set()).add(replaced)
-        chosen = p.substitute(
-            seed, target, final[target], inspectors, conflicts, unavailable[target], params, load
-        )
+        args = (seed, target, final[target], inspectors, conflicts, unavailable[target])
+        chosen = p.substitute(*args, params, load, replaced=replaced)
+        free = p.substitute(*args, {**params, "one_per_department": []}, load, replaced=replaced)
+        department_rule.append(free != chosen)
         event = {
             "target": target,
             "replaced": replaced,
@@ -272,6 +293,7 @@ def inspector_vector(
         **steps,
         "ranking": rankings,
         "binding": binding,
+        "substitutes_bound_by_one_per_department": department_rule,
         "groups": record["groups"],
         "substitutions": events,
         "final_groups": {str(t): g for t, g in final.items()},
@@ -286,6 +308,7 @@ def inspector_vector(
         "params": params,
         "server_secret": secret.hex(),
         "witness_entropy": witness,
+        "witnesses": record["witnesses"],
         "substitutions": [
             {"target": t, "replaced": r, "reason": reason, "note": note, "at": at}
             for t, r, reason, note, at in substitutions
@@ -328,7 +351,7 @@ def vectors() -> list[tuple[str, dict]]:
             description=(
                 "12 candidates listed out of id order, one stratum with ratio 2500 bp: quota "
                 "12 x 2500 / 10000 = 3 exactly. No witness entropy (empty string). The worked "
-                "example of docs/draw-protocol.md follows this vector."
+                "example of docs/draw-protocol.md (§14) follows vector 02, not this one."
             ),
             draw_id="D-2026-0001",
             task=_task(1),
@@ -415,9 +438,10 @@ def vectors() -> list[tuple[str, dict]]:
             description=(
                 "The witness entropy as typed: leading/trailing spaces, an ideographic space "
                 "U+3000, a no-break space U+00A0, a tab, doubled spaces and 'u' + combining "
-                "diaeresis U+0308 (NFC turns it into 'ü' U+00FC). This record keeps the text as "
-                "typed (the application stores the normalised text; both verify): the seed uses "
-                "the normalised text, the record_hash the stored one."
+                "diaeresis U+0308 (NFC turns it into 'ü' U+00FC). inputs.witness_entropy is the "
+                "text as typed; the record holds the normalised text, its only valid form (a "
+                "record holding the typed text is INVALID: negative vector "
+                "n21-witness-entropy-not-normalised)."
             ),
             draw_id="D-2026-0004",
             task=_task(4),
@@ -535,6 +559,86 @@ def vectors() -> list[tuple[str, dict]]:
             excluded=[{"id": 341, "reason": "not_live:cancelled"}],
         )
     )
+
+    # 8 — the members added for the public draw ledger: attempt, previous_draw, entropy_source
+    # in the parameters (hashed), ledger/committed_at/completed_at around the record (unhashed).
+    pool = [{"id": 800 + k, "stratum": "ABC"[k % 3]} for k in range(1, 16)]
+    strata = {name: {"ratio_bp": 3000, "min": 1, "max": None} for name in "ABC"}
+    params = {
+        **_target_params(8, strata),
+        "attempt": 2,
+        "previous_draw": "5b1e0c9d2f3a4b6c8d7e6f5a4b3c2d1e",
+        "entropy_source": "中国福利彩票3D 第2026070期开奖号码",
+    }
+    out.append(
+        target_vector(
+            file="08-attempt-and-ledger-members",
+            title="A second attempt with a declared public entropy source; ledger members",
+            description=(
+                "The task's first draw was cancelled: this is attempt 2, its parameters name "
+                "the cancelled draw (previous_draw) and the public source of the entropy "
+                "(entropy_source), all three covered by params_hash and so by the seed. The "
+                "record also carries ledger, committed_at and completed_at: they are NOT "
+                "covered by record_hash (they are written around it) and are checked against "
+                "the public draw ledger instead (python -m app.draws.verify record.json "
+                "--ledger ledger.json). The ledger values here are illustrative."
+            ),
+            draw_id="D-2026-0008",
+            task=_task(8),
+            pool=pool,
+            params=params,
+            secret=fixed_secret(7),
+            witness="2026070 开奖号码 4 0 7",
+            unhashed={
+                "committed_at": "2026-04-01T09:00:00+08:00",
+                "completed_at": "2026-04-01T21:35:00+08:00",
+                "ledger": {
+                    "commit": {"seq": 41, "hash": "1" * 64},
+                    "complete": {"seq": 43, "hash": "3" * 64},
+                },
+            },
+        )
+    )
+
+    # 9 — substitutes under one_per_department.
+    departments = {61: 1, 62: 1, 63: 1, 64: 1, 71: 2, 72: 2, 73: 2, 74: 2}
+    inspectors = [{"id": i, "department": d} for i, d in departments.items()]
+    out.append(
+        inspector_vector(
+            file="09-substitutes-one-per-department",
+            title="Substitutes keep one inspector of every listed department (一组一部门)",
+            description=(
+                "Groups of 3, one_per_department [1, 2], at most 2 groups per inspector. "
+                "Substitution 1 replaces inspector 62, the only member of department 1 in the "
+                "group of target 31: the substitute must be of department 1, so 64 is chosen "
+                "although 74 (department 2) ranks above it. Substitution 2 replaces inspector "
+                "72 of target 32, whose group keeps department 2 through 73: any eligible "
+                "inspector may follow, and 62 (department 1, freed by substitution 1 and "
+                "unavailable only for target 31) does. "
+                "expected.substitutes_bound_by_one_per_department shows which substitute the "
+                "rule changed."
+            ),
+            draw_id="D-2026-0900",
+            task=_task(9),
+            inspectors=inspectors,
+            params={
+                "algorithm": p.ALGORITHM,
+                "kind": "inspector",
+                "task": _task(9),
+                "targets": [31, 32],
+                "group_size": 3,
+                "max_groups_per_inspector": 2,
+                "one_per_department": [1, 2],
+                "conflicts": [],
+            },
+            secret=fixed_secret(8),
+            witness="2026-04-02 监督人 王五",
+            substitutions=[
+                (31, 62, "公务冲突", "", "2026-04-03T08:40:00+08:00"),
+                (32, 72, "其他", "车辆故障，无法按时到达", "2026-04-03T08:55:00+08:00"),
+            ],
+        )
+    )
     return out
 
 
@@ -550,11 +654,311 @@ SUBSTITUTIONS = [
 ]
 
 
+# --- negative vectors ---------------------------------------------------------------------------
+
+
+def rehash(record: dict) -> dict:
+    """Recompute every hash a forger can recompute (pool_hash, params_hash, record_hash, the
+    substitution chain): what is left to catch the forgery is the protocol's own rules."""
+    try:
+        record["pool_hash"] = p.sha256_hex(p.canonical_json(sorted_pool(record["pool"])))
+    except (KeyError, TypeError):
+        pass
+    record["params_hash"] = p.sha256_hex(p.canonical_json(record["params"]))
+    content = {k: v for k, v in record.items() if k not in p.UNHASHED_FIELDS}
+    content["pool"] = sorted_pool(record["pool"])
+    record["record_hash"] = p.sha256_hex(p.canonical_json(content))
+    prev = record["record_hash"]
+    for event in record.get("substitutions") or []:
+        if isinstance(event, dict):
+            event["prev_hash"] = prev
+            event["event_hash"] = p.event_hash(event)
+            prev = event["event_hash"]
+    return record
+
+
+def sorted_pool(pool):
+    try:
+        return sorted(pool, key=lambda c: c["id"])
+    except (KeyError, TypeError):
+        return pool
+
+
+def _set(path: list, value):
+    def change(record):
+        target = record
+        for key in path[:-1]:
+            target = target[key]
+        if value is _DELETE:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
+
+    return change
+
+
+_DELETE = object()
+
+
+def _stratum_of(inspector: int, stratum: str):
+    def change(record):
+        for candidate in record["pool"]:
+            if candidate["id"] == inspector:
+                candidate["stratum"] = stratum
+
+    return change
+
+
+def _extra_member(record):
+    record["pool"][0]["name"] = "张三"
+
+
+# (file, base vector, title, the change, the one problem the verifier must report)
+NEGATIVE = [
+    (
+        "n01-department-leading-zero",
+        "05-inspector-groups",
+        'Department stratum "03" for department 3',
+        _stratum_of(7, "03"),
+        "the record is malformed: candidate 7: department stratum '03' is not canonical "
+        "decimal text",
+    ),
+    (
+        "n02-department-plus-sign",
+        "05-inspector-groups",
+        'Department stratum "+3"',
+        _stratum_of(7, "+3"),
+        "the record is malformed: candidate 7: department stratum '+3' is not canonical "
+        "decimal text",
+    ),
+    (
+        "n03-department-space",
+        "05-inspector-groups",
+        'Department stratum " 3"',
+        _stratum_of(7, " 3"),
+        "the record is malformed: candidate 7: department stratum ' 3' is not canonical "
+        "decimal text",
+    ),
+    (
+        "n04-department-arabic-indic-digit",
+        "05-inspector-groups",
+        "Department stratum written with ARABIC-INDIC DIGIT THREE U+0663",
+        _stratum_of(7, "\u0663"),
+        "the record is malformed: candidate 7: department stratum '\u0663' is not canonical "
+        "decimal text",
+    ),
+    (
+        "n05-department-fullwidth-digit",
+        "05-inspector-groups",
+        "Department stratum written with FULLWIDTH DIGIT THREE U+FF13",
+        _stratum_of(7, "\uff13"),
+        "the record is malformed: candidate 7: department stratum '\uff13' is not canonical "
+        "decimal text",
+    ),
+    (
+        "n06-pool-entry-extra-member",
+        "01-simple-target",
+        "A pool entry with a member besides id and stratum (it would be covered by no hash)",
+        _extra_member,
+        "the record is malformed: candidate 101: a pool entry has only id and stratum, not name",
+    ),
+    (
+        "n07-cap-true",
+        "05-inspector-groups",
+        "max_groups_per_inspector true (Python would read it as 1)",
+        _set(["params", "max_groups_per_inspector"], True),
+        "the record is malformed: max_groups_per_inspector must be null or an integer of at "
+        "least 1",
+    ),
+    (
+        "n08-cap-negative",
+        "05-inspector-groups",
+        "max_groups_per_inspector -1 (would make nobody eligible)",
+        _set(["params", "max_groups_per_inspector"], -1),
+        "the record is malformed: max_groups_per_inspector must be null or an integer of at "
+        "least 1",
+    ),
+    (
+        "n09-ratio-missing",
+        "01-simple-target",
+        "A stratum without ratio_bp",
+        _set(["params", "strata", "general", "ratio_bp"], _DELETE),
+        "the record is malformed: stratum general: ratio_bp is missing",
+    ),
+    (
+        "n10-absent-stratum-ratio-out-of-range",
+        "03-min-max-clamps",
+        "A stratum absent from the pool with ratio_bp 20000",
+        _set(["params", "strata", "u"], {"ratio_bp": 20000, "min": None, "max": None}),
+        "the record is malformed: stratum u: ratio_bp must be an integer from 0 to 10000",
+    ),
+    (
+        "n11-absent-stratum-negative-min",
+        "03-min-max-clamps",
+        "A stratum absent from the pool with min -5",
+        _set(["params", "strata", "u"], {"ratio_bp": 0, "min": -5, "max": None}),
+        "the record is malformed: stratum u: min and max must be non-negative integers or null",
+    ),
+    (
+        "n12-substitutions-null",
+        "05-inspector-groups",
+        "substitutions null instead of a list",
+        _set(["substitutions"], None),
+        "the record is malformed: substitutions must be a list ([] when there is none)",
+    ),
+    (
+        "n13-kind-differs-from-params",
+        "01-simple-target",
+        "params.kind differs from the record's kind",
+        _set(["params", "kind"], "inspector"),
+        "the record is malformed: params.kind is 'inspector', the record's kind is 'target'",
+    ),
+    (
+        "n14-task-differs-from-params",
+        "01-simple-target",
+        "The record's task differs from params.task",
+        _set(["task"], "东水双随机〔2026〕11号"),
+        "the record is malformed: task differs from params.task",
+    ),
+    (
+        "n15-wrong-substitute-rechained",
+        "06-substitutions",
+        "A wrong substitute with the event chain recomputed",
+        _set(["substitutions", 0, "substitute"], 41),
+        "substitution 1: substitute should be inspector 53, the record says 41",
+    ),
+    (
+        "n16-substitution-at-malformed",
+        "06-substitutions",
+        "A substitution time that is not YYYY-MM-DDTHH:MM:SS",
+        _set(["substitutions", 0, "at"], "2026-03-19 09:30"),
+        "the record is malformed: substitution 1: at '2026-03-19 09:30' is not "
+        "YYYY-MM-DDTHH:MM:SS (optionally with a UTC offset ±HH:MM)",
+    ),
+    (
+        "n17-substitution-reason-unknown",
+        "06-substitutions",
+        "A substitution reason outside the list",
+        _set(["substitutions", 0, "reason"], "出差"),
+        "the record is malformed: substitution 1: reason '出差' is not one of "
+        "病假、公务冲突、回避、其他",
+    ),
+    (
+        "n18-secret-upper-case",
+        "01-simple-target",
+        "The server secret in upper-case hexadecimal",
+        lambda record: record.update(server_secret=record["server_secret"].upper()),
+        "the record is malformed: server_secret must be 64 lower-case hexadecimal characters",
+    ),
+    (
+        "n19-witness-entropy-null",
+        "01-simple-target",
+        "witness_entropy null instead of the empty string",
+        _set(["witness_entropy"], None),
+        'the record is malformed: witness_entropy must be text ("" when there is none), not null',
+    ),
+    (
+        "n20-witness-entropy-absent",
+        "01-simple-target",
+        "No witness_entropy member",
+        _set(["witness_entropy"], _DELETE),
+        "the record is malformed: witness_entropy is missing from the record",
+    ),
+    (
+        "n21-witness-entropy-not-normalised",
+        "04-witness-entropy",
+        "witness_entropy as typed, not normalised",
+        lambda record: record.update(
+            witness_entropy="  监督人：张三、Lu\u0308 Wei\u3000（福彩3D 第2026123期）\u00a0 开奖号码\t5  8  2  "
+        ),
+        "the record is malformed: witness_entropy is not in normal form (NFC, white space "
+        "collapsed)",
+    ),
+    (
+        "n22-substitute-breaks-one-per-department",
+        "09-substitutes-one-per-department",
+        "A substitute of the wrong department under one_per_department, chain recomputed",
+        _set(["substitutions", 0, "substitute"], 74),
+        "substitution 1: substitute should be inspector 64, the record says 74",
+    ),
+    (
+        "n23-substitution-extra-member",
+        "06-substitutions",
+        "A substitution event with an unknown member",
+        _set(["substitutions", 0, "operator"], "王五"),
+        "the record is malformed: substitution 1: unknown member operator",
+    ),
+    (
+        "n24-conflict-ids-as-text",
+        "05-inspector-groups",
+        "A conflict pair written as text",
+        _set(["params", "conflicts", 0], ["7", "9"]),
+        "the record is malformed: conflict ['7', '9'] is not a pair [inspector_id, target_id]",
+    ),
+    (
+        "n25-ratio-true",
+        "01-simple-target",
+        "ratio_bp true",
+        _set(["params", "strata", "general", "ratio_bp"], True),
+        "the record is malformed: stratum general: ratio_bp must be an integer from 0 to 10000",
+    ),
+    (
+        "n26-candidate-in-pool-and-excluded",
+        "07-application-target",
+        "A candidate listed in the pool and in excluded",
+        lambda record: record["excluded"].append({"id": 301, "reason": "not_live:cancelled"}),
+        "the record is malformed: candidate 301 is both in the pool and excluded",
+    ),
+    (
+        "n27-other-without-note",
+        "06-substitutions",
+        "The reason 其他 without a note",
+        lambda record: record["substitutions"][0].update(reason="其他", note=""),
+        "the record is malformed: substitution 1: the reason 其他 needs a note",
+    ),
+    (
+        "n28-group-key-not-canonical",
+        "05-inspector-groups",
+        'A group keyed "09" for target 9',
+        lambda record: record["groups"].update({"09": record["groups"].pop("9")}),
+        "the record is malformed: groups: key '09' is not a target id in canonical decimal text",
+    ),
+]
+
+
+def negative_vectors(positive: dict[str, dict]) -> list[tuple[str, dict]]:
+    out = []
+    for name, base, title, change, problem in NEGATIVE:
+        record = json.loads(json.dumps(positive[base]["record"]))
+        change(record)
+        rehash(record)
+        problems = p.verify(record)
+        assert problems == [problem], (name, problems)
+        out.append(
+            (
+                name,
+                {
+                    "title": title,
+                    "base": base,
+                    "expected_problems": problems,
+                    "record": record,
+                },
+            )
+        )
+    return out
+
+
+NEGATIVE_DIR = VECTOR_DIR / "negative"
+
+
 def render() -> dict[Path, str]:
     files = {}
-    for name, vector in vectors():
+    positive = dict(vectors())
+    for name, vector in positive.items():
         files[VECTOR_DIR / f"{name}.json"] = dump(vector)
         files[VECTOR_DIR / f"{name}.record.json"] = dump(vector["record"])
+    for name, vector in negative_vectors(positive):
+        files[NEGATIVE_DIR / f"{name}.json"] = dump(vector)
     return files
 
 
@@ -570,6 +974,7 @@ def main(argv: list[str]) -> int:
             continue
         stale.append(path)
         if not check:
+            path.parent.mkdir(exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="\n")
     for path in stale:
         print(

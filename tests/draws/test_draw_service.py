@@ -277,6 +277,68 @@ def test_witnessed_draw_in_two_steps(app, login_as, task):
         assert services.verify_draw(draw) == []
 
 
+def test_the_printable_site_record_of_a_witnessed_draw(app, login_as, task):
+    """Issue 16 item 8: the 摇号现场记录 shows the witnesses what they sign, before and after
+    their entropy; it is scoped, its view is in the audit log, and it fetches nothing."""
+    client = login_as("operator_a")
+    token = csrf_token_from(client, f"/task-draw/{task}/witnessed")
+    client.post(
+        f"/task-draw/{task}/witnessed", data={"csrf_token": token, "witnesses": "张监督、李监督"}
+    )
+    with acting(app, "operator_a"):
+        draw = db.session.scalar(select(Draw).where(Draw.task_id == task))
+        draw_id, commitment, pool_hash = draw.id, draw.commitment, draw.pool_hash
+        number, pool_size = draw.task.number, draw.pool_size
+    show = client.get(f"/draws/show/{draw_id}").get_data(as_text=True)
+    assert f"/task-draw/draw/{draw_id}/site-record" in show
+    url = f"/task-draw/draw/{draw_id}/site-record"
+    before = client.get(url)
+    assert before.status_code == 200
+    page = before.get_data(as_text=True)
+    for text in ["摇号现场记录", number, commitment, pool_hash, "张监督", "李监督", "（待输入）"]:
+        assert text in page, text
+    assert f"<td>{pool_size}（另有 1 个按规定未纳入" in page  # the struck-off target
+    assert "@page { size: A4" in page and page.count("<td>监督人</td>") == 2
+    # No ledger entry in the record yet: a dash, not an error.
+    assert "<th>承诺值的公示台账条目</th><td>—</td>" in page
+    for outside in ("http://", "https://", "<script", "<link", "<img", "@import"):
+        assert outside not in page, outside
+    client.post(f"/task-draw/{task}/witnessed", data={"csrf_token": token, "entropy": "5 8 2"})
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        record_hash = draw.record_hash
+        drawn = [d.target.name for d in draw.drawn_targets]
+        views = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "view_confidential")
+        ).all()
+        assert sum("site record" in json.dumps(v.detail, ensure_ascii=False) for v in views) == 1
+    page = client.get(url).get_data(as_text=True)
+    assert record_hash in page and "5 8 2" in page and "（待输入）" not in page
+    assert drawn and all(name in page for name in drawn)
+    assert login_as("operator_b").get(url).status_code == 404
+    assert login_as("inspector_a").get(url).status_code == 403
+
+
+def test_the_site_record_shows_the_ledger_entries_the_record_carries(
+    app, login_as, task, monkeypatch
+):
+    draw_id = _draw(app, task, "target")
+    plain = services.record
+    ledger = {
+        "commit": {"seq": 41, "hash": "a" * 64, "at": "2027-04-01T09:00:00+08:00"},
+        "complete": {"seq": 43, "hash": "c" * 64},
+    }
+
+    def with_ledger(draw, **kwargs):
+        return {**plain(draw, **kwargs), "ledger": ledger, "completed_at": "2027-04-01T09:20:05"}
+
+    monkeypatch.setattr(services, "record", with_ledger)
+    page = login_as("operator_a").get(f"/task-draw/draw/{draw_id}/site-record")
+    text = page.get_data(as_text=True)
+    assert "第 41 条，2027年4月1日 09:00:00" in text and "a" * 64 in text
+    assert "第 43 条，2027年4月1日 09:20:05" in text and "c" * 64 in text
+
+
 def test_witness_names_longer_than_their_column_are_refused(app, api_token, task):
     headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
     response = app.test_client().post(
@@ -410,6 +472,51 @@ def test_load_cap_and_a_member_of_each_participating_department(app, world, task
             for i in g:
                 load[i] = load.get(i, 0) + 1
         assert max(load.values()) <= 3
+        assert services.verify_draw(draw) == []
+
+
+def test_a_substitute_keeps_a_member_of_each_participating_department(app, world, task):
+    """Issue 16 item 6: replacing a group's only inspector of a department brings one of the
+    same department, although others rank above; the record still verifies."""
+    with acting(app, "operator_a"):
+        from app.security.models import Department
+
+        t = db.session.get(SpotCheckTask, task)
+        t.participating_departments = [db.session.get(Department, world.dept_b)]
+        t.one_per_department = True
+        t.max_groups_per_inspector = 20
+        far = dt.date.today() + dt.timedelta(days=400)
+        for n in range(3):
+            db.session.add(
+                Inspector(
+                    name=f"河湖检查员{n}",
+                    department_id=world.dept_b,
+                    certificate_no=f"E-{n}",
+                    certificate_expiry=far,
+                    status="在岗",
+                )
+            )
+        db.session.commit()
+    _draw(app, task, "target")
+    draw_id = _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        department = {i.id: i.department_id for i in db.session.scalars(select(Inspector))}
+        seed = protocol.derive_seed(
+            bytes.fromhex(draw.server_secret), draw.uid, draw.pool_hash, draw.params_hash, ""
+        )
+        outranked = 0
+        for target, group in draw.result_data().items():
+            target = int(target)
+            (member_b,) = [i for i in group if department[i] == world.dept_b]
+            ranking = protocol.inspector_ranking(seed, target, list(department))
+            replacement = services.substitute_inspector(draw, target, member_b, "病假")
+            db.session.commit()
+            assert department[replacement.inspector_id] == world.dept_b
+            # an inspector of department A ranked above the substitute: the rule decided
+            above = ranking[: ranking.index(replacement.inspector_id)]
+            outranked += any(department[i] == world.dept_a and i not in group for i in above)
+        assert outranked, "the rule never changed a substitute: the test proves nothing"
         assert services.verify_draw(draw) == []
 
 

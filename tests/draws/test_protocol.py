@@ -31,6 +31,7 @@ VECTORS = sorted(
     path for path in VECTOR_DIR.glob("*.json") if not path.name.endswith(".record.json")
 )
 RECORDS = sorted(VECTOR_DIR.glob("*.record.json"))
+NEGATIVE = sorted((VECTOR_DIR / "negative").glob("*.json"))
 
 RECORD_HASH_PROBLEM = "record_hash: the record's content does not hash to the recorded value"
 
@@ -78,6 +79,7 @@ def problems_of(result: subprocess.CompletedProcess) -> list[str]:
 def test_vector_files_are_exactly_what_make_vectors_writes():
     rendered = make_vectors.render()
     on_disk = {path for path in VECTOR_DIR.iterdir() if path.suffix == ".json"}
+    on_disk |= set(NEGATIVE)
     assert set(rendered) == on_disk
     for path, text in rendered.items():
         assert path.read_text(encoding="utf-8") == text, f"{path.name}: run make_vectors"
@@ -217,7 +219,8 @@ def test_the_module_reproduces_the_vector(path):
 
     assert p.record_hash(record) == expected["record_hash"] == record["record_hash"]
     assert record["server_secret"] == inputs["server_secret"]
-    assert record["witness_entropy"] == inputs["witness_entropy"]
+    assert record["witness_entropy"] == expected["witness_entropy_normalised"]
+    assert record["witnesses"] == inputs["witnesses"]
     assert record["algorithm"] == params["algorithm"] == p.ALGORITHM
 
 
@@ -298,7 +301,7 @@ def test_changed_parameters_are_reported(tmp_path):
 
 def test_changed_witness_entropy_is_reported(tmp_path):
     record = copy.deepcopy(vector("04-witness-entropy")["record"])
-    record["witness_entropy"] = record["witness_entropy"].replace("5  8  2", "5  8  3")
+    record["witness_entropy"] = record["witness_entropy"].replace("5 8 2", "5 8 3")
     result = run_verifier(tmp_path, record)
     assert result.returncode == 1
     problems = problems_of(result)
@@ -306,11 +309,18 @@ def test_changed_witness_entropy_is_reported(tmp_path):
     assert RECORD_HASH_PROBLEM in problems
 
 
-def test_witness_entropy_changed_only_in_white_space_keeps_the_seed():
+def test_witness_entropy_has_one_valid_form_in_a_record():
     record = copy.deepcopy(vector("04-witness-entropy")["record"])
-    record["witness_entropy"] = " ".join(record["witness_entropy"].split())
-    # same normalised text, same seed and selection; the stored text is part of the record_hash
-    assert p.verify(record) == [RECORD_HASH_PROBLEM]
+    typed = vector("04-witness-entropy")["inputs"]["witness_entropy"]
+    assert p.derive_seed(bytes(32), "d", "0" * 64, "0" * 64, typed) == p.derive_seed(
+        bytes(32), "d", "0" * 64, "0" * 64, record["witness_entropy"]
+    )
+    # same seed, but the typed text (or null, or no member) is not a second valid record
+    for variant in ({"witness_entropy": typed}, {"witness_entropy": None}):
+        tampered = {**record, **variant}
+        tampered["record_hash"] = p.record_hash(tampered)
+        assert len(p.verify(tampered)) == 1
+        assert "witness_entropy" in p.verify(tampered)[0]
 
 
 def test_an_altered_substitution_is_reported(tmp_path):
@@ -691,6 +701,10 @@ def spec_substitutes(params, department, seed, groups, requests) -> tuple[dict, 
         t, x = request["target"], request["replaced"]
         group = groups[str(t)]
         unavailable.setdefault(t, set()).add(x)
+        # §12 step 3: the group's only member of a listed department is replaced by one of it
+        alone = department[x] in params["one_per_department"] and not any(
+            m != x and department[m] == department[x] for m in group
+        )
         pick = next(
             i
             for i in spec_rank(seed, "inspector", str(t), department)
@@ -698,6 +712,7 @@ def spec_substitutes(params, department, seed, groups, requests) -> tuple[dict, 
             and i not in unavailable[t]
             and (i, t) not in conflicts
             and (cap is None or load[i] < cap)
+            and (not alone or department[i] == department[x])
         )
         group[group.index(x)] = pick
         load[x] -= 1
@@ -751,6 +766,7 @@ def test_an_implementation_written_from_the_document_reproduces_the_vector(path)
             prev = spec_sha(spec_json(rebuilt)).hex()
             assert prev == event["event_hash"]
     unhashed = {"record_hash", "server_secret", "seed", "substitutions"}
+    unhashed |= {"ledger", "committed_at", "completed_at"}  # §13: checked against the ledger
     hashed = {k: value for k, value in record.items() if k not in unhashed}
     assert spec_sha(spec_json(hashed)).hex() == expected["record_hash"]
 
@@ -813,3 +829,144 @@ def test_postgresql_sha256_ranks_like_python():
                     },
                 ).fetchall()
                 assert [{"id": i, "rank_key": k} for i, k in rows] == ranked
+
+
+# --- negative vectors: records that must be INVALID -----------------------------------------------
+
+
+def test_there_is_a_negative_vector_for_every_guess_of_the_review():
+    names = {path.stem for path in NEGATIVE}
+    for fragment in [
+        "department-leading-zero",
+        "department-plus-sign",
+        "department-space",
+        "department-arabic-indic-digit",
+        "department-fullwidth-digit",
+        "pool-entry-extra-member",
+        "cap-true",
+        "cap-negative",
+        "ratio-missing",
+        "absent-stratum-ratio-out-of-range",
+        "absent-stratum-negative-min",
+        "substitutions-null",
+        "kind-differs-from-params",
+        "task-differs-from-params",
+        "wrong-substitute-rechained",
+        "substitution-at-malformed",
+        "substitution-reason-unknown",
+        "secret-upper-case",
+        "witness-entropy-null",
+        "witness-entropy-absent",
+        "substitute-breaks-one-per-department",
+    ]:
+        assert any(name.endswith(fragment) for name in names), fragment
+
+
+@pytest.mark.parametrize("path", NEGATIVE, ids=lambda path: path.stem)
+def test_every_negative_vector_fails_with_its_message(path, tmp_path):
+    v = load(path)
+    record, expected = v["record"], v["expected_problems"]
+    assert expected and p.verify(record) == expected
+    # every hash a forger can recompute is right: only the protocol's rule catches it
+    assert p.params_hash(record["params"]) == record["params_hash"]
+    result = run_verifier(tmp_path, record)
+    assert result.returncode == 1
+    assert problems_of(result) == expected
+
+
+def test_the_standalone_verifier_reads_a_negative_vector_file_as_a_record(tmp_path):
+    # The negative files wrap the record; the verifier takes the record alone.
+    v = load(NEGATIVE[0])
+    assert problems_of(run_verifier(tmp_path, v["record"])) == v["expected_problems"]
+
+
+@pytest.mark.parametrize("stratum", ["03", "+3", " 3", "3 ", "\u0663", "\uff13", "", "-3", "0"])
+def test_non_canonical_department_strata_are_refused(stratum):
+    with pytest.raises(p.ProtocolError, match="not canonical decimal text"):
+        p.inspectors_from_pool([{"id": 7, "stratum": stratum}])
+    assert p.inspectors_from_pool([{"id": 7, "stratum": "3"}]) == [{"id": 7, "department": 3}]
+    for department in ["3", True, 0, -3]:
+        with pytest.raises(p.ProtocolError, match="not a positive integer"):
+            p.pool_from_inspectors([{"id": 7, "department": department}])
+
+
+def test_the_new_parameter_members_are_type_checked():
+    record = vector("08-attempt-and-ledger-members")["record"]
+    assert p.verify(record) == []
+    for member, value, message in [
+        ("attempt", 0, "params.attempt must be an integer of at least 1"),
+        ("attempt", True, "params.attempt must be an integer of at least 1"),
+        ("previous_draw", 5, "params.previous_draw must be a draw id (text) or null"),
+        ("entropy_source", None, "params.entropy_source must be text"),
+    ]:
+        tampered = copy.deepcopy(record)
+        tampered["params"][member] = value
+        assert p.verify(tampered) == [f"the record is malformed: {message}"]
+
+
+def test_the_ledger_members_are_outside_the_record_hash():
+    record = vector("08-attempt-and-ledger-members")["record"]
+    assert {"ledger", "committed_at", "completed_at"} <= set(record)
+    bare = {k: v for k, v in record.items() if k not in ("ledger", "committed_at", "completed_at")}
+    assert p.record_hash(bare) == record["record_hash"] == p.record_hash(record)
+
+
+def test_a_substitute_keeps_one_inspector_of_every_listed_department():
+    v = vector("09-substitutes-one-per-department")
+    record, seed = v["record"], bytes.fromhex(v["record"]["seed"])
+    department = {c["id"]: int(c["stratum"]) for c in record["pool"]}
+    groups, problems = p.replay_substitutions(record, seed)
+    assert problems == []
+    for group in groups.values():
+        assert {department[i] for i in group} >= {1, 2}
+    # the rule decided the first substitute: without it a department-2 inspector would come
+    assert v["expected"]["substitutes_bound_by_one_per_department"] == [True, False]
+    free = {**record["params"], "one_per_department": []}
+    first = record["substitutions"][0]
+    group = [int(i) for i in record["groups"][str(first["target"])]]
+    inspectors = p.inspectors_from_pool(record["pool"])
+    load = Counter(i for g in record["groups"].values() for i in g)
+    unrestricted = p.substitute(seed, 31, group, inspectors, [], {62}, free, load, replaced=62)
+    assert department[unrestricted] == 2 and department[first["substitute"]] == 1
+
+
+def test_no_substitute_of_the_needed_department_is_refused():
+    inspectors = [
+        {"id": 1, "department": 1},
+        {"id": 2, "department": 2},
+        {"id": 3, "department": 2},
+    ]
+    params = {"group_size": 2, "one_per_department": [1, 2], "max_groups_per_inspector": None}
+    seed = seed_of(5)
+    group = p.draw_inspectors([9], inspectors, [], params, seed)[9]
+    assert 1 in group
+    with pytest.raises(
+        p.ProtocolError,
+        match="^target 9: no eligible inspector of department 1 left for a substitute$",
+    ):
+        p.substitute(seed, 9, group, inspectors, [], {1}, params, Counter(group), replaced=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["01-simple-target", "05-inspector-groups", "06-substitutions"]), st.data())
+def test_any_member_replaced_by_any_json_value_gives_a_verdict_not_a_crash(stem, data):
+    record = copy.deepcopy(vector(stem)["record"])
+    paths = []
+
+    def walk(value, path):
+        paths.append(path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for n, item in enumerate(value[:3]):
+                walk(item, (*path, n))
+
+    walk(record, ())
+    path = data.draw(st.sampled_from(paths[1:]))
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = data.draw(json_values)
+    problems = p.verify(record)  # never raises
+    assert isinstance(problems, list) and all(isinstance(x, str) for x in problems)

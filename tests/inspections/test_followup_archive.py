@@ -288,7 +288,10 @@ def test_the_archive_bundle_has_everything_and_its_manifest_matches(
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         assert {"task.json", "records.json", "records.csv", "summary.docx", "SHA256SUMS"} <= names
-        assert sum(n.startswith("draws/") for n in names) == 2
+        assert sum(n.startswith("draws/draw-") for n in names) == 2
+        # each draw's printable 摇号现场记录, listed in the manifest like every file
+        sites = sorted(n for n in names if n.startswith("draws/site-record-"))
+        assert len(sites) == 2 and "摇号现场记录" in archive.read(sites[0]).decode("utf-8")
         evidence = [n for n in names if n.startswith("evidence/")]
         assert len(evidence) == 1 and archive.read(evidence[0]) == PNG
         assert archive.read("records.csv").decode("utf-8-sig").startswith("检查对象,")

@@ -131,6 +131,13 @@ USERS = {
 ACTION_METHODS = {"action", "action_post"}
 
 
+def test_the_draw_site_record_is_read_like_the_draw_page(app):
+    routes = {
+        (rule.rule, resource, permission) for rule, _m, resource, permission in guarded_routes(app)
+    }
+    assert ("/task-draw/draw/<int:pk>/site-record", "Draw", "can_read") in routes
+
+
 def test_every_route_has_a_policy(app):
     missing = sorted(
         f"{rule.rule} ({resource}, {permission})"

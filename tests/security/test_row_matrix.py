@@ -223,6 +223,8 @@ def test_other_department_rows_on_every_route(
     assert not wrong, "\n".join(wrong)
     # The fixtures hold a row for every kind of route (a new model without one shows here).
     assert not no_row, sorted(no_row)
+    # the printable 摇号现场记录 shows an unpublished draw: scoped like the draw page
+    assert "/task-draw/draw/<int:pk>/site-record" in covered
     assert len(covered) > 150, len(covered)
 
 
