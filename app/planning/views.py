@@ -710,7 +710,7 @@ class SpotCheckTaskApi(AppModelRestApi):
     """`task` resource; GET /<id>/pool previews the drawable pool per stratum."""
 
     resource_name = "task"
-    datamodel = ScopedInterface(SpotCheckTask)
+    datamodel = ScopedInterface(SpotCheckTask, unscoped_relations=("participating_departments",))
     class_permission_name = "SpotCheckTask"
     method_permission_name = {
         **API_METHOD_PERMISSIONS,
