@@ -370,7 +370,10 @@ class PlanWorkflowView(BaseView):
     @has_access
     def exempt(self, pk, item_id):
         plan = self._plan(pk)
-        item = db.session.get(InspectionItem, item_id) or abort(404)
+        # Only an item of the plan's department's list: any other looks like a missing one.
+        item = db.session.get(InspectionItem, item_id)
+        if item is None or item.department_id != plan.department_id:
+            abort(404)
         if request.method == "POST":
             return self._step(
                 plan,

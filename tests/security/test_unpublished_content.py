@@ -73,3 +73,13 @@ def test_a_department_leader_opens_the_return_form_of_a_revision(app, login_as, 
     # Another department's revision looks exactly like a missing one.
     assert leader.get(f"/item-workflow/reject/{other_id}").status_code == 404
     assert leader.get(f"/item-workflow/reject/{missing}").status_code == 404
+
+
+def test_a_plan_exempts_only_items_of_its_department(app, login_as, directory, plan):  # noqa: F811
+    leader = login_as("leader")
+    # Department B's published item is not in department A's list: as missing as no item.
+    assert leader.get(f"/plan-workflow/{plan}/exempt/{directory.item_b}").status_code == 404
+    assert leader.get(f"/plan-workflow/{plan}/exempt/{10**6}").status_code == 404
+    body = leader.get(f"/plan-workflow/{plan}/exempt/{directory.draft_a}").get_data(as_text=True)
+    assert "A-002" in body
+
