@@ -26,7 +26,7 @@ def _propose(app, item_id):
 
 
 def test_a_pending_item_revision_shows_only_to_those_who_keep_the_list(
-    app, login_as, directory
+    app, login_as, directory  # noqa: F811
 ):
     _propose(app, directory.item_a)
     page = f"/items/show/{directory.item_a}"
@@ -60,7 +60,7 @@ def test_a_plan_being_adjusted_shows_joint_office_the_published_version(app, log
     assert SECRET in keeper and "机构职能调整" in keeper
 
 
-def test_a_department_leader_opens_the_return_form_of_a_revision(app, login_as, directory):
+def test_a_department_leader_opens_the_return_form_of_a_revision(app, login_as, directory):  # noqa: F811
     revision = _propose(app, directory.item_a)
     leader = login_as("leader_a")
     assert leader.get(f"/item-workflow/reject/{revision}").status_code == 200
