@@ -41,7 +41,7 @@ from app.planning.models import (
     SpotCheckTask,
 )
 from app.security import roles
-from app.security.scope import current_actor, departments_in_scope, role_names
+from app.security.scope import ALL, current_actor, departments_in_scope, role_names
 
 DEFAULT_TASK_NUMBER_FORMAT = "东水双随机〔{year}〕{seq}号"
 
@@ -59,6 +59,17 @@ def _require_status(plan: AnnualPlan, *statuses):
     if plan.status not in statuses:
         raise DomainError(
             _("The plan is %(status)s: this step is not possible now.", status=plan.status_label)
+        )
+
+
+def require_lead_department(task: SpotCheckTask, user=None) -> None:
+    """A joint check's steps (its draws, substitutes, the review and publication of its
+    records, its archive) are its lead department's: a participating department reads the
+    task and lends inspectors (谁牵头谁负责), it does not run it."""
+    scope = departments_in_scope(user)
+    if scope is not ALL and task.department_id not in scope:
+        raise DomainError(
+            _("Only the lead department of this check (and its Leaders) can do this.")
         )
 
 
