@@ -128,7 +128,8 @@ def check_entry(entry: BlacklistEntry, user=None) -> None:
     if entry.target is None:
         # A new draft's target is its evidence's.
         source = entry.case or entry.penalty or (entry.records[0] if entry.records else None)
-        if source is not None:
+        # Evidence the user may not see is no evidence (and must not name its target).
+        if source is not None and in_scope(source, user):
             entry.target = source.target
     if entry.target is None:
         raise DomainError(_("Cite the rectification case or the penalty the proposal rests on."))
@@ -158,6 +159,11 @@ def check_entry(entry: BlacklistEntry, user=None) -> None:
     if _is_inspector_only(user) and not entry.records:
         raise DomainError(_("An inspector proposes from their own inspection record: cite it."))
     other = _open_entry_of(target_id, excluding=entry.id)
+    if other is not None and not in_scope(other, user):
+        # Its status (a draft, a proposal) is the listing department's business.
+        raise DomainError(
+            _("This target already has an open blacklist entry: its department continues it.")
+        )
     if other is not None:
         raise DomainError(
             _(

@@ -77,3 +77,27 @@ class FilterContainsTerm(BaseFilter):
         if not term:
             return query
         return query.filter(getattr(self.model, self.column_name).contains(term))
+
+
+class FilterInspectorAccounts(BaseFilter):
+    """The logins an inspector may be linked to: accounts with the Inspector role in the user's
+    departments (the form's choices; check_inspector refuses any other on every path)."""
+
+    name = _l("Inspector accounts of your departments")
+    arg_name = "inspector_accounts"
+
+    def apply(self, query, value):
+        from sqlalchemy import select
+
+        from app.security import roles
+        from app.security.models import user_department
+        from app.security.scope import ALL, departments_in_scope
+
+        query = query.filter(self.model.roles.any(name=roles.INSPECTOR))
+        scope = departments_in_scope()
+        if scope is ALL:
+            return query
+        members = select(user_department.c.user_id).where(
+            user_department.c.department_id.in_(scope or {-1})
+        )
+        return query.filter(self.model.id.in_(members))

@@ -201,13 +201,25 @@ class InspectionItem(ScalarDefaults, AuditMixin, Model):
     def field_values(self) -> dict:
         return {name: _plain(getattr(self, name)) for name in ITEM_FIELDS}
 
+    def visible_revisions(self, user=None) -> list:
+        """The revisions the user may read: all of them for those who keep the list; the
+        published ones for everyone else (a pending or returned proposal is not the list's
+        content until a Leader publishes it), as ItemRevision.role_clause says for the
+        revision pages."""
+        from app.security.scope import current_actor, role_names
+
+        user = user if user is not None else current_actor()
+        if role_names(user) & _LIST_KEEPERS:
+            return list(self.revisions)
+        return [r for r in self.revisions if r.status == "published"]
+
     @property
     def revisions_html(self) -> Markup:
         """Every version side by side: who, when, why, which fields changed (R4.3)."""
         from app.directory.labels import LABELS
 
         rows = []
-        for rev in sorted(self.revisions, key=lambda r: r.version, reverse=True):
+        for rev in sorted(self.visible_revisions(), key=lambda r: r.version, reverse=True):
             rows.append(
                 Markup(
                     "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"

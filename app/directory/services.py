@@ -43,7 +43,7 @@ from app.directory.models import (
 )
 from app.extensions import db
 from app.security import roles
-from app.security.scope import current_actor, departments_in_scope, role_names
+from app.security.scope import ALL, current_actor, departments_in_scope, role_names
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
 
@@ -331,22 +331,14 @@ def check_inspector(inspector: Inspector, check_unique: bool = True) -> None:
     _require_department(inspector)
     if not check_unique:
         return
+    others = Inspector.id != (inspector.id or 0)
     if inspector.id_number:
-        holder = db.session.scalar(
-            select(Inspector.name).where(
-                Inspector.id_number == inspector.id_number, Inspector.id != (inspector.id or 0)
-            )
-        )
+        holder = _holder(Inspector, Inspector.id_number == inspector.id_number, others)
         if holder:
             raise DomainError(
                 _("The citizen ID number is already registered for %(name)s.", name=holder)
             )
-    duplicate = db.session.scalar(
-        select(Inspector.name).where(
-            Inspector.certificate_no == inspector.certificate_no,
-            Inspector.id != (inspector.id or 0),
-        )
-    )
+    duplicate = _holder(Inspector, Inspector.certificate_no == inspector.certificate_no, others)
     if duplicate:
         raise DomainError(
             _(
@@ -355,14 +347,46 @@ def check_inspector(inspector: Inspector, check_unique: bool = True) -> None:
                 name=duplicate,
             )
         )
-    if inspector.user_id is not None:
-        other = db.session.scalar(
-            select(Inspector.name).where(
-                Inspector.user_id == inspector.user_id, Inspector.id != (inspector.id or 0)
-            )
-        )
+    _check_login(inspector)
+    user_id = inspector.user.id if inspector.user is not None else inspector.user_id
+    if user_id is not None:
+        other = _holder(Inspector, Inspector.user_id == user_id, others)
         if other:
             raise DomainError(_("That login is already linked to %(name)s.", name=other))
+
+
+def _holder(model, *conditions) -> str | None:
+    """The name of the row that already holds a unique value, as the user may learn it: its
+    name where the row is in their departments, else only that another department holds it
+    (a uniqueness check must not be a way to read another department's roster)."""
+    row = db.session.execute(
+        select(model.name, model.department_id).where(*conditions).limit(1)
+    ).first()
+    if row is None:
+        return None
+    scope = departments_in_scope(current_actor())
+    if scope is ALL or row.department_id in scope:
+        return row.name
+    return str(_("a record of another department"))
+
+
+def _check_login(inspector: Inspector) -> None:
+    """The login linked to an inspector is an Inspector's account of the user's departments:
+    linking a Leader's or another department's account would give it an inspector's
+    assignments (and their unpublished lists)."""
+    from app.security.models import User
+
+    user = inspector.user
+    if user is None and inspector.user_id is not None:
+        user = db.session.get(User, inspector.user_id)
+    if user is None:
+        return
+    scope = departments_in_scope(current_actor())
+    own = {d.id for d in user.departments}
+    if roles.INSPECTOR not in role_names(user) or not (scope is ALL or own & scope):
+        raise DomainError(
+            _("Link the inspector to an Inspector's login of your departments.")
+        )
 
 
 def _valid(kind, code: str) -> str:
@@ -424,12 +448,11 @@ def _check_unique_live(target: Target) -> None:
     for column, value in ((Target.uscc, target.uscc), (Target.id_number, target.id_number)):
         if not value:
             continue
-        other = db.session.scalar(
-            select(Target.name).where(
-                column == value,
-                Target.registration_status == LIVE_STATUS,
-                Target.id != (target.id or 0),
-            )
+        other = _holder(
+            Target,
+            column == value,
+            Target.registration_status == LIVE_STATUS,
+            Target.id != (target.id or 0),
         )
         if other:
             raise DomainError(

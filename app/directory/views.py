@@ -20,6 +20,7 @@ from app.directory import services
 from app.directory.filters import (
     FilterContainsTerm,
     FilterInspectedWithinMonths,
+    FilterInspectorAccounts,
     FilterInspectorDrawable,
     FilterNotInspectedWithinMonths,
     FilterTargetDrawable,
@@ -502,7 +503,10 @@ class InspectorView(AppModelView):
     order_columns = ["name", "certificate_expiry", "status"]
     base_order = ("name", "asc")
     add_form_extra_fields = edit_form_extra_fields = INSPECTOR_FORM_FIELDS
-    add_form_query_rel_fields = edit_form_query_rel_fields = SCOPED_DEPARTMENTS
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        **SCOPED_DEPARTMENTS,
+        "user": [["id", FilterInspectorAccounts, None]],
+    }
     item_rule = services.check_inspector
     delete_rule = services.check_inspector_deletable
 

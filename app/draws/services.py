@@ -26,7 +26,7 @@ from app.draws import protocol
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw, DrawnTarget
 from app.extensions import db
 from app.planning.models import RISK_STRATA, SPECIAL_STRATUM, SpotCheckTask
-from app.planning.services import scoped_targets
+from app.planning.services import require_lead_department, scoped_targets
 from app.security.scope import ensure_in_scope
 
 
@@ -134,6 +134,7 @@ def _log_draw(draw: Draw, step: str, **detail) -> None:
 
 def _require_task(task: SpotCheckTask):
     ensure_in_scope(task)
+    require_lead_department(task)
     if task.approval != "approved":
         raise DomainError(_("A check outside the plan is drawn only after a Leader approved it."))
 
@@ -417,6 +418,7 @@ def substitute_inspector(
     """递补抽取 (R7.2): the next eligible inspector of the same ranking replaces one who cannot
     attend; both stay on record and the event joins the record's hash chain."""
     ensure_in_scope(draw.task)
+    require_lead_department(draw.task)
     if draw.kind != "inspector" or draw.status != "done":
         raise DomainError(_("Substitutes are drawn for a completed inspector draw."))
     if draw.published:
@@ -534,6 +536,7 @@ def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
     if roles.LEADER not in role_names(user):
         raise DomainError(_("Only a Leader can do this."))
     ensure_in_scope(draw.task)
+    require_lead_department(draw.task, user)
     if draw.status != "committed":
         raise DomainError(_("Only a draw that was committed and never completed can be cancelled."))
     if not (reason or "").strip():

@@ -45,6 +45,7 @@ from app.inspections.models import (
     SummaryVersion,
 )
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask
+from app.planning.services import require_lead_department
 from app.security.scope import ensure_in_scope
 
 EVIDENCE_KINDS = PHOTO_KINDS | DOCUMENT_KINDS
@@ -225,6 +226,7 @@ def submit_record(record: InspectionRecord, user=None) -> None:
 def return_record(record: InspectionRecord, comment: str, user=None) -> None:
     """The task's Operator or Leader returns a submitted record with a comment."""
     ensure_task_open(record.task)
+    require_lead_department(record.task, user)
     if record.status not in ENTERED_RECORD_STATUSES:
         raise DomainError(_("Only a submitted record can be returned."))
     if record.task.status == "published":
@@ -242,6 +244,7 @@ def return_record(record: InspectionRecord, comment: str, user=None) -> None:
 def review_record(record: InspectionRecord, user=None) -> None:
     """The task's Operator or Leader accepts a submitted record: ready to publish."""
     ensure_task_open(record.task)
+    require_lead_department(record.task, user)
     if record.status != "submitted":
         raise DomainError(_("Only a submitted record can be reviewed."))
     record.status = "reviewed"
@@ -586,6 +589,7 @@ def publish_results(task: SpotCheckTask) -> None:
     """The task's results go public (R11.1): every record reviewed, the summary approved. The
     draws' server secrets are revealed from now on."""
     ensure_in_scope(task)
+    require_lead_department(task)
     ensure_task_open(task)
     if task.status != "results_entered":
         raise DomainError(_("Every drawn target needs its entered record first."))
@@ -622,6 +626,7 @@ def archive_blockers(task: SpotCheckTask) -> list[str]:
 def archive_task(task: SpotCheckTask, user=None) -> None:
     """R10.4: a finished task becomes read-only for every role, Admin included."""
     ensure_in_scope(task)
+    require_lead_department(task, user)
     ensure_task_open(task)
     problems = archive_blockers(task)
     if problems:

@@ -278,8 +278,13 @@ class PlanLine(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
     def role_clause(cls, user, names):
         if names & _LIST_KEEPERS:
             return None
+        # A line being adjusted is not the published plan: hidden until republished (the
+        # plan's page shows the version last published).
         return cls.plan_id.in_(
-            select(AnnualPlan.id).where(AnnualPlan.has_published_version.is_(True))
+            select(AnnualPlan.id).where(
+                AnnualPlan.has_published_version.is_(True),
+                AnnualPlan.status.in_(PUBLIC_PLAN_STATUSES),
+            )
         )
 
     def department_ids_for_scope(self):

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import lazy_gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, inspect, select
 
 from app.core.calendar import add_working_days
 from app.core.errors import DomainError
@@ -41,7 +41,7 @@ from app.planning.models import (
     SpotCheckTask,
 )
 from app.security import roles
-from app.security.scope import current_actor, departments_in_scope, role_names
+from app.security.scope import ALL, current_actor, departments_in_scope, role_names
 
 DEFAULT_TASK_NUMBER_FORMAT = "东水双随机〔{year}〕{seq}号"
 
@@ -59,6 +59,17 @@ def _require_status(plan: AnnualPlan, *statuses):
     if plan.status not in statuses:
         raise DomainError(
             _("The plan is %(status)s: this step is not possible now.", status=plan.status_label)
+        )
+
+
+def require_lead_department(task: SpotCheckTask, user=None) -> None:
+    """A joint check's steps (its draws, substitutes, the review and publication of its
+    records, its archive) are its lead department's: a participating department reads the
+    task and lends inspectors (谁牵头谁负责), it does not run it."""
+    scope = departments_in_scope(user)
+    if scope is not ALL and task.department_id not in scope:
+        raise DomainError(
+            _("Only the lead department of this check (and its Leaders) can do this.")
         )
 
 
@@ -496,10 +507,48 @@ def decide_out_of_plan_task(task: SpotCheckTask, approve: bool, note: str = "", 
     return task
 
 
+# What a Leader approved for a check outside the plan, and what a planned task takes from its
+# plan line: who takes part, which items, which targets.
+APPROVED_TASK_FIELDS = (
+    "department",
+    "department_id",
+    "items",
+    "participating_departments",
+    "one_per_department",
+    *SpotCheckTask.SCOPE_FIELDS,
+)
+
+
+def _changed_fields(obj, names) -> list[str]:
+    state = inspect(obj)
+    return [n for n in names if n in state.attrs and state.attrs[n].history.has_changes()]
+
+
 def check_task_editable(task: SpotCheckTask) -> None:
     check_task(task)
     if task.status != "planned":
         raise DomainError(_("A task can be changed only before its targets are drawn."))
+    if not _changed_fields(task, APPROVED_TASK_FIELDS):
+        return
+    line = task.plan_line
+    if line is not None:
+        # The plan decides the departments taking part and the items (R9.3): a change is an
+        # adjustment of the plan, republished and refiled (R9.6), not a task edit.
+        if set(task.participating_departments) != set(line.participating_departments) or not (
+            set(task.items) <= set(line.items)
+        ):
+            raise DomainError(
+                _(
+                    "A task of the plan keeps its plan line's items and participating "
+                    "departments: adjust the plan instead (R9.6)."
+                )
+            )
+    elif task.out_of_plan and task.approval == "approved":
+        # The Leader approved other departments, items and targets: changed, it is another
+        # check and waits for a new approval (R5.2).
+        task.approval = "pending"
+        task.approved_by_id = None
+        task.approval_note = None
 
 
 def check_task_deletable(task: SpotCheckTask) -> None:

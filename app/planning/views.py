@@ -25,7 +25,13 @@ from app.directory.views import MultiChoiceField
 from app.disclosure.plan_export import plan_csv
 from app.extensions import db
 from app.planning import services
-from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask, TaskAttachment
+from app.planning.models import (
+    PUBLIC_PLAN_STATUSES,
+    AnnualPlan,
+    PlanLine,
+    SpotCheckTask,
+    TaskAttachment,
+)
 from app.planning.progress import CHINESE_HEADERS, progress_by_department
 from app.security.base_views import (
     API_METHOD_PERMISSIONS,
@@ -37,9 +43,11 @@ from app.security.base_views import (
 )
 from app.security.scope import (
     ScopedInterface,
+    current_actor,
     departments_in_scope,
     ensure_in_scope,
     in_scope,
+    role_clause,
     role_names,
 )
 
@@ -189,16 +197,29 @@ class AnnualPlanView(AppModelView):
 def _plan_page(plan: AnnualPlan) -> dict:
     uncovered = services.uncovered_items(plan)
     exemptions = {e.item_id: e for e in plan.exemptions}
+    # Those who read published plans only (JointOffice) see, while an adjustment is being
+    # prepared, the version last published, as the public does: not the working copy, and
+    # not an adjustment's content before it is republished.
+    published_only = role_clause(AnnualPlan, current_actor()) is not None
     revisions = []
     for revision in reversed(plan.revisions):
+        if published_only and revision.republished_on is None:
+            continue
         after = json.loads(revision.after) if revision.after else services.plan_snapshot(plan)
         revisions.append((revision, services.snapshot_diff(json.loads(revision.before), after)))
-    return {
+    page = {
         "plan": plan,
         "uncovered": [(item, exemptions.get(item.id)) for item in uncovered],
         "revisions": revisions,
         "today": dt.date.today(),
+        "published_rows": None,
     }
+    if published_only and plan.status not in PUBLIC_PLAN_STATUSES:
+        from app.disclosure import portal
+
+        page["published_rows"] = list(portal.plan_rows(plan))
+        page["published_headers"] = portal.PLAN_HEADERS
+    return page
 
 
 class PlanLineView(AppModelView):
@@ -349,7 +370,10 @@ class PlanWorkflowView(BaseView):
     @has_access
     def exempt(self, pk, item_id):
         plan = self._plan(pk)
-        item = ensure_in_scope(db.session.get(InspectionItem, item_id))
+        # Only an item of the plan's department's list: any other looks like a missing one.
+        item = db.session.get(InspectionItem, item_id)
+        if item is None or item.department_id != plan.department_id:
+            abort(404)
         if request.method == "POST":
             return self._step(
                 plan,
@@ -692,7 +716,7 @@ class SpotCheckTaskApi(AppModelRestApi):
     """`task` resource; GET /<id>/pool previews the drawable pool per stratum."""
 
     resource_name = "task"
-    datamodel = ScopedInterface(SpotCheckTask)
+    datamodel = ScopedInterface(SpotCheckTask, unscoped_relations=("participating_departments",))
     class_permission_name = "SpotCheckTask"
     method_permission_name = {
         **API_METHOD_PERMISSIONS,

@@ -443,6 +443,14 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
                     "%(field)s must name records by their ids.",
                     field=key,
                 )
+            # FAB makes a new, empty related row for an id it does not find (the insert then
+            # fails: a 500), and a row out of the user's scope must look the same as a
+            # missing one: both are "no such record", through the same related interface
+            # (scoped unless the resource says otherwise) that the forms' choices use.
+            related = self.datamodel.get_related_interface(key)
+            for v in values:
+                if v is not None and related.get(v) is None:
+                    return _("%(field)s: no record %(id)s.", field=key, id=v)
         return None
 
     @staticmethod

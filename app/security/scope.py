@@ -133,12 +133,12 @@ def row_clause(model, user=None):
 def in_scope(obj, user=None) -> bool:
     user = user if user is not None else current_actor()
     model = type(obj)
-    custom_scope = getattr(model, "scope_clause", None) is not None and not hasattr(
+    custom_scope = hasattr(model, "scope_clause") and not hasattr(
         obj, "department_ids_for_scope"
     )
-    if role_clause(model, user) is not None or custom_scope:
-        # Evaluate the role rule (or a scope reached through another table) in the database,
-        # as lists do.
+    if role_clause(model, user) is not None or (custom_scope and not sees_all(user)):
+        # The rule is SQL only (a role rule, or a scope reached through another table):
+        # evaluate it in the database, as lists do.
         pk = inspect(model).primary_key[0]
         found = db.session.scalar(
             select(pk).where(pk == getattr(obj, pk.key), row_clause(model, user))

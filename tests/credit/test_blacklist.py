@@ -292,3 +292,25 @@ def test_pages_show_the_workflow_and_the_badge(app, refused, operator_a2, login_
     assert "起列入失信黑名单" in page
     inspector = login_as("inspector_a").get("/my-assignments/").get_data(as_text=True)
     assert "起列入失信黑名单" in inspector
+
+
+def test_an_inspector_does_not_learn_the_status_of_an_entry_he_cannot_see(
+    app, world, refused, login_as
+):
+    # The target's open place is held by the system's suggestion, which the inspector cannot
+    # read: he learns that the place is taken, not what holds it.
+    inspector = login_as("inspector_a")
+    response = inspector.post(
+        "/api/v1/blacklist/",
+        json={"records": [refused.record], "basis": "refused", "department": world.dept_a},
+    )
+    assert response.status_code == 422
+    message = response.get_json()["message"]
+    assert "尚未办结" in message and "由其所属部门继续办理" in message
+    assert "系统建议" not in message
+    # The Operator, who sees the entry, is told what it is.
+    response = login_as("operator_a").post(
+        "/api/v1/blacklist/",
+        json={"case": refused.case, "basis": "refused", "department": world.dept_a},
+    )
+    assert "系统建议" in response.get_json()["message"]

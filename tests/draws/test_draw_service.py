@@ -575,3 +575,44 @@ def test_assigned_inspectors_download_the_training_material(app, login_as, task)
         assert "培训.pdf" in inspector.get("/my-assignments/").get_data(as_text=True)
     else:
         assert response.status_code == 404
+
+
+def test_a_participating_department_reads_a_joint_check_but_does_not_run_it(
+    app, world, task, login_as
+):
+    with acting(app, "operator_a"):
+        from app.security.models import Department
+
+        t = db.session.get(SpotCheckTask, task)
+        t.participating_departments = [db.session.get(Department, world.dept_b)]
+        far = dt.date.today() + dt.timedelta(days=400)
+        for n in range(2):
+            db.session.add(
+                Inspector(
+                    name=f"河湖检查员{n}",
+                    department_id=world.dept_b,
+                    certificate_no=f"F-{n}",
+                    certificate_expiry=far,
+                    status="在岗",
+                )
+            )
+        db.session.commit()
+    with acting(app, "operator_b"):
+        with pytest.raises(DomainError):
+            services.start_draw(db.session.get(SpotCheckTask, task), "target")
+        db.session.rollback()
+    _draw(app, task, "target")
+    draw_id = _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        target_id, group = next(iter(draw.result_data().items()))
+    participant = login_as("operator_b")
+    assert participant.get(f"/api/v1/draw/{draw_id}").status_code == 200  # it lends inspectors
+    response = participant.post(
+        f"/api/v1/draw/{draw_id}/substitute",
+        json={"target_id": int(target_id), "inspector_id": group[0], "reason": "病假"},
+    )
+    assert response.status_code == 422
+    assert "牵头部门" in response.get_json()["message"]
+    with acting(app, "operator_a"):
+        assert db.session.get(Draw, draw_id).substitutions in (None, "[]")

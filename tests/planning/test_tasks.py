@@ -326,3 +326,62 @@ def test_api_creates_only_checks_outside_the_plan_that_wait_for_a_leader(
     assert created.status_code == 201, created.get_json()
     shown = client.get(f"/api/v1/task/{created.get_json()['id']}", headers=headers).get_json()
     assert shown["result"]["approval"] == "pending" and shown["result"]["out_of_plan"] is True
+
+
+def _approved_out_of_plan(app, world, directory):
+    with acting(app, "operator_a"):
+        item = db.session.get(InspectionItem, directory.item_a)
+        task = services.create_out_of_plan_task(_out_of_plan(world, directory, items=[item]))
+        db.session.add(task)
+        db.session.commit()
+        task_id = task.id
+    with acting(app, "leader_a"):
+        services.decide_out_of_plan_task(db.session.get(SpotCheckTask, task_id), True)
+        db.session.commit()
+    return task_id
+
+
+def test_departments_added_after_approval_wait_for_a_new_approval(app, world, directory):
+    task_id = _approved_out_of_plan(app, world, directory)
+    with acting(app, "operator_a"):
+        task = db.session.get(SpotCheckTask, task_id)
+        task.name = "群众举报取水核查（补充说明）"
+        services.check_task_editable(task)  # a new name is no new check
+        assert task.approval == "approved"
+        from app.security.models import Department
+
+        task.participating_departments = [db.session.get(Department, world.dept_b)]
+        services.check_task_editable(task)
+        db.session.commit()
+        # Another department taking part is another check: the Leader decides again.
+        assert (task.approval, task.approved_by_id) == ("pending", None)
+        with pytest.raises(DomainError):
+            from app.draws import services as draws
+
+            draws.start_draw(task, "target")
+        db.session.rollback()
+
+
+def test_a_planned_task_keeps_its_plan_lines_departments_and_items(app, world, login_as, plan):
+    _publish(app, plan)
+    task_id, _number = _task_from_line(app, plan)
+    operator = login_as("operator_a")
+    url = f"/tasks/edit/{task_id}"
+    form = {
+        "csrf_token": csrf_token_from(operator, url),
+        "name": "取水许可检查",
+        "department": str(world.dept_a),
+        "group_size": "2",
+        "ratio_a": "2",
+        "ratio_b": "5",
+        "ratio_c": "10",
+        "ratio_d": "20",
+        "ratio_special": "30",
+        "participating_departments": [str(world.dept_b)],
+    }
+    with acting(app, "operator_a"):
+        form["items"] = [str(i.id) for i in db.session.get(SpotCheckTask, task_id).items]
+    body = operator.post(url, data=form).get_data(as_text=True)
+    assert "调整计划" in body or "R9.6" in body, body[:3000]
+    with acting(app, "operator_a"):
+        assert db.session.get(SpotCheckTask, task_id).participating_departments == []
