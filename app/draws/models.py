@@ -110,6 +110,8 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
         from app.draws.ledger_chain import NO_ENTROPY
 
         source = self.entropy_source
+        if source is None and self.mode == "witnessed":  # drawn before params declared it
+            source = "witnesses"
         if source is None or source == NO_ENTROPY:
             return NO_ENTROPY
         if source == "witnesses":
