@@ -562,3 +562,33 @@ def test_audit_head_writes_the_daily_entry_once(app, world):
         f"{entry['audit_seq']}:{entry['audit_hash']}"
     )
     assert entry["at"][:10] == dt.datetime.now(ledger.CST).date().isoformat()
+
+
+def test_draw_verify_catches_a_draw_rewritten_in_the_database(app, strict, task):
+    """Somebody with database access re-draws with other entropy and re-hashes the record: the
+    record agrees with itself, the ledger announced other values."""
+    draw_id = _witnessed(app, task, "target")
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["draw", "verify", str(draw_id)])
+    assert ok.exit_code == 0 and "摇号公示台账一致" in ok.output, ok.output
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        seed = protocol.derive_seed(
+            bytes.fromhex(draw.server_secret), draw.uid, draw.pool_hash, draw.params_hash, "9 9 9"
+        )
+        pool = protocol.canonical_pool(json.loads(draw.pool))
+        result = protocol.select_targets(pool, json.loads(draw.params), seed)
+        forged = services.record(draw, reveal=False, with_ledger=False)
+        forged.update(witness_entropy="9 9 9", selection=result)
+        digest = protocol.record_hash(forged)
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE draw SET witness_entropy = :w, result = :r, record_hash = :h WHERE id = :id"),
+                {"w": "9 9 9", "r": json.dumps(result), "h": digest, "id": draw_id},
+            )
+        db.session.expire_all()
+        assert services.verify_draw(db.session.get(Draw, draw_id)) == []  # consistent by itself
+    bad = runner.invoke(args=["draw", "verify", str(draw_id)])
+    assert bad.exit_code == 1 and "INVALID" in bad.output
+    assert "entropy differs" in bad.output and "record_hash differs" in bad.output
