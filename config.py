@@ -109,6 +109,12 @@ class Config:
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
 
+    # --- draws ---
+    # A draw without outside entropy (the one-step draw: no witnesses, no declared future public
+    # source) lets the server grind its secret; it exists only where this is switched on, and
+    # is then marked 无外部随机源 on every page, record and ledger entry (docs/draw-protocol.md).
+    DRAW_ALLOW_NO_ENTROPY = _env_bool("DRAW_ALLOW_NO_ENTROPY", False)
+
     # --- i18n: Chinese first, English switchable ---
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

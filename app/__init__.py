@@ -63,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
 
+    from app.disclosure import ledger_public  # noqa: F401  (the draw ledger's routes)
     from app.disclosure.public import bp as public_pages
 
     app.register_blueprint(public_pages)

@@ -84,6 +84,10 @@ def app(tmp_path_factory):
             # Fast hashes: the suite creates many users; production keeps FAB's scrypt.
             "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "UPLOAD_FOLDER": str(instance / "uploads"),
+            # The suite's many draws run in one step, without outside entropy: allowed here
+            # only. The default (off: one-step draws refused) is tested in
+            # tests/draws/test_ledger.py, which switches it off for its tests.
+            "DRAW_ALLOW_NO_ENTROPY": True,
         }
     )
     with application.app_context():

@@ -3,6 +3,10 @@ CSV, per department and task, with each department's subtotal and the district's
 plan filing (R9.2) is the plan in the portal layout, recorded on the plan by
 app/planning/services.file_plan (its SHA-256 and date).
 
+Its last line is the audit head at its generation (AUDIT_HEAD): the seq and hash of the
+audit log's newest entry, so that the office can later run `flask --app run.py audit verify
+--head SEQ:HASH` and know the log was not rewritten since (docs/exports.md).
+
 The report holds unpublished figures: the JointOffice role downloads it for every department,
 Operators and Leaders for their own scope, and every download is in the audit log (R13.2)."""
 
@@ -26,6 +30,7 @@ PROGRESS_HEADERS = [
 ]
 SUBTOTAL = "小计"
 TOTAL = "合计"
+AUDIT_HEAD = "审计链头"
 
 
 def _rate(value) -> str:
@@ -56,3 +61,19 @@ def progress_rows(year: int, department_ids=None):
             yield [department.name, row.task.number, row.task.name, *_cells(row.progress)]
         yield [department.name, SUBTOTAL, "", *_cells(subtotal)]
     yield [TOTAL, "", "", *_cells(report.total)]
+    yield audit_head_row()
+
+
+def audit_head_row() -> list:
+    """["审计链头", "第 N 条", hash, "核验：… --head N:hash"]: the audit chain's head now."""
+    from app.core.audit.models import GENESIS_HASH, AuditChainHead
+    from app.extensions import db
+
+    head = db.session.get(AuditChainHead, 1)
+    seq, digest = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
+    return [
+        AUDIT_HEAD,
+        f"第 {seq} 条",
+        digest,
+        f"核验：flask --app run.py audit verify --head {seq}:{digest}",
+    ]

@@ -203,12 +203,15 @@ def task_results(task_id: int):
     draws = db.session.scalars(
         select(Draw).where(Draw.task_id == task.id, Draw.status == "done").order_by(Draw.id)
     ).all()
+    from app.disclosure.ledger_public import cancelled_attempts
+
     return render_template(
         "public/task_results.html",
         task=task,
         headers=portal.RESULT_HEADERS,
         rows=rows,
         draws=draws,
+        cancelled=cancelled_attempts(task.id),
     )
 
 
@@ -239,6 +242,7 @@ def _verification(uid: str, record_hash: str | None, run) -> tuple[str, ...]:
 def draw(uid: str):
     """A published draw: its record and the system's own verification of it; anyone can
     download the record and run `python -m app.draws.verify record.json` themselves."""
+    from app.disclosure.ledger_public import ledger_check
     from app.draws import services as draws
 
     found = _published_draw(uid)
@@ -248,6 +252,7 @@ def draw(uid: str):
         draw=found,
         record=draws.record(found, with_pool=False),
         problems=problems,
+        ledger_problems=ledger_check(found),
     )
 
 

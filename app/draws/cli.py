@@ -13,10 +13,11 @@ draw_cli = AppGroup("draw", help="Draws (摇号).")
 @draw_cli.command("verify")
 @click.argument("draw_id")
 def verify_command(draw_id):
-    """Recompute every hash and the selection of a draw (by number or protocol id)."""
+    """Recompute every hash and the selection of a draw (by number or protocol id), and check
+    it against the public draw ledger."""
     from sqlalchemy import select
 
-    from app.draws.services import verify_draw
+    from app.draws.services import verify_against_ledger, verify_draw
 
     with acting_as_system():
         draw = (
@@ -30,9 +31,10 @@ def verify_command(draw_id):
         if draw.status != "done":
             click.echo(f"摇号记录 {draw_id} 尚未完成（状态：{draw.status}）。", err=True)
             sys.exit(1)
-        problems = verify_draw(draw)
+        problems = verify_draw(draw) + verify_against_ledger(draw)
     if not problems:
         click.echo("VALID")
+        click.echo("（记录自身一致，且与摇号公示台账一致）")
         return
     click.echo("INVALID")
     for problem in problems:

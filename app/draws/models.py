@@ -10,6 +10,7 @@ from flask_appbuilder import Model
 from flask_appbuilder.models.mixins import AuditMixin
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -37,7 +38,11 @@ DRAW_STATUSES = {
     "cancelled": _l("Cancelled"),
 }
 SUBSTITUTION_REASONS = ("病假", "公务冲突", "回避", "其他")
-DRAW_MODES = {"one_step": _l("One step"), "witnessed": _l("With witnesses")}
+DRAW_MODES = {
+    "one_step": _l("One step, no outside entropy (无外部随机源)"),
+    "witnessed": _l("With witnesses"),
+    "public": _l("With a declared future public source"),
+}
 
 
 class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
@@ -59,7 +64,7 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
     # constraint lets exactly one draw per task and kind exist, whatever the number of
     # processes drawing at the same moment.
     active_key = Column(String(40), nullable=True, unique=True)
-    mode = Column(String(10), nullable=False, default="one_step")  # one_step / witnessed
+    mode = Column(String(10), nullable=False, default="one_step")  # one_step / witnessed / public
     witnesses = Column(String(200), nullable=True)
     witness_entropy = Column(Text, nullable=True)
     server_secret = Column(String(64), nullable=False)  # hex; shown only once published
@@ -106,6 +111,24 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
         if self.status == "done":
             return ("pool", "excluded", "result", "substitutions")
         return self.__confidential_columns__
+
+    @property
+    def entropy_source(self) -> str | None:
+        """params.entropy_source: "witnesses", "public:<source>" or 无外部随机源."""
+        return json.loads(self.params).get("entropy_source") if self.params else None
+
+    @property
+    def entropy_source_label(self) -> str:
+        from app.draws.ledger_chain import NO_ENTROPY
+
+        source = self.entropy_source
+        if source is None and self.mode == "witnessed":  # drawn before params declared it
+            source = "witnesses"
+        if source is None or source == NO_ENTROPY:
+            return NO_ENTROPY
+        if source == "witnesses":
+            return str(_l("Entropy typed by the witnesses (监督人)"))
+        return str(_l("Declared public source: %(source)s", source=source.removeprefix("public:")))
 
     def result_data(self):
         return json.loads(self.result) if self.result else {}
@@ -187,3 +210,34 @@ class Assignment(Model):
             .where(cls.task_id == task, cls.active.is_(True), Inspector.user_id == user.id)
         )
         return query if target is None else query.where(cls.target_id == target)
+
+
+class DrawLedgerEntry(Model):
+    """One entry of the public draw ledger (摇号公示台账): append-only, hash-chained, anonymous
+    (app/draws/ledger.py writes it, app/draws/ledger_chain.py states the hash rule). `body` is
+    the entry's canonical JSON, exactly the bytes hashed (with `hash` added); the other columns
+    repeat its fields for queries. Unique seq and prev_hash: a fork cannot be stored."""
+
+    __tablename__ = "draw_ledger"
+
+    id = Column(Integer, primary_key=True)
+    seq = Column(BigInteger, nullable=False, unique=True)
+    event = Column(String(20), nullable=False, index=True)
+    draw_uid = Column(String(40), nullable=True, index=True)
+    day = Column(String(10), nullable=False, index=True)  # YYYY-MM-DD in +08:00
+    prev_hash = Column(String(64), nullable=False, unique=True)
+    hash = Column(String(64), nullable=False)
+    body = Column(Text, nullable=False)
+
+    def data(self) -> dict:
+        return json.loads(self.body)
+
+
+class DrawLedgerHead(Model):
+    """The single row with the ledger's newest seq and hash; appenders lock it."""
+
+    __tablename__ = "draw_ledger_head"
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    last_seq = Column(BigInteger, nullable=False, default=0)
+    last_hash = Column(String(64), nullable=False)

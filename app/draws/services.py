@@ -22,7 +22,8 @@ from app.directory.models import (
     Inspector,
     Target,
 )
-from app.draws import protocol
+from app.draws import ledger, protocol
+from app.draws.ledger_chain import NO_ENTROPY, check_chain, check_record, without_ledger_fields
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw, DrawnTarget
 from app.extensions import db
 from app.planning.models import RISK_STRATA, SPECIAL_STRATUM, SpotCheckTask
@@ -140,19 +141,99 @@ def _require_task(task: SpotCheckTask):
 
 
 WITNESSES_MAX_LENGTH = Draw.__table__.c.witnesses.type.length
+ENTROPY_SOURCE_MAX_LENGTH = 200
+_NAME_SEPARATORS = str.maketrans({c: " " for c in "、,，;；/"})
+
+
+def witness_names(witnesses: str | None) -> list[str]:
+    """The distinct names in the witnesses' field (separated by 、 , ; / or spaces)."""
+    names: list[str] = []
+    for name in (witnesses or "").translate(_NAME_SEPARATORS).split():
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def no_entropy_allowed() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config.get("DRAW_ALLOW_NO_ENTROPY"))
+
+
+def _entropy_source(mode: str, witnesses: str | None, declared: str | None) -> str:
+    """The outside entropy the commitment declares (params.entropy_source, so hashed):
+    "witnesses" (at least two named persons type it after the commitment is public),
+    "public:<source>" (a future public result, e.g. a lottery draw, entered when it is out),
+    or 无外部随机源 (a one-step draw, only where DRAW_ALLOW_NO_ENTROPY is on)."""
+    if mode == "witnessed":
+        if len(witness_names(witnesses)) < 2:
+            raise DomainError(
+                _(
+                    "Name at least two witnesses (监督人), separated by 、: one person is no outside check."
+                )
+            )
+        return "witnesses"
+    if mode == "public":
+        declared = " ".join((declared or "").split())
+        if not declared:
+            raise DomainError(
+                _(
+                    "Declare the future public source of the entropy, e.g. 中国福利彩票3D 第2027070期开奖号码."
+                )
+            )
+        if len(declared) > ENTROPY_SOURCE_MAX_LENGTH:
+            raise DomainError(
+                _("The public source: at most %(n)d characters.", n=ENTROPY_SOURCE_MAX_LENGTH)
+            )
+        if any(ord(ch) < 32 for ch in declared):
+            raise DomainError(_("The public source must not contain control characters."))
+        return f"public:{declared}"
+    if mode != "one_step":
+        raise DomainError(_("Unknown draw mode: use witnessed or public."))
+    if not no_entropy_allowed():
+        raise DomainError(
+            _(
+                "A draw without outside entropy is not allowed: draw with at least two witnesses "
+                "or declare a future public source (DRAW_ALLOW_NO_ENTROPY is off)."
+            )
+        )
+    return NO_ENTROPY
+
+
+def _attempt(task: SpotCheckTask, kind: str) -> dict:
+    """A draw after cancelled ones is the next attempt, linked to the last cancelled draw."""
+    cancelled = db.session.scalars(
+        select(Draw.uid)
+        .where(Draw.task_id == task.id, Draw.kind == kind, Draw.status == "cancelled")
+        .order_by(Draw.id)
+    ).all()
+    if not cancelled:
+        return {"attempt": 1}
+    return {"attempt": len(cancelled) + 1, "previous_draw": cancelled[-1]}
+
+
+def _note(draw: Draw) -> dict:
+    """Every ledger entry of a draw without outside entropy says so."""
+    source = json.loads(draw.params).get("entropy_source") if draw.params else None
+    return {"note": NO_ENTROPY} if source == NO_ENTROPY else {}
 
 
 def start_draw(
-    task: SpotCheckTask, kind: str, witnesses: str | None = None, mode: str = "one_step"
+    task: SpotCheckTask,
+    kind: str,
+    witnesses: str | None = None,
+    mode: str = "one_step",
+    entropy_source: str | None = None,
 ) -> Draw:
-    """Freeze pool and parameters, pick the secret, write the commitment. The caller commits
-    this before any result exists (the audit log has the commitment first)."""
+    """Freeze pool and parameters, pick the secret, write the commitment and its public
+    ledger entry. The caller commits this before any entropy is accepted."""
     _require_task(task)
     witnesses = (witnesses or "").strip() or None
     if witnesses and len(witnesses) > WITNESSES_MAX_LENGTH:
         raise DomainError(
             _("The witnesses' names: at most %(n)d characters.", n=WITNESSES_MAX_LENGTH)
         )
+    source = _entropy_source(mode, witnesses, entropy_source)
     today = dt.date.today()
     if kind == "target":
         if task.status != "planned":
@@ -205,6 +286,7 @@ def start_draw(
         }
         hashed_pool = protocol.pool_from_inspectors(inspectors)
         _check_enough_inspectors(targets, inspectors, conflicts, excluded, task.group_size)
+    params.update(_attempt(task, kind), entropy_source=source)
     secret = secrets.token_bytes(protocol.SECRET_BYTES)
     # Canonicalise and encode the pool once: its bytes are stored and hashed as they are.
     frozen = protocol.canonical_pool(hashed_pool)
@@ -245,6 +327,19 @@ def start_draw(
         params_hash=draw.params_hash,
         pool_size=draw.pool_size,
     )
+    ledger.append(
+        "commit",
+        draw.uid,
+        task=task.number,
+        kind=kind,
+        attempt=params["attempt"],
+        pool_size=draw.pool_size,
+        pool_hash=draw.pool_hash,
+        params_hash=draw.params_hash,
+        commitment=draw.commitment,
+        entropy_source=source,
+        **_note(draw),
+    )
     return draw
 
 
@@ -276,8 +371,19 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
         raise DomainError(
             _("The witnesses' entropy must not contain control characters.")
         ) from None
-    if draw.mode == "witnessed" and not entropy:
-        raise DomainError(_("Enter the digits or text the witnesses chose."))
+    if draw.mode in ("witnessed", "public") and not entropy:
+        raise DomainError(
+            _("Enter the digits or text the witnesses chose.")
+            if draw.mode == "witnessed"
+            else _("Enter the result of the declared public source.")
+        )
+    if ledger.entry_of(draw.uid, "commit") is None:
+        # The commitment is public before any entropy is taken, or the draw does not go on.
+        raise DomainError(
+            _(
+                "The commitment of this draw is not in the public draw ledger: no entropy is accepted."
+            )
+        )
     secret = bytes.fromhex(draw.server_secret)
     seed = protocol.derive_seed(secret, draw.uid, draw.pool_hash, draw.params_hash, entropy)
     params = json.loads(draw.params)
@@ -334,19 +440,29 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     draw.status = "done"
     draw.drawn_at = dt.datetime.now().replace(microsecond=0)
     draw.record_hash = protocol.record_hash(
-        record(draw, reveal=False, pool=pool), pool_json=draw.pool.encode("utf-8")
+        record(draw, reveal=False, pool=pool, with_ledger=False),
+        pool_json=draw.pool.encode("utf-8"),
     )
     _log_draw(draw, "draw", task=task.number, kind=draw.kind, record_hash=draw.record_hash)
+    note = _note(draw)
+    ledger.append("entropy", draw.uid, entropy=entropy, **note)
+    ledger.append("complete", draw.uid, record_hash=draw.record_hash, **note)
     return draw
 
 
 def record(
-    draw: Draw, reveal: bool | None = None, pool: list | None = None, with_pool: bool = True
+    draw: Draw,
+    reveal: bool | None = None,
+    pool: list | None = None,
+    with_pool: bool = True,
+    with_ledger: bool = True,
 ) -> dict:
     """The verifiable record. The server secret is in it only once the task's results are
     published (or when `reveal` says so, for verification inside the system). `pool` saves
     decoding the stored pool again when the caller has it; `with_pool=False` leaves it out
-    (a page that shows the record, not the candidates: a pool can hold a million)."""
+    (a page that shows the record, not the candidates: a pool can hold a million).
+    `with_ledger` adds the positions and times of the draw's `commit` and `complete` ledger
+    entries (`ledger`, `committed_at`, `completed_at`: not covered by record_hash)."""
     data = {
         "algorithm": protocol.ALGORITHM,
         "kind": draw.kind,
@@ -371,6 +487,15 @@ def record(
         data["record_hash"] = draw.record_hash
     if reveal if reveal is not None else draw.published:
         data["server_secret"] = draw.server_secret
+    if with_ledger:
+        commit = ledger.entry_of(draw.uid, "commit")
+        complete = ledger.entry_of(draw.uid, "complete")
+        if commit is not None:
+            data["ledger"] = {"commit": ledger.position(commit)}
+            data["committed_at"] = commit["at"]
+            if complete is not None:
+                data["ledger"]["complete"] = ledger.position(complete)
+                data["completed_at"] = complete["at"]
     return data
 
 
@@ -402,11 +527,27 @@ def draw_summary(draw: Draw) -> dict:
         "pool_hash": draw.pool_hash,
         "params_hash": draw.params_hash,
         "record_hash": draw.record_hash,
+        "entropy_source": json.loads(draw.params).get("entropy_source"),
+        "ledger": {
+            name: ledger.position(ledger.entry_of(draw.uid, name))
+            for name in ("commit", "complete")
+            if ledger.entry_of(draw.uid, name) is not None
+        },
     }
 
 
 def verify_draw(draw: Draw) -> list[str]:
-    return protocol.verify(record(draw, reveal=True))
+    """The record's own consistency (every hash and the selection recomputed)."""
+    return protocol.verify(without_ledger_fields(record(draw, reveal=True)))
+
+
+def verify_against_ledger(draw: Draw) -> list[str]:
+    """The ledger check: the whole chain unbroken, and the record matching its entries
+    (docs/draw-protocol.md §18). Messages name the entry that differs."""
+    entries = ledger.all_entries()
+    problems = check_chain(entries, ledger.head())
+    data = record(draw, reveal=True)
+    return problems + check_record(data, entries)
 
 
 # --- substitutes --------------------------------------------------------------------------------
@@ -501,6 +642,8 @@ def substitute_inspector(
         reason=reason,
         event_hash=event["event_hash"],
     )
+    # Only the event's hash is public before publication; the record has the event itself.
+    ledger.append("substitute", draw.uid, n=len(events), event_hash=event["event_hash"])
     return replacement
 
 
@@ -545,4 +688,5 @@ def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
     draw.active_key = None
     draw.cancel_reason = reason.strip()
     _log_draw(draw, "cancel", task=draw.task.number, reason=draw.cancel_reason)
+    ledger.append("cancel", draw.uid, reason=draw.cancel_reason, **_note(draw))
     return draw

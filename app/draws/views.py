@@ -160,19 +160,27 @@ class TaskDrawView(BaseView):
     @expose("/<int:pk>/witnessed", methods=["GET", "POST"])
     @has_access
     def witnessed(self, pk):
-        """Step 1 freezes the pool and shows the commitment to the witnesses; step 2 takes
-        the entropy they chose and draws."""
+        """Step 1 freezes the pool, writes the commitment to the public draw ledger and shows
+        its entry to the witnesses; step 2 takes the entropy they chose (or the declared
+        public source's result, once it is out) and draws. `?kind=inspector` for the
+        inspector draw."""
         task = self._task(pk)
+        kind = "inspector" if request.args.get("kind") == "inspector" else "target"
         draw = db.session.scalar(
             select(Draw).where(
-                Draw.task_id == task.id, Draw.kind == "target", Draw.status == "committed"
+                Draw.task_id == task.id, Draw.kind == kind, Draw.status == "committed"
             )
         )
         if request.method == "POST":
             try:
                 if draw is None:
+                    source = (request.form.get("entropy_source") or "").strip()
                     draw = services.start_draw(
-                        task, "target", request.form.get("witnesses"), mode="witnessed"
+                        task,
+                        kind,
+                        request.form.get("witnesses"),
+                        mode="public" if source else "witnessed",
+                        entropy_source=source,
                     )
                     db.session.commit()
                 else:
@@ -183,7 +191,12 @@ class TaskDrawView(BaseView):
             except DomainError as exc:
                 db.session.rollback()
                 flash(str(exc), "danger")
-        return self.render_template("draws/witnessed.html", task=task, draw=draw)
+        from app.draws import ledger
+
+        commit = ledger.entry_of(draw.uid, "commit") if draw is not None else None
+        return self.render_template(
+            "draws/witnessed.html", task=task, draw=draw, kind=kind, commit=commit
+        )
 
     @expose("/draw/<int:pk>/substitute", methods=["POST"])
     @has_access

@@ -831,10 +831,18 @@ class SpotCheckTaskApi(AppModelRestApi):
                 None,
             )
             if committed is None:
-                mode = "witnessed" if body.get("mode") == "witnessed" else "one_step"
-                committed = draws.start_draw(task, kind, body.get("witnesses", ""), mode=mode)
-                db.session.commit()  # the commitment is on record before any result exists
-                if mode == "witnessed":
+                # witnessed / public: the commitment (and its ledger entry) is answered first;
+                # {} is a one-step draw, refused unless DRAW_ALLOW_NO_ENTROPY is on.
+                mode = body.get("mode", "") or "one_step"
+                committed = draws.start_draw(
+                    task,
+                    kind,
+                    body.get("witnesses", ""),
+                    mode=mode,
+                    entropy_source=body.get("entropy_source", ""),
+                )
+                db.session.commit()  # the commitment is public before any entropy is taken
+                if mode != "one_step":
                     return self.response(200, result=draws.draw_summary(committed))
             draws.complete_draw(committed, body.get("witness_entropy", ""))
             db.session.commit()
@@ -850,13 +858,15 @@ class SpotCheckTaskApi(AppModelRestApi):
     @protect()
     @safe
     def draw_targets(self, pk):
-        """Draw the task's targets. {} draws in one step; {"mode": "witnessed", "witnesses":
-        "..."} returns the commitment first, then {"witness_entropy": "..."} draws."""
+        """Draw the task's targets. {"mode": "witnessed", "witnesses": "A、B"} (or {"mode":
+        "public", "entropy_source": "..."}) returns the commitment and its ledger entry, then
+        {"witness_entropy": "..."} draws. {} (one step, no outside entropy) is refused unless
+        DRAW_ALLOW_NO_ENTROPY is on."""
         return self._draw(pk, "target")
 
     @expose("/<int:pk>/draw_inspectors", methods=["POST"])
     @protect()
     @safe
     def draw_inspectors(self, pk):
-        """Draw an inspection group for every drawn target."""
+        """Draw an inspection group for every drawn target: the same two steps as the targets."""
         return self._draw(pk, "inspector")

@@ -8,7 +8,7 @@ import io
 
 from sqlalchemy import select
 
-from app.core.audit.models import AuditLog
+from app.core.audit.models import AuditChainHead, AuditLog
 from app.disclosure.cli import export_command
 from app.extensions import db
 from app.inspections.models import InspectionRecord
@@ -51,14 +51,22 @@ def test_the_progress_report_per_department_and_task(app, world, inspected, logi
     # Every department appears, those with nothing too; the total comes last.
     assert by_key[("河湖管理科", "小计")][3:] == ["0", "0", "0", "0", "0", "", "", "0", ""]
     assert ("东胜区水利局", "小计") in by_key and ("节约用水办公室", "小计") in by_key
-    assert rows[-1][0] == "合计" and rows[-1][3:] == task_row[3:]
-    # GB18030 on request.
-    assert _rows(office.get(f"/filings/progress.csv?year={year}&encoding=gb18030"), "gb18030") == (
-        rows
-    )
+    assert rows[-2][0] == "合计" and rows[-2][3:] == task_row[3:]
+    # The last line is the audit head at the generation (this download's audit row included).
+    with app.app_context():
+        head = db.session.get(AuditChainHead, 1)
+        assert rows[-1] == [
+            "审计链头",
+            f"第 {head.last_seq} 条",
+            head.last_hash,
+            f"核验：flask --app run.py audit verify --head {head.last_seq}:{head.last_hash}",
+        ]
+    # GB18030 on request (the next download has the next audit head).
+    again = _rows(office.get(f"/filings/progress.csv?year={year}&encoding=gb18030"), "gb18030")
+    assert again[:-1] == rows[:-1] and again[-1][1] != rows[-1][1]
     # An Operator of department B files for B only; an Inspector may not.
     rows_b = _rows(login_as("operator_b").get(f"/filings/progress.csv?year={year}"))
-    assert {r[0] for r in rows_b[1:]} == {"河湖管理科", "合计"}
+    assert {r[0] for r in rows_b[1:]} == {"河湖管理科", "合计", "审计链头"}
     assert login_as("inspector_a").get(f"/filings/progress.csv?year={year}").status_code == 403
     assert app.test_client().get("/filings/progress.csv").status_code == 302
     # Unpublished figures leaving the system are audited, with who and what.
@@ -82,7 +90,8 @@ def test_flask_export_writes_the_portal_layouts(app, world, inspected, tmp_path)
         export_command, ["progress", "--year", "2027", "--encoding", "gb18030", "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert out.read_bytes().decode("gb18030").splitlines()[-1].startswith("合计")
+    lines = out.read_bytes().decode("gb18030").splitlines()
+    assert lines[-2].startswith("合计") and lines[-1].startswith("审计链头")
     result = runner.invoke(export_command, ["targets"])
     assert result.exit_code != 0
 

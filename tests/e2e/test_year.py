@@ -570,6 +570,7 @@ def public_results(v, year: Year) -> None:
         _click(v, _link(v, "校验").nth(n))
         assert re.search(r"/public/draws/[^/]+$", v.page.url), v.page.url
         assert v.page.get_by_role("status").inner_text().startswith("VALID")
+        assert "与摇号公示台账一致" in v.visible_text()  # the check against the public ledger
         _key_page(v, f"year-10-public-draw-{n + 1}", quoted=QUOTED_CODE)
 
 

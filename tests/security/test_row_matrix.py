@@ -246,8 +246,32 @@ def test_unpublished_results_are_hidden_until_published(app, world, inspected, l
         assert client.get(url).status_code == 200, ("published", url)
 
 
+def test_the_public_draw_ledger_is_anonymous_and_holds_nothing_unpublished(app, inspected):  # noqa: F811
+    """/public/draws/ledger and its JSON: anybody reads them; before publication they show
+    each draw's commitment and hashes, never its secret, pool, result or names."""
+    from app.directory.models import Inspector
+
+    client = app.test_client()
+    texts = []
+    for url in ("/public/draws/ledger", "/public/draws/ledger.json", "/public/draws/ledger.json?since=1"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        texts.append(response.get_data(as_text=True))
+    text = "".join(texts)
+    with app.app_context():
+        draws = db.session.scalars(select(Draw)).all()
+        names = db.session.scalars(select(Target.name)).all()
+        names += db.session.scalars(select(Inspector.name)).all()
+        assert draws and not any(d.published for d in draws)
+        for draw in draws:
+            assert draw.commitment in text and draw.server_secret not in text
+            assert draw.result not in text
+    assert names and not [name for name in names if name in text]
+
+
 TEXT_FIELDS = (
-    "comment reason note witnesses witness_entropy mode decision_number kind content organ "
+    "comment reason note witnesses witness_entropy entropy_source mode decision_number kind "
+    "content organ "
     "description finding status decided_on decision_date transfer_date date"
 ).split()
 

@@ -162,3 +162,18 @@ def verify(connection: Connection, batch: int = 2000) -> VerifyResult:
             else:
                 fail(last_seq, f"审计链头与第 {last_seq} 条记录不符：链头或最新记录已被篡改")
     return result
+
+
+def check_head(connection: Connection, seq: int, digest: str) -> str | None:
+    """Whether the chain still holds a head noted earlier (in a filing CSV, in the public draw
+    ledger's `audit_head` entry, on paper): entry `seq` must still have hash `digest`. Run
+    after `verify`, which proves every later entry still links back to it. None when it
+    holds, else the Chinese message."""
+    found = connection.execute(select(AuditLog.row_hash).where(AuditLog.seq == seq)).first()
+    if seq == 0:
+        return None if digest == GENESIS_HASH else "第 0 条审计链头的哈希值只能是 64 个 0"
+    if found is None:
+        return f"审计链中已没有第 {seq} 条记录：记下的链头之后的记录已被删除或链已被重建"
+    if found.row_hash != digest:
+        return f"第 {seq} 条审计记录的哈希值与记下的链头不符：审计链已被改写"
+    return None
