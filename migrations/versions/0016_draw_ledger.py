@@ -5,7 +5,7 @@ is a row of draw_ledger, published at /public/draws/ledger.json. Appenders lock 
 draw_ledger_head row; unique seq and prev_hash keep one chain (app/draws/ledger.py).
 
 Revision ID: 0016_draw_ledger
-Revises: 0010_target_uscc_prefix
+Revises: 0015_target_snapshots
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_draw_ledger'
-down_revision = '0010_target_uscc_prefix'
+down_revision = '0015_target_snapshots'
 branch_labels = None
 depends_on = None
 
