@@ -299,8 +299,14 @@ def test_the_printable_site_record_of_a_witnessed_draw(app, login_as, task):
         assert text in page, text
     assert f"<td>{pool_size}（另有 1 个按规定未纳入" in page  # the struck-off target
     assert "@page { size: A4" in page and page.count("<td>监督人</td>") == 2
-    # No ledger entry in the record yet: a dash, not an error.
-    assert "<th>承诺值的公示台账条目</th><td>—</td>" in page
+    # The commitment's public ledger entry, which the witnesses see before they type.
+    from app.draws import ledger
+
+    with app.app_context():
+        uid = db.session.get(Draw, draw_id).uid
+        commit = ledger.entry_of(uid, "commit")
+    assert commit is not None and commit["hash"] in page
+    assert f"第 {commit['seq']} 条" in page or f"{commit['seq']}" in page
     for outside in ("http://", "https://", "<script", "<link", "<img", "@import"):
         assert outside not in page, outside
     client.post(f"/task-draw/{task}/witnessed", data={"csrf_token": token, "entropy": "5 8 2"})
