@@ -68,12 +68,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(public_pages)
     from app.core.request_checks import (
         refuse_bad_paging,
+        refuse_deep_json,
         refuse_impossible_row_ids,
         refuse_nul_characters,
     )
     from app.security.headers import init_security_headers
     from app.security.manager import check_api_login_body
+    from app.security.sessions import require_csrf_on_session_api_writes
 
+    app.before_request(refuse_deep_json)
+    app.before_request(require_csrf_on_session_api_writes)
     app.before_request(check_api_login_body)
     app.before_request(refuse_nul_characters)
     app.before_request(refuse_impossible_row_ids)
