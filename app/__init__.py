@@ -64,9 +64,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder = AppBuilder(base_template="layout.html")
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        from app.security.role_rules import init_role_rules
         from app.security.sessions import init_session_versions
 
         init_session_versions(app)
+        init_role_rules()
 
     from app.disclosure.public import bp as public_pages
 
