@@ -1,9 +1,9 @@
 """gunicorn settings for production (docs/deploy.md): `gunicorn -c gunicorn.conf.py run:app`.
 
 Every value can be overridden from the environment (GUNICORN_*), so one file serves every host.
-The processes are stateless: sessions are signed cookies, rate-limit counts live in Redis
-(RATELIMIT_STORAGE_URI), uploads on shared storage (UPLOAD_FOLDER), draws are serialised by
-the database."""
+The processes are stateless: sessions are signed cookies (checked against the user's session
+version in the database), rate-limit counts live in the database (RATELIMIT_STORAGE_URI =
+database://), uploads on shared storage (UPLOAD_FOLDER), draws are serialised by the database."""
 
 import multiprocessing
 import os
