@@ -72,9 +72,29 @@ class DeepJson(BadRequest):
 MAX_JSON_DEPTH = 32
 
 
+class DeepQuery(BadRequest):
+    """The REST API's `q` argument (Rison): prison recurses per level too, and FAB catches
+    only its ParserException."""
+
+    user_message = _l("The q argument is nested too deeply to be read.")
+
+
 def refuse_deep_json():
     """Parse a JSON body once, before any view: deeper than MAX_JSON_DEPTH is a 400; the parsed
-    body is cached for the view (a malformed body stays for the view to answer, as before)."""
+    body is cached for the view (a malformed body stays for the view to answer, as before).
+    The same for the REST API's Rison `q` argument."""
+    query = request.args.get("q") if request.path.startswith("/api/") else None
+    if query:
+        import prison
+
+        try:
+            parsed = prison.loads(query)
+        except RecursionError:
+            raise DeepQuery() from None
+        except Exception:  # noqa: BLE001  (malformed: FAB answers it as before)
+            parsed = None
+        if json_depth(parsed) > MAX_JSON_DEPTH:
+            raise DeepQuery()
     if not request.is_json:
         return
     try:

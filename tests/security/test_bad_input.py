@@ -192,3 +192,9 @@ def test_deeply_nested_json_is_a_400_in_chinese(app, world, api_token):
     assert response.status_code == 400
     assert "嵌套" in response.get_json()["message"]
     assert _count(app) == 0
+    # The REST API's Rison argument q: prison recurses the same way (a 500 before).
+    for q in ("!(" * 5000 + ")" * 5000, "(a:" * 40 + "1" + ")" * 40):
+        response = client.get("/api/v1/target/", query_string={"q": q}, headers=headers)
+        assert response.status_code == 400, q[:10]
+        assert "嵌套" in response.get_json()["message"]
+    assert client.get("/api/v1/target/", query_string={"q": "(page:0)"}, headers=headers).status_code == 200
