@@ -103,11 +103,19 @@ class Config:
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password"
 
-    # Rate limiting of the login form and the API login (see app/security/manager.py).
+    # Rate limiting of the login form and the API login per IP (see app/security/manager.py).
+    # "database://" counts in the application's database (app/security/throttle.py), shared by
+    # every gunicorn worker and host; "redis://host:6379/0" works too; "memory://" is per process.
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "database://")
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    # Per-account lockout, whatever the IP: this many failed sign-ins to one username within the
+    # window lock it for LOGIN_LOCKOUT_MINUTES (the right password is refused too).
+    LOGIN_LOCKOUT_ENABLED = _env_bool("LOGIN_LOCKOUT_ENABLED", True)
+    LOGIN_LOCKOUT_FAILURES = _env_int("LOGIN_LOCKOUT_FAILURES", 5)
+    LOGIN_LOCKOUT_WINDOW_MINUTES = _env_int("LOGIN_LOCKOUT_WINDOW_MINUTES", 15)
+    LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
 
     # --- draws ---
     # A draw without outside entropy (the one-step draw: no witnesses, no declared future public

@@ -1,9 +1,9 @@
 """gunicorn settings for production (docs/deploy.md): `gunicorn -c gunicorn.conf.py run:app`.
 
 Every value can be overridden from the environment (GUNICORN_*), so one file serves every host.
-The processes are stateless: sessions are signed cookies, rate-limit counts live in Redis
-(RATELIMIT_STORAGE_URI), uploads on shared storage (UPLOAD_FOLDER), draws are serialised by
-the database."""
+The processes are stateless: sessions are signed cookies (checked against the user's session
+version in the database), rate-limit counts live in the database (RATELIMIT_STORAGE_URI =
+database://), uploads on shared storage (UPLOAD_FOLDER), draws are serialised by the database."""
 
 import multiprocessing
 import os
@@ -38,3 +38,22 @@ def post_fork(server, worker):
 
     with app.app_context():
         db.engine.dispose(close=False)
+
+
+def _without_server_header():
+    """gunicorn writes `Server: gunicorn` into every answer itself, below the application: drop
+    it (it tells a prober which server and so which bugs to try). Forked workers inherit it."""
+    from gunicorn.http import wsgi
+
+    original = wsgi.Response.default_headers
+    if getattr(original, "_no_server_header", False):
+        return
+
+    def default_headers(self):
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers._no_server_header = True
+    wsgi.Response.default_headers = default_headers
+
+
+_without_server_header()

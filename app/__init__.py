@@ -57,11 +57,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     # Before AppBuilder: FAB exempts its REST blueprints only if CSRFProtect is already there.
     csrf.init_app(app)
+    # Registers the `database://` storage of the limits package before FAB's limiter opens it.
+    from app.security import throttle  # noqa: F401
 
     with app.app_context():
         appbuilder = AppBuilder(base_template="layout.html")
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        from app.security.role_rules import init_role_rules
+        from app.security.sessions import init_session_versions
+
+        init_session_versions(app)
+        init_role_rules()
 
     from app.disclosure import ledger_public  # noqa: F401  (the draw ledger's routes)
     from app.disclosure.public import bp as public_pages
@@ -69,13 +76,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(public_pages)
     from app.core.request_checks import (
         refuse_bad_paging,
+        refuse_deep_json,
         refuse_impossible_row_ids,
         refuse_nul_characters,
     )
     from app.security.headers import init_security_headers
     from app.security.manager import check_api_login_body
+    from app.security.sessions import require_csrf_on_session_api_writes
+    from app.security.throttle import refuse_locked_accounts
 
+    app.before_request(refuse_deep_json)
+    app.before_request(require_csrf_on_session_api_writes)
     app.before_request(check_api_login_body)
+    app.before_request(refuse_locked_accounts)
     app.before_request(refuse_nul_characters)
     app.before_request(refuse_impossible_row_ids)
     app.before_request(refuse_bad_paging)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import MetaData, delete, text, update
 
 from app.security import roles
@@ -244,12 +245,32 @@ def client(app, world):
     return app.test_client()
 
 
+class BrowserClient(FlaskClient):
+    """A browser signed in to our pages. Its writes to the REST API carry the page's CSRF token
+    (X-CSRFToken), as a script of our own pages would send it; a bare test client (or another
+    site) has none and is refused (tests/security/test_api_csrf.py)."""
+
+    _csrf_token = None
+
+    def open(self, *args, **kwargs):
+        path = args[0] if args and isinstance(args[0], str) else ""
+        method = str(kwargs.get("method", "GET")).upper()
+        if path.startswith("/api/") and method in ("POST", "PUT", "PATCH", "DELETE"):
+            headers = dict(kwargs.get("headers") or {})
+            if "X-CSRFToken" not in headers and "Authorization" not in headers:
+                if self._csrf_token is None:
+                    self._csrf_token = csrf_token_from(self, "/resetmypassword/form")
+                headers["X-CSRFToken"] = self._csrf_token
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def login_as(app, world):
     """login_as("operator_a") -> a test client signed in as that user."""
 
     def _login(username: str):
-        c = app.test_client()
+        c = BrowserClient(app, app.response_class, use_cookies=True)
         response = login(c, username)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return c

@@ -62,6 +62,8 @@ def test_gunicorn_serves_the_application(app, world, tmp_path):
             with urllib.request.urlopen(base + path, timeout=5) as response:
                 assert response.status == 200, path
                 assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+                # Nothing tells a prober which server software answers.
+                assert response.headers.get("Server") is None, response.headers.get("Server")
     finally:
         process.terminate()
         _, errors = process.communicate(timeout=30)

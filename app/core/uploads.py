@@ -160,6 +160,7 @@ class TableFile:
         if head.startswith(XLSX_MAGIC):
             self.format = "xlsx"
             self.encoding = None
+            check_workbook_xml(stream)
         else:
             self.format = "csv"
             self.encoding = detect_encoding(stream)
@@ -196,6 +197,62 @@ class TableFile:
             yield from _sheet_rows(workbook, sheet)
         finally:
             workbook.close()
+
+
+# A workbook's XML never declares a document type: a DOCTYPE is there to define entities (an
+# "XML bomb" expanding a few kilobytes to gigabytes, or an external entity reading a file).
+# Refused before openpyxl parses anything, in any encoding an XML parser would accept.
+_DECLARATIONS = tuple(
+    marker.encode(encoding)
+    for marker in ("<!doctype", "<!entity")
+    for encoding in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
+# The parts of a 100,000-row workbook unpack to about 100 MB; a zip bomb declares far more.
+MAX_WORKBOOK_UNPACKED = 1 << 30
+
+
+def check_workbook_xml(stream: BinaryIO) -> None:
+    """Raise UploadError if a part of the workbook declares a DTD or entities, or if the parts
+    unpack to more than MAX_WORKBOOK_UNPACKED bytes. Streams each part (never whole in memory);
+    zipfile stops at each part's declared size, so the declared total bounds the work."""
+    import zipfile
+
+    stream.seek(0)
+    try:
+        archive = zipfile.ZipFile(stream)
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UploadError(
+            _("The file could not be read as an Excel workbook (.xlsx): %(error)s", error=exc)
+        ) from None
+    if sum(member.file_size for member in members) > MAX_WORKBOOK_UNPACKED:
+        raise UploadError(_("The workbook unpacks to more data than any real workbook holds."))
+    overlap = max(len(marker) for marker in _DECLARATIONS) - 1
+    try:
+        for member in members:
+            if member.is_dir():
+                continue
+            tail = b""
+            with archive.open(member) as part:
+                while chunk := part.read(CHUNK):
+                    window = (tail + chunk).lower()
+                    if any(marker in window for marker in _DECLARATIONS):
+                        raise UploadError(
+                            _(
+                                "The workbook contains XML declarations (DOCTYPE or ENTITY) that "
+                                "Excel never writes; it is refused. Save it again from Excel or "
+                                "WPS, or upload a CSV file."
+                            )
+                        )
+                    tail = window[-overlap:]
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        if isinstance(exc, UploadError):
+            raise
+        raise UploadError(
+            _("The file could not be read as an Excel workbook (.xlsx): %(error)s", error=exc)
+        ) from None
+    finally:
+        stream.seek(0)
 
 
 def _percent_styles(workbook) -> set[int]:

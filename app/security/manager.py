@@ -5,7 +5,7 @@ from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
 
 from app.core.audit import log_event
-from app.security import views
+from app.security import sessions, throttle, views
 
 
 class SecurityManager(FabSecurityManager):
@@ -39,19 +39,51 @@ class SecurityManager(FabSecurityManager):
             view.datamodel = AppInterface(model)
 
     def auth_user_db(self, username, password):
+        # A locked account never gets here (throttle.refuse_locked_accounts runs first).
         user = super().auth_user_db(username, password)
         if user is not None:
-            log_event("login", "ab_user", user.id, user=user, detail={"via": _channel()})
-        else:
-            known = self.find_user(username=username) if username else None
-            log_event(
-                "login_failed",
-                "ab_user",
-                known.id if known else None,
-                detail={"username": (username or "")[:128], "via": _channel()},
-            )
+            log_event("login", "ab_user", user.id, user=user, detail={"via": channel()})
+            self.session.commit()
+            throttle.record_success(username)
+            return user
+        known = self.find_user(username=username) if username else None
+        detail = {"username": (username or "")[:128], "via": channel()}
+        log_event("login_failed", "ab_user", known.id if known else None, detail=detail)
         self.session.commit()
+        if username and throttle.record_failure(username):
+            log_event("login_locked", "ab_user", known.id if known else None, detail=detail)
+            self.session.commit()
         return user
+
+    # --- sessions and tokens end when the user's version moves (app/security/sessions.py) ---
+
+    def load_user(self, pk):
+        """Flask-Login's loader for the session cookie: a cookie of an earlier version (signed
+        out since, or the password changed) signs nobody in."""
+        user = super().load_user(pk)
+        if user is not None and sessions.session_is_current(user):
+            return user
+        return None
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The JWT's user, for access and refresh tokens alike, if the token is of the user's
+        current version (FAB's loader would go through the session check above)."""
+        from flask import g
+
+        user = FabSecurityManager.load_user(self, jwt_data["sub"])
+        if user is None or not sessions.token_is_current(user, jwt_data):
+            return None
+        g.user = user
+        return user
+
+    def on_user_logout(self, user) -> None:
+        """Signing out ends every session and token of the user, not just this cookie."""
+        super().on_user_logout(user)
+        fresh = self.get_user_by_id(user.id)
+        if fresh is not None:
+            sessions.end_every_session(fresh)
+            log_event("logout", "ab_user", fresh.id, user=fresh, detail={"via": channel()})
+            self.session.commit()
 
     def register_views(self):
         super().register_views()
@@ -84,5 +116,5 @@ def check_api_login_body():
     return None
 
 
-def _channel() -> str:
+def channel() -> str:
     return "api" if request.path.startswith("/api/") else "web"

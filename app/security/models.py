@@ -4,7 +4,16 @@ from flask_appbuilder import Model
 from flask_appbuilder.models.mixins import AuditMixin
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import backref, relationship
 
 DEPARTMENT_KINDS = {
@@ -73,3 +82,22 @@ def _chinese_full_name(user) -> str:
 # FAB writes "first last" wherever it names a user (created_by / changed_by columns, user
 # lists); a Chinese name is family name first, without a space.
 User.get_full_name = _chinese_full_name
+
+
+# Every session cookie and API token carries the user's version at sign-in; signing out, a new
+# password and deactivation raise it, and a cookie or token with another version is refused
+# (app/security/sessions.py). A column on FAB's user table, added without replacing FAB's model.
+User.session_version = Column(Integer, nullable=False, default=0, server_default="0")
+
+
+class RateLimitCounter(Model):
+    """A fixed-window counter shared by every app process through the database: the sign-in
+    rate limit (Flask-Limiter, RATELIMIT_STORAGE_URI = "database://") and the per-account
+    lockout (app/security/throttle.py). Rows past `expires_at` count as absent."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key = Column(String(255), primary_key=True)
+    hits = Column(Integer, nullable=False, default=0)
+    # Seconds since the epoch (UTC), as the limits package counts.
+    expires_at = Column(BigInteger, nullable=False, index=True)

@@ -11,7 +11,7 @@ from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 MIN_LENGTH = 10
 # A username this short inside a password is a coincidence, not a weakness: only equality counts.
@@ -98,8 +98,30 @@ RULE_TEXT = _l(
 NEW_USER_PASSWORD = password_field(_typed_username, RULE_TEXT)
 
 
+def _is_current_password(form, field):
+    """A session left open (or taken over) must not be enough to change the password and so
+    lock the owner out: the current one is asked for."""
+    from werkzeug.security import check_password_hash
+
+    stored = getattr(g.user, "password", None) or ""
+    if not check_password_hash(stored, field.data or ""):
+        raise ValidationError(_("This is not your current password."))
+
+
 class ResetMyPasswordForm(ResetPasswordForm):
+    # In this order on the page: current, new, new again.
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), _is_current_password],
+        widget=BS3PasswordFieldWidget(),
+    )
     password = password_field(_signed_in_username, RULE_TEXT)
+    conf_password = PasswordField(
+        _l("Confirm Password"),
+        description=_l("Please rewrite the password to confirm"),
+        validators=[EqualTo("password", message=_l("Passwords must match"))],
+        widget=BS3PasswordFieldWidget(),
+    )
 
 
 class ResetUserPasswordForm(ResetPasswordForm):

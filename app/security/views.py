@@ -12,7 +12,7 @@ from wtforms.validators import Regexp
 
 from app.core.calendar.service import unconfirmed_calendar_years
 from app.core.i18n import relation_text, yes_no
-from app.security import passwords, roles
+from app.security import passwords, role_rules, roles
 from app.security.base_views import (
     AppModelRestApi,
     AppModelView,
@@ -46,11 +46,25 @@ class HomeView(IndexView):
 
 
 class RoleModelView(GuardedActions, fab_views.RoleModelView):
-    pass
+    """Roles stored here carry system-administration permissions only (role_rules.py)."""
+
+    def pre_add(self, item):
+        role_rules.refusing(role_rules.check_role)(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        role_rules.refusing(role_rules.check_role)(item)
+        super().pre_update(item)
 
 
 class UserGroupModelView(GuardedActions, fab_views.UserGroupModelView):
-    pass
+    def pre_add(self, item):
+        role_rules.refusing(role_rules.check_group)(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        role_rules.refusing(role_rules.check_group)(item)
+        super().pre_update(item)
 
 
 class PermissionModelView(GuardedActions, fab_views.PermissionModelView):
@@ -194,6 +208,7 @@ class StaffUserView(GuardedActions, KeepsFormOnRefusal, UserDBModelView):
 
     def pre_update(self, item):
         _require_role_and_department(item)
+        role_rules.refusing(role_rules.check_user)(item)
         super().pre_update(item)
 
 

@@ -85,7 +85,12 @@ def _reset_mine(client, password):
     token = csrf_token_from(client, "/resetmypassword/form")
     return client.post(
         "/resetmypassword/form",
-        data={"password": password, "conf_password": password, "csrf_token": token},
+        data={
+            "current_password": PASSWORD,
+            "password": password,
+            "conf_password": password,
+            "csrf_token": token,
+        },
         follow_redirects=True,
     )
 

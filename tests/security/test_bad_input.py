@@ -173,3 +173,28 @@ def test_whole_numbers_in_page_forms_and_years_in_public_urls(app, world, client
     # A year no plan has, beyond the column's range too: the page, not a 500.
     for year in ("99999999999", "-1", "abc"):
         assert client.get(f"/public/plans?year={year}").status_code == 200, year
+
+
+def test_deeply_nested_json_is_a_400_in_chinese(app, world, api_token):
+    """Issue 15, finding 12: Python's json parser recurses per level (RecursionError, a 500)."""
+    client = app.test_client()
+    deep = "[" * 100_000 + "]" * 100_000
+    for path in ("/api/v1/security/login", "/api/v1/target/"):
+        response = client.post(path, data=deep, content_type="application/json")
+        assert response.status_code == 400, path
+        assert "嵌套" in response.get_json()["message"]
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    # Deep, but not deep enough for the parser to fail: refused all the same.
+    body = '{"name": ' + "[" * 500 + "]" * 500 + "}"
+    response = client.post(
+        "/api/v1/target/", data=body, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 400
+    assert "嵌套" in response.get_json()["message"]
+    assert _count(app) == 0
+    # The REST API's Rison argument q: prison recurses the same way (a 500 before).
+    for q in ("!(" * 5000 + ")" * 5000, "(a:" * 40 + "1" + ")" * 40):
+        response = client.get("/api/v1/target/", query_string={"q": q}, headers=headers)
+        assert response.status_code == 400, q[:10]
+        assert "嵌套" in response.get_json()["message"]
+    assert client.get("/api/v1/target/", query_string={"q": "(page:0)"}, headers=headers).status_code == 200

@@ -57,3 +57,28 @@ def test_behind_https_cookies_are_secure_and_hsts_is_sent(app, world, monkeypatc
     cookie = response.headers.get("Set-Cookie", "")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_signed_in_pages_and_api_answers_are_never_stored(app, world, login_as, api_token):
+    """A shared office computer's browser cache (or a proxy) must keep no page with personal
+    data: every signed-in page and API answer says no-store; public pages may be cached."""
+    leader = login_as("leader")
+    for client, url in [
+        (leader, "/"),
+        (leader, "/users/userinfo/"),
+        (leader, "/targets/list/"),
+        (leader, "/api/v1/target/"),
+        (app.test_client(), "/login/"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response.headers.get("Cache-Control", ""), url
+    token = api_token("operator_a")
+    response = app.test_client().get(
+        "/api/v1/target/", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    assert "no-store" in response.headers.get("Cache-Control", "")
+    for url in ("/public/", "/public/blacklist"):
+        response = app.test_client().get(url)
+        assert "no-store" not in response.headers.get("Cache-Control", ""), url

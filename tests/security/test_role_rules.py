@@ -1,0 +1,156 @@
+"""Issue 15, finding 6: Admin cannot make or fill a role with business or workflow rights, and
+cannot widen his own rights (roles or groups on his own account)."""
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.security import roles
+from app.security.models import User
+from tests.conftest import csrf_token_from
+
+
+def _permission_view(app, permission, view):
+    with app.app_context():
+        sm = app.appbuilder.sm
+        pv = sm.find_permission_view_menu(permission, view)
+        assert pv is not None, (permission, view)
+        return pv.id
+
+
+def _role(app, name):
+    with app.app_context():
+        return app.appbuilder.sm.find_role(name)
+
+
+def _role_permissions(app, name):
+    with app.app_context():
+        role = app.appbuilder.sm.find_role(name)
+        return sorted((pv.permission.name, pv.view_menu.name) for pv in role.permissions)
+
+
+def test_a_role_with_a_business_right_is_refused(app, world, login_as):
+    admin = login_as("admin")
+    draw = _permission_view(app, "can_draw", "SpotCheckTask")
+    read_departments = _permission_view(app, "can_read", "Department")
+    token = csrf_token_from(admin, "/roles/add")
+    response = admin.post(
+        "/roles/add",
+        data={"name": "抽签员", "permissions": [draw, read_departments], "csrf_token": token},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "业务" in html and "can_draw SpotCheckTask" in html
+    assert _role(app, "抽签员") is None
+    # A role within system administration is fine.
+    response = admin.post(
+        "/roles/add",
+        data={"name": "部门维护", "permissions": [read_departments], "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert _role_permissions(app, "部门维护") == [("can_read", "Department")]
+    # ... and cannot be widened afterwards.
+    with app.app_context():
+        pk = app.appbuilder.sm.find_role("部门维护").id
+    response = admin.post(
+        f"/roles/edit/{pk}",
+        data={"name": "部门维护", "permissions": [read_departments, draw], "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "can_draw SpotCheckTask" in response.get_data(as_text=True)
+    assert _role_permissions(app, "部门维护") == [("can_read", "Department")]
+
+
+def test_every_business_permission_is_refused_for_stored_roles(app, world):
+    """Whatever the catalogue holds: only permissions of the built-in Admin role may be stored."""
+    from app.security.role_rules import may_be_granted
+
+    with app.app_context():
+        from flask_appbuilder.security.sqla.models import PermissionView
+
+        allowed = {
+            (pv.permission.name, pv.view_menu.name)
+            for pv in db.session.scalars(select(PermissionView))
+            if may_be_granted(pv)
+        }
+    assert ("can_read", "Department") in allowed
+    assert ("can_read", "AuditLog") in allowed
+    for business in (
+        ("can_draw", "SpotCheckTask"),
+        ("can_approve", "AnnualPlan"),
+        ("can_write", "InspectionRecord"),
+        ("can_write", "AuditLog"),
+        ("can_cancel", "Draw"),
+    ):
+        assert business not in allowed, business
+
+
+def _edit_user_form(app, admin, user_id, role_names):
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        role_ids = [app.appbuilder.sm.find_role(name).id for name in role_names]
+        data = {
+            "last_name": user.last_name,
+            "first_name": user.first_name,
+            "username": user.username,
+            "email": user.email,
+            "active": "y",
+            "departments": [d.id for d in user.departments],
+            "roles": role_ids,
+        }
+    data["csrf_token"] = csrf_token_from(admin, f"/users/edit/{user_id}")
+    return admin.post(f"/users/edit/{user_id}", data=data, follow_redirects=True)
+
+
+def _role_names(app, user_id):
+    with app.app_context():
+        return sorted(r.name for r in db.session.get(User, user_id).roles)
+
+
+def test_admin_cannot_give_himself_a_business_role(app, world, login_as):
+    admin = login_as("admin")
+    me = world.user("admin")
+    response = _edit_user_form(app, admin, me, [roles.ADMIN, roles.OPERATOR])
+    assert "另一位管理员" in response.get_data(as_text=True)
+    assert _role_names(app, me) == [roles.ADMIN]
+    # The draw stays closed to him.
+    assert admin.get("/tasks/list/").status_code == 403
+    # Giving the role to somebody else is ordinary user administration.
+    other = world.user("inspector_a")
+    _edit_user_form(app, admin, other, [roles.INSPECTOR, roles.OPERATOR])
+    assert _role_names(app, other) == [roles.INSPECTOR, roles.OPERATOR]
+
+
+def test_no_path_around_the_views_either(app, world):
+    """The same rules hold at every flush of a request: a group the acting user joins with a
+    business role, a role filled in by code, a role given to oneself."""
+    import pytest
+    from flask import g
+    from flask_appbuilder.security.sqla.models import Group, Role
+
+    from app.core.errors import DomainError
+
+    with app.test_request_context():
+        sm = app.appbuilder.sm
+        me = db.session.get(User, world.user("admin"))
+        g.user = me
+        attempts = [
+            lambda: db.session.add(
+                Group(name="ops", label="ops", users=[me], roles=[sm.find_role(roles.OPERATOR)])
+            ),
+            lambda: db.session.add(
+                Role(
+                    name="抽签员",
+                    permissions=[sm.find_permission_view_menu("can_draw", "SpotCheckTask")],
+                )
+            ),
+            lambda: me.roles.append(sm.find_role(roles.LEADER)),
+        ]
+        for attempt in attempts:
+            attempt()
+            with pytest.raises(DomainError):
+                db.session.flush()
+            db.session.rollback()
+        assert sorted(r.name for r in db.session.get(User, world.user("admin")).roles) == [
+            roles.ADMIN
+        ]
