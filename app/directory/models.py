@@ -507,6 +507,8 @@ class Conflict(AuditMixin, Model):
     inspector on that target while the declaration is valid (R7.3)."""
 
     __tablename__ = "conflict"
+    # An inspector declares an interest in any target, of any department.
+    __cross_department__ = {"target": "any"}
     __table_args__ = (Index("ix_conflict_pair", "inspector_id", "target_id"),)
 
     id = Column(Integer, primary_key=True)

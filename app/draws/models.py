@@ -109,6 +109,8 @@ class DrawnTarget(Model):
     """A target selected by a done target draw (for lists, scope and the progress counts)."""
 
     __tablename__ = "drawn_target"
+    # Drawn from the task's frozen pool, which a joint check takes from several departments.
+    __cross_department__ = {"target": "new"}
     __table_args__ = (UniqueConstraint("draw_id", "target_id", name="uq_drawn_target"),)
 
     id = Column(Integer, primary_key=True)
@@ -127,6 +129,7 @@ class Assignment(Model):
     stays, inactive, with the reason (R7.2)."""
 
     __tablename__ = "assignment"
+    __cross_department__ = {"target": "new", "inspector": "new"}
 
     id = Column(Integer, primary_key=True)
     draw_id = Column(Integer, ForeignKey("draw.id"), nullable=False, index=True)

@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import backref, relationship
 
 from app.core.models import ScalarDefaults
 from app.directory.models import InspectionItem, Target
@@ -297,6 +297,9 @@ class RectificationCase(ScalarDefaults, AuditMixin, Model):
     another department than the task's, and sees the case too."""
 
     __tablename__ = "rectification_case"
+    # Opened naming the responsible department, which may be another one; handing it over
+    # later is services.transfer_case (a recorded step), not a field edit.
+    __cross_department__ = {"department": "new"}
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, unique=True)
@@ -341,10 +344,38 @@ class RectificationCase(ScalarDefaults, AuditMixin, Model):
         return f"{self.target.name} 整改（{self.status_label}）"
 
 
+class CaseTransfer(AuditMixin, Model):
+    """移交: a rectification case handed over to the department that is competent for it
+    (谁管辖谁负责), with the reason; the receiving department sees the case and this history.
+    Written by services.transfer_case only, never changed."""
+
+    __tablename__ = "case_transfer"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("rectification_case.id"), nullable=False, index=True)
+    from_department_id = Column(Integer, ForeignKey("department.id"), nullable=False)
+    to_department_id = Column(Integer, ForeignKey("department.id"), nullable=False)
+    reason = Column(Text, nullable=False)
+
+    case = relationship(
+        RectificationCase, backref=backref("handovers", order_by="CaseTransfer.id")
+    )
+    from_department = relationship(Department, foreign_keys=[from_department_id])
+    to_department = relationship(Department, foreign_keys=[to_department_id])
+
+    @classmethod
+    def scope_clause(cls, department_ids):
+        return cls.case_id.in_(
+            select(RectificationCase.id).where(RectificationCase.scope_clause(department_ids))
+        )
+
+
 class Reinspection(ScalarDefaults, AuditMixin, Model):
     """复查: a check of the rectification, with its finding."""
 
     __tablename__ = "reinspection"
+    # The responsible department of a case re-inspects it under the case's task.
+    __cross_department__ = {"task": "new"}
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("rectification_case.id"), nullable=False, index=True)
