@@ -395,6 +395,9 @@ POSTGRESQL_ONLY_INDEXES = frozenset({"ix_target_name_trgm", "ix_target_uscc_pref
 
 class Target(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "target"
+    # Kept up to date by the services for whichever department inspects or lists the target
+    # (a joint check, the responsible department): app/security/write_scope.py.
+    __derived_columns__ = ("last_inspected_on", "listed_on")
     __scope_column__ = "department_id"
     __table_args__ = (
         Index("ix_target_scope_risk", "department_id", "risk_class"),

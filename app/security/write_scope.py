@@ -20,8 +20,10 @@ user, whose scope is ALL.
 Pointers that legitimately cross departments are declared on the model, `__cross_department__ =
 {"relationship": "new" | "any"}` ("new": only when the row is created, e.g. a rectification case
 names the responsible department 谁管辖谁负责; "any": also on later changes, e.g. the
-participating departments of a joint check). A service that moves a row to another department on
-purpose (the rectification handover) runs that flush inside `crossing_departments()`.
+participating departments of a joint check). Columns that services keep up to date on rows of any
+department are `__derived_columns__` (a target's last inspection and listing dates). A service
+that moves a row to another department on purpose (the rectification handover) runs that flush
+inside `crossing_departments()`.
 """
 
 from __future__ import annotations
@@ -158,13 +160,24 @@ def refuse_out_of_scope_writes(session, flush_context, instances):
                 continue
             for cls, value in _pointers(session, obj, is_new):
                 wanted.setdefault(_base(cls), set()).add(value)
-            if not is_new and is_scoped_model(type(obj)):
+            if not is_new and is_scoped_model(type(obj)) and not _only_derived(obj):
                 # A stored row outside the scope is not changed either, whatever loaded it.
                 for cls, value in _identity(session, obj):
                     wanted.setdefault(_base(cls), set()).add(value)
         for cls, ids in wanted.items():
             if not ids <= _in_scope(session, cls, ids, scope):
                 raise OutOfScopeWrite(str(NOT_FOUND))
+
+
+def _only_derived(obj) -> bool:
+    """True when every changed attribute is one the services keep up to date for any
+    department (`__derived_columns__`: a target's last inspection date, set by a joint check's
+    record of another department; its listing date, set by the listing department)."""
+    derived = getattr(type(obj), "__derived_columns__", None)
+    if not derived:
+        return False
+    changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+    return bool(changed) and changed <= set(derived) | {"changed_on", "changed_by_fk"}
 
 
 def _base(cls):

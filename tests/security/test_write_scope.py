@@ -386,3 +386,23 @@ def test_rest_put_cannot_move_a_target_or_inspector(app, world, directory, api_t
             f"/api/v1/{resource}/{row_id}", json={"department": world.dept_a1}, headers=headers
         )
         assert response.status_code == 200, response.get_json()
+
+
+def test_a_stored_row_of_another_department_is_not_changed(app, world, directory):  # noqa: F811
+    """Whatever loaded it (a service, an import): a row of department B is not changed by
+    operator_a, except the dates the services keep for any department (a joint check's record
+    submitted by another department sets the target's last inspection date)."""
+    from app.core.errors import DomainError
+
+    with acting(app, "operator_a"):
+        target = db.session.get(Target, directory.target_b)
+        target.name = "改名"
+        with pytest.raises(DomainError, match="不存在"):
+            db.session.flush()
+        db.session.rollback()
+        target = db.session.get(Target, directory.target_b)
+        target.last_inspected_on = dt.date.today()
+        db.session.commit()
+    with app.app_context():
+        target = db.session.get(Target, directory.target_b)
+        assert (target.name, target.last_inspected_on) == ("河湖砂石有限公司", dt.date.today())
