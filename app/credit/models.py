@@ -85,6 +85,8 @@ blacklist_record = Table(
 
 class BlacklistEntry(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "blacklist_entry"
+    # The target comes from the evidence (a joint check's, a case of the responsible department).
+    __cross_department__ = {"target": "new"}
 
     id = Column(Integer, primary_key=True)
     target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)

@@ -125,6 +125,9 @@ class InspectionRecord(TaskScoped, ScalarDefaults, AuditMixin, Model):
     """One record per drawn target, entered by the inspectors of its group (谁检查谁录入)."""
 
     __tablename__ = "inspection_record"
+    # A joint check's drawn target may belong to a participating department; records are
+    # only created by the services, from the drawn target (app/security/write_scope.py).
+    __cross_department__ = {"target": "new"}
 
     id = Column(Integer, primary_key=True)
     task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
@@ -299,7 +302,7 @@ class RectificationCase(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "rectification_case"
     # Opened naming the responsible department, which may be another one; handing it over
     # later is services.transfer_case (a recorded step), not a field edit.
-    __cross_department__ = {"department": "new"}
+    __cross_department__ = {"department": "new", "target": "new"}
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, unique=True)
@@ -357,9 +360,7 @@ class CaseTransfer(AuditMixin, Model):
     to_department_id = Column(Integer, ForeignKey("department.id"), nullable=False)
     reason = Column(Text, nullable=False)
 
-    case = relationship(
-        RectificationCase, backref=backref("handovers", order_by="CaseTransfer.id")
-    )
+    case = relationship(RectificationCase, backref=backref("handovers", order_by="CaseTransfer.id"))
     from_department = relationship(Department, foreign_keys=[from_department_id])
     to_department = relationship(Department, foreign_keys=[to_department_id])
 
@@ -392,6 +393,7 @@ class Penalty(TaskScoped, ScalarDefaults, AuditMixin, Model):
     """行政处罚 decided on the findings of a record."""
 
     __tablename__ = "penalty"
+    __cross_department__ = {"target": "new"}  # the record's target (a joint check's)
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)
