@@ -141,6 +141,7 @@ def import_models() -> None:
     import app.inspections.models  # noqa: F401
     import app.planning.models  # noqa: F401
     import app.security.models  # noqa: F401
+    import app.security.write_scope  # noqa: F401  (department scope on every flush)
 
 
 def register_views(appbuilder: AppBuilder) -> None:

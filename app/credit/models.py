@@ -114,6 +114,8 @@ class BlacklistEntry(TargetSnapshot, ScalarDefaults, AuditMixin, Model):
             .join(blacklist_record, blacklist_record.c.record_id == InspectionRecord.id)
             .where(blacklist_record.c.entry_id.in_(ids)),
         )
+    # The target comes from the evidence (a joint check's, a case of the responsible department).
+    __cross_department__ = {"target": "new"}
 
     id = Column(Integer, primary_key=True)
     target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)

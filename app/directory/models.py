@@ -410,6 +410,9 @@ POSTGRESQL_ONLY_INDEXES = frozenset({"ix_target_name_trgm", "ix_target_uscc_pref
 
 class Target(ScalarDefaults, AuditMixin, Model):
     __tablename__ = "target"
+    # Kept up to date by the services for whichever department inspects or lists the target
+    # (a joint check, the responsible department): app/security/write_scope.py.
+    __derived_columns__ = ("last_inspected_on", "listed_on")
     __scope_column__ = "department_id"
     # Stored copies (audit log, change history) mask these as the pages do (app/core/audit/shown.py).
     __masked_columns__ = {"id_number": mask_id_number, "contact_phone": mask_phone}
@@ -579,6 +582,8 @@ class Conflict(AuditMixin, Model):
     inspector on that target while the declaration is valid (R7.3)."""
 
     __tablename__ = "conflict"
+    # An inspector declares an interest in any target, of any department.
+    __cross_department__ = {"target": "any"}
     __table_args__ = (Index("ix_conflict_pair", "inspector_id", "target_id"),)
 
     id = Column(Integer, primary_key=True)

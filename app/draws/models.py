@@ -144,6 +144,8 @@ class DrawnTarget(Model):
     """A target selected by a done target draw (for lists, scope and the progress counts)."""
 
     __tablename__ = "drawn_target"
+    # Drawn from the task's frozen pool, which a joint check takes from several departments.
+    __cross_department__ = {"target": "new"}
     __table_args__ = (UniqueConstraint("draw_id", "target_id", name="uq_drawn_target"),)
 
     # Shown on the draw's page: read with its permission and scope; the selection stays out of
@@ -173,6 +175,7 @@ class Assignment(Model):
     stays, inactive, with the reason (R7.2)."""
 
     __tablename__ = "assignment"
+    __cross_department__ = {"target": "new", "inspector": "new"}
 
     # Shown on the draw's page: read with its permission and scope; the selection stays out of
     # stored copies until the task's results are published (app/core/audit/shown.py).

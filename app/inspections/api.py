@@ -234,13 +234,28 @@ class InspectionSummaryApi(AppModelRestApi):
 class RectificationApi(AppModelRestApi):
     """`rectification`: POST {"record", "department", "requirement", "deadline"} opens a case
     from a record; /<id>/reinspect {"date", "finding", "rectified"}; /<id>/close {"status":
-    rectified/inadequate/refused, "note"}."""
+    rectified/inadequate/refused, "note"}; /<id>/transfer {"department_id", "reason"} hands it
+    over to another department (the only way to: `department` is not an edit column)."""
 
     resource_name = "rectification"
     datamodel = ScopedInterface(RectificationCase, unscoped_relations=("department",))
     class_permission_name = "Rectification"
-    include_route_methods = {"get", "get_list", "info", "post", "put", "reinspect", "close"}
-    method_permission_name = {**API_METHOD_PERMISSIONS, "reinspect": "write", "close": "write"}
+    include_route_methods = {
+        "get",
+        "get_list",
+        "info",
+        "post",
+        "put",
+        "reinspect",
+        "close",
+        "transfer",
+    }
+    method_permission_name = {
+        **API_METHOD_PERMISSIONS,
+        "reinspect": "write",
+        "close": "write",
+        "transfer": "write",
+    }
     list_columns = [
         "id",
         "record.id",
@@ -255,7 +270,7 @@ class RectificationApi(AppModelRestApi):
     ]
     show_columns = [*list_columns, "requirement", "closing_note"]
     add_columns = ["record", "department", "requirement", "deadline"]
-    edit_columns = ["department", "requirement", "deadline"]
+    edit_columns = ["requirement", "deadline"]
 
     def pre_add(self, item):
         with db.session.no_autoflush:  # the new case is not in the session yet
@@ -300,5 +315,17 @@ class RectificationApi(AppModelRestApi):
             pk,
             lambda case, body: services.close_case(
                 case, body.get("status", ""), body.get("note", "")
+            ),
+        )
+
+    @expose("/<int:pk>/transfer", methods=["POST"])
+    @protect()
+    @safe
+    def transfer(self, pk):
+        """Hand the case over to another department: {"department_id", "reason"}."""
+        return self.run_workflow(
+            pk,
+            lambda case, body: services.transfer_case(
+                case, body.integer("department_id"), body.get("reason", "")
             ),
         )

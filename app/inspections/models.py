@@ -26,7 +26,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import backref, relationship
 
 from app.core.models import ScalarDefaults
 from app.directory.models import InspectionItem, Target, TargetSnapshot
@@ -131,6 +131,9 @@ class InspectionRecord(TaskScoped, TargetSnapshot, ScalarDefaults, AuditMixin, M
 
     __tablename__ = "inspection_record"
     __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
+    # A joint check's drawn target may belong to a participating department; records are
+    # only created by the services, from the drawn target (app/security/write_scope.py).
+    __cross_department__ = {"target": "new"}
 
     id = Column(Integer, primary_key=True)
     task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
@@ -319,6 +322,9 @@ class RectificationCase(ScalarDefaults, AuditMixin, Model):
 
     __tablename__ = "rectification_case"
     __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
+    # Opened naming the responsible department, which may be another one; handing it over
+    # later is services.transfer_case (a recorded step), not a field edit.
+    __cross_department__ = {"department": "new", "target": "new"}
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, unique=True)
@@ -363,10 +369,36 @@ class RectificationCase(ScalarDefaults, AuditMixin, Model):
         return f"{self.target.name} 整改（{self.status_label}）"
 
 
+class CaseTransfer(AuditMixin, Model):
+    """移交: a rectification case handed over to the department that is competent for it
+    (谁管辖谁负责), with the reason; the receiving department sees the case and this history.
+    Written by services.transfer_case only, never changed."""
+
+    __tablename__ = "case_transfer"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("rectification_case.id"), nullable=False, index=True)
+    from_department_id = Column(Integer, ForeignKey("department.id"), nullable=False)
+    to_department_id = Column(Integer, ForeignKey("department.id"), nullable=False)
+    reason = Column(Text, nullable=False)
+
+    case = relationship(RectificationCase, backref=backref("handovers", order_by="CaseTransfer.id"))
+    from_department = relationship(Department, foreign_keys=[from_department_id])
+    to_department = relationship(Department, foreign_keys=[to_department_id])
+
+    @classmethod
+    def scope_clause(cls, department_ids):
+        return cls.case_id.in_(
+            select(RectificationCase.id).where(RectificationCase.scope_clause(department_ids))
+        )
+
+
 class Reinspection(ScalarDefaults, AuditMixin, Model):
     """复查: a check of the rectification, with its finding."""
 
     __tablename__ = "reinspection"
+    # The responsible department of a case re-inspects it under the case's task.
+    __cross_department__ = {"task": "new"}
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("rectification_case.id"), nullable=False, index=True)
@@ -384,6 +416,7 @@ class Penalty(TaskScoped, ScalarDefaults, AuditMixin, Model):
 
     __tablename__ = "penalty"
     __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
+    __cross_department__ = {"target": "new"}  # the record's target (a joint check's)
 
     id = Column(Integer, primary_key=True)
     record_id = Column(Integer, ForeignKey("inspection_record.id"), nullable=False, index=True)

@@ -35,6 +35,7 @@ from app.inspections.models import (
     RECORD_WORKING_DAYS,
     RESULT_CODES,
     SUMMARY_FIELDS,
+    CaseTransfer,
     Evidence,
     InspectionRecord,
     InspectionSummary,
@@ -46,7 +47,9 @@ from app.inspections.models import (
 )
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask
 from app.planning.services import require_lead_department
+from app.security.models import Department
 from app.security.scope import ensure_in_scope
+from app.security.write_scope import crossing_departments
 
 EVIDENCE_KINDS = PHOTO_KINDS | DOCUMENT_KINDS
 RECTIFY = "责令改正、跟踪整改"
@@ -399,11 +402,52 @@ def close_case(case: RectificationCase, status: str, note: str) -> None:
     case.status = status
     case.closed_on = _today()
     case.closing_note = _text(note)
-    refresh_follow_up(case.record)
-    _log("case_close", case, status=status)
     from app.credit.services import suggest_from_case  # credit builds on inspections
 
-    suggest_from_case(case)  # 拒不整改 / 整改不到位: a blacklist suggestion (R12.1)
+    # The responsible department may be another than the task's (谁管辖谁负责): closing its
+    # case closes the follow-up of the task's record and suggests the listing of the task's
+    # target, rows outside its own departments (app/security/write_scope.py).
+    with crossing_departments(db.session):
+        refresh_follow_up(case.record)
+        _log("case_close", case, status=status)
+        suggest_from_case(case)  # 拒不整改 / 整改不到位: a blacklist suggestion (R12.1)
+        db.session.flush()
+
+
+def transfer_case(case: RectificationCase, department_id, reason: str) -> CaseTransfer:
+    """Hand an open case over to the department competent for it (移交, 谁管辖谁负责): a
+    recorded step with its reason, which the receiving department sees with the case. The
+    only write that moves a case to a department outside the sender's scope."""
+    ensure_task_open(case.task)
+    if case.closed:
+        raise DomainError(_("The case is closed."))
+    department = db.session.get(Department, department_id) if department_id else None
+    if department is None or not department.active:
+        raise DomainError(_("Choose the department that takes the case over."))
+    if department.id == case.department_id:
+        raise DomainError(_("The case is with that department already."))
+    if not _text(reason):
+        raise DomainError(_("Give the reason for handing the case over."))
+    sender = case.department_id
+    row = CaseTransfer(
+        case=case,
+        from_department_id=sender,
+        to_department_id=department.id,
+        reason=_text(reason),
+    )
+    db.session.add(row)
+    case.department_id = department.id
+    case.department = department
+    with crossing_departments(db.session):
+        db.session.flush()
+    log_event(
+        "case_transfer",
+        case.__tablename__,
+        case.id,
+        department_id=department.id,
+        detail={"task": case.task.number, "from": sender, "to": department.id},
+    )
+    return row
 
 
 def add_penalty(record: InspectionRecord, number: str, day: dt.date, content: str) -> Penalty:

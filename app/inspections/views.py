@@ -19,6 +19,7 @@ from wtforms import SelectField, TextAreaField
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.files import stored_path
+from app.core.models import is_row_id
 from app.draws.confidential import log_confidential_view
 from app.draws.models import DrawnTarget
 from app.extensions import db
@@ -405,7 +406,8 @@ class RectificationCaseView(AppModelView):
         "closed_on",
         "closing_note",
     ]
-    edit_columns = ["department", "requirement", "deadline"]
+    # Handing the case to another department is CaseWorkflowView.transfer, a recorded step.
+    edit_columns = ["requirement", "deadline"]
     search_columns = ["target", "task", "department", "status", "deadline"]
     base_order = ("deadline", "asc")
     edit_form_extra_fields = {
@@ -419,7 +421,14 @@ class RectificationCaseView(AppModelView):
             case = self.datamodel.get(kwargs["pk"])
             if case is not None:
                 kwargs.update(
-                    case=case, closing_statuses=CLOSED_CASE_STATUSES, statuses=CASE_STATUSES
+                    case=case,
+                    closing_statuses=CLOSED_CASE_STATUSES,
+                    statuses=CASE_STATUSES,
+                    departments=db.session.scalars(
+                        select(Department)
+                        .where(Department.active.is_(True), Department.id != case.department_id)
+                        .order_by(Department.sort_order, Department.id)
+                    ).all(),
                 )
         return super().render_template(template, **kwargs)
 
@@ -428,7 +437,7 @@ class CaseWorkflowView(WorkflowView):
     route_base = "/rectification-workflow"
     back_endpoint = "RectificationCaseView.show"
     class_permission_name = "Rectification"
-    method_permission_name = {"reinspect": "write", "close": "write"}
+    method_permission_name = {"reinspect": "write", "close": "write", "transfer": "write"}
     default_view = "close"
 
     def _case(self, pk) -> RectificationCase:
@@ -461,6 +470,19 @@ class CaseWorkflowView(WorkflowView):
             ),
             _("The rectification case is closed."),
         )
+
+    @expose("/<int:pk>/transfer", methods=["POST"])
+    @has_access
+    def transfer(self, pk):
+        case = self._case(pk)
+        form = request.form
+
+        def operation():
+            text = (form.get("department_id") or "").strip()
+            department_id = int(text) if text.isdigit() and is_row_id(int(text)) else None
+            services.transfer_case(case, department_id, form.get("reason", ""))
+
+        return self._run(case, operation, _("The case is handed over."))
 
 
 class InspectionSummaryView(AppModelView):

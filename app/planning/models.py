@@ -255,6 +255,8 @@ class AnnualPlan(ScalarDefaults, AuditMixin, Model):
 
 class PlanLine(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
     __tablename__ = "plan_line"
+    # A joint check names departments other than the plan's (app/security/write_scope.py).
+    __cross_department__ = {"participating_departments": "any"}
     __table_args__ = (Index("ix_plan_line_plan", "plan_id"),)
 
     id = Column(Integer, primary_key=True)
@@ -355,6 +357,7 @@ class SpotCheckTask(ScopeAndRatios, ScalarDefaults, AuditMixin, Model):
     reason and a Leader's approval, and counted separately (R9.3, R5.2)."""
 
     __tablename__ = "spot_check_task"
+    __cross_department__ = {"participating_departments": "any"}
     __table_args__ = (UniqueConstraint("year", "seq", name="uq_task_number"),)
 
     id = Column(Integer, primary_key=True)

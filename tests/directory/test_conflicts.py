@@ -59,7 +59,7 @@ def test_bad_declarations_are_refused(app, directory, changes, message):
 
 
 def test_pairs_to_avoid_respect_validity_dates(app, directory):
-    with acting(app, "operator_a"):
+    with acting(app, "admin"):
         db.session.add_all(
             [
                 _conflict(directory),
@@ -79,7 +79,7 @@ def test_pairs_to_avoid_respect_validity_dates(app, directory):
 
 
 def test_inspector_sees_only_their_own_declarations(app, login_as, directory):
-    with acting(app, "operator_a"):
+    with acting(app, "admin"):
         db.session.add_all(
             [
                 _conflict(directory, detail="本人申报"),
@@ -113,7 +113,7 @@ def test_inspector_declares_through_the_form(app, login_as, directory):
 
 
 def test_conflict_api_is_scoped(app, api_token, directory):
-    with acting(app, "operator_a"):
+    with acting(app, "admin"):
         db.session.add(_conflict(directory, inspector="inspector_b", target="target_b"))
         db.session.commit()
         pk = db.session.scalar(select(Conflict.id))

@@ -110,7 +110,7 @@ def test_results_appear_only_once_published_and_masked(app, inspected, client):
 
 
 def test_items_and_plans_show_the_published_versions_only(app, world, inspected, client):
-    with acting(app, "operator_a"):
+    with acting(app, "admin"):
         draft = InspectionItem(
             department_id=world.dept_a,
             code="A-999",

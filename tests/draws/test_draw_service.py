@@ -447,7 +447,7 @@ def test_cli_draw_verify(app, task):
 
 
 def test_load_cap_and_a_member_of_each_participating_department(app, world, task):
-    with acting(app, "operator_a"):
+    with acting(app, "admin"):  # department B's inspectors: set up as Admin
         from app.security.models import Department
 
         t = db.session.get(SpotCheckTask, task)

@@ -184,7 +184,7 @@ def test_the_record_keeps_the_target_as_entered(app, inspected):
 
 
 def test_the_migration_fills_existing_rows_from_the_target(app, inspected):
-    """Migration 0015 backfills the snapshot of rows that existed before it: from the target
+    """Migration 0011 backfills the snapshot of rows that existed before it: from the target
     as it is, a natural person's ID number masked; unpublished listings wait for publication."""
     import importlib.util
 
@@ -208,8 +208,8 @@ def test_the_migration_fills_existing_rows_from_the_target(app, inspected):
     enter_all(app, inspected)
     published = _list(app, company_id)
     waiting = _list(app, person_id, published=False, status="proposed")
-    path = next(Path(__file__).parents[2].glob("migrations/versions/0015_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0015", path)
+    path = next(Path(__file__).parents[2].glob("migrations/versions/0011_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     with app.app_context():

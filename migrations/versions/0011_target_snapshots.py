@@ -8,7 +8,7 @@ renaming a target later changes none of them.
 Existing rows are filled from the target as it is now (the best there is): every inspection
 record, and the blacklist entries already published (the others get theirs at publication).
 
-Revision ID: 0015_target_snapshots
+Revision ID: 0011_target_snapshots
 Revises: 0010_target_uscc_prefix
 Create Date: 2026-12-01 21:40:00
 
@@ -17,7 +17,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0015_target_snapshots'
+revision = '0011_target_snapshots'
 down_revision = '0010_target_uscc_prefix'
 branch_labels = None
 depends_on = None

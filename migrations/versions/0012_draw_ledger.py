@@ -4,8 +4,8 @@ Every draw step (commit, entropy, complete, cancel, substitute) and a daily audi
 is a row of draw_ledger, published at /public/draws/ledger.json. Appenders lock the single
 draw_ledger_head row; unique seq and prev_hash keep one chain (app/draws/ledger.py).
 
-Revision ID: 0016_draw_ledger
-Revises: 0015_target_snapshots
+Revision ID: 0012_draw_ledger
+Revises: 0011_target_snapshots
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_draw_ledger'
-down_revision = '0015_target_snapshots'
+revision = '0012_draw_ledger'
+down_revision = '0011_target_snapshots'
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ ab_user.session_version is carried by every session cookie and API token and rai
 sign-out, a new password and deactivation. rate_limit_counter holds the sign-in rate limit
 (Flask-Limiter's "database://" storage) and the per-account lockout counters.
 
-Revision ID: 0014_sessions_and_throttle
-Revises: 0016_draw_ledger
+Revision ID: 0013_sessions_and_throttle
+Revises: 0012_draw_ledger
 Create Date: 2026-12-01 21:50:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014_sessions_and_throttle'
-down_revision = '0016_draw_ledger'
+revision = '0013_sessions_and_throttle'
+down_revision = '0012_draw_ledger'
 branch_labels = None
 depends_on = None
 
