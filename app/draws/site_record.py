@@ -59,6 +59,20 @@ def _operator(draw: Draw) -> str:
     return full or user.username
 
 
+def _target_names(draw: Draw) -> dict[int, str]:
+    """The drawn targets' names as their inspection records keep them (TargetSnapshot): the
+    record signed on site, and the copy in the archive bundle, do not change when a target is
+    renamed later. A target without a record yet shows its current name."""
+    from app.inspections.models import InspectionRecord
+
+    rows = db.session.execute(
+        select(InspectionRecord.target_id, InspectionRecord.target_name).where(
+            InspectionRecord.task_id == draw.task_id
+        )
+    ).all()
+    return {target_id: name for target_id, name in rows if name}
+
+
 def site_record_data(draw: Draw) -> dict:
     from app.draws.services import record
 
@@ -67,9 +81,16 @@ def site_record_data(draw: Draw) -> dict:
     done = draw.status == "done"
     rows: list[dict] = []
     substitutions: list[dict] = []
+    names = _target_names(draw)
+
+    def target_name(target) -> str:
+        return names.get(target.id, target.name)
+
     if done and draw.kind == "target":
         for drawn in sorted(draw.drawn_targets, key=lambda d: (d.stratum, d.rank)):
-            rows.append({"group": drawn.stratum, "rank": drawn.rank, "name": drawn.target.name})
+            rows.append(
+                {"group": drawn.stratum, "rank": drawn.rank, "name": target_name(drawn.target)}
+            )
     elif done:
         assignments = db.session.scalars(
             select(Assignment)
@@ -78,14 +99,16 @@ def site_record_data(draw: Draw) -> dict:
         ).all()
         for a in assignments:
             if a.substitute_for_id is None:
-                rows.append({"group": a.target.name, "rank": a.position, "name": a.inspector.name})
+                rows.append(
+                    {"group": target_name(a.target), "rank": a.position, "name": a.inspector.name}
+                )
         by_id = {a.id: a for a in assignments}
         for a in assignments:
             if a.substitute_for_id is not None:
                 replaced = by_id.get(a.substitute_for_id)
                 substitutions.append(
                     {
-                        "target": a.target.name,
+                        "target": target_name(a.target),
                         "replaced": replaced.inspector.name if replaced else NONE,
                         "reason": (replaced.unavailable_reason or "") if replaced else "",
                         "note": (replaced.unavailable_note or "") if replaced else "",

@@ -484,7 +484,7 @@ def test_load_cap_and_a_member_of_each_participating_department(app, world, task
 def test_a_substitute_keeps_a_member_of_each_participating_department(app, world, task):
     """Issue 16 item 6: replacing a group's only inspector of a department brings one of the
     same department, although others rank above; the record still verifies."""
-    with acting(app, "operator_a"):
+    with acting(app, "admin"):  # department B's inspectors: set up as Admin
         from app.security.models import Department
 
         t = db.session.get(SpotCheckTask, task)
@@ -586,7 +586,7 @@ def test_assigned_inspectors_download_the_training_material(app, login_as, task)
 def test_a_participating_department_reads_a_joint_check_but_does_not_run_it(
     app, world, task, login_as
 ):
-    with acting(app, "operator_a"):
+    with acting(app, "admin"):  # department B's inspectors: set up as Admin
         from app.security.models import Department
 
         t = db.session.get(SpotCheckTask, task)
