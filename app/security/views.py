@@ -46,23 +46,26 @@ class HomeView(IndexView):
 
 
 class RoleModelView(GuardedActions, fab_views.RoleModelView):
-    pass
+    search_columns = ["name", "permissions"]
+    order_columns = ["name"]
 
 
 class UserGroupModelView(GuardedActions, fab_views.UserGroupModelView):
-    pass
+    search_columns = ["name", "label", "description", "users", "roles"]
+    order_columns = ["name", "label", "description"]
 
 
 class PermissionModelView(GuardedActions, fab_views.PermissionModelView):
-    pass
+    search_columns = order_columns = ["name"]
 
 
 class ViewMenuModelView(GuardedActions, fab_views.ViewMenuModelView):
-    pass
+    search_columns = order_columns = ["name"]
 
 
 class PermissionViewModelView(GuardedActions, fab_views.PermissionViewModelView):
-    pass
+    search_columns = ["permission", "view_menu", "role"]
+    order_columns = []
 
 
 class ResetMyPasswordView(fab_views.ResetMyPasswordView):
@@ -176,6 +179,7 @@ class StaffUserView(GuardedActions, KeepsFormOnRefusal, UserDBModelView):
         "roles",
         "departments",
     ]
+    order_columns = ["last_name", "first_name", "username", "active"]
     formatters_columns = {
         "active": yes_no,
         "departments": relation_text,
