@@ -344,13 +344,13 @@ def unpublished(app, world, task):  # noqa: F811
         )
         db.session.commit()
         row = db.session.get(SpotCheckTask, task)
-        return row.name, row.number
+        return row.name, row.number, row.id
 
 
 def test_the_joint_office_learns_no_unpublished_task_or_target_from_info_or_search_forms(
     app, world, unpublished, api_token, login_as
 ):
-    name, number = unpublished
+    name, number, task_id = unpublished
     headers = _bearer(api_token, "jointoffice")
     client = app.test_client()
     for resource in ("record", "blacklist", "plan", "item", "department"):
@@ -359,8 +359,17 @@ def test_the_joint_office_learns_no_unpublished_task_or_target_from_info_or_sear
     text = client.get("/api/v1/record/_info", headers=headers).get_data(as_text=True)
     assert name not in text and number not in text and "摇号对象" not in text
     page = login_as("jointoffice")
-    listed = page.get("/records/list/").get_data(as_text=True)
-    assert name not in listed and number not in listed and "摇号对象" not in listed
+    for url in ("/records/list/", f"/records/list/?_flt_0_task={task_id}"):
+        listed = page.get(url).get_data(as_text=True)
+        assert name not in listed and number not in listed and "摇号对象" not in listed, url
+    # Filtering by the task's id answers as for a task that does not exist.
+    counts = [
+        _rest(
+            client, headers, "record", filters=[{"col": "task", "opr": "rel_o_m", "value": v}]
+        )
+        for v in (task_id, 999999)
+    ]
+    assert counts[0] == counts[1] and counts[0][1]["count"] == 0
     # The Operator of the task's department still finds it in the search select.
     own = login_as("operator_a").get("/records/list/").get_data(as_text=True)
     assert number in own
