@@ -43,7 +43,7 @@ from app.directory.models import (
 )
 from app.extensions import db
 from app.security import roles
-from app.security.scope import ALL, current_actor, departments_in_scope, role_names
+from app.security.scope import ALL, current_actor, departments_in_scope, in_scope, role_names
 
 PHONE_RE = re.compile(r"^[0-9+\-() ]{7,20}$")
 
@@ -487,6 +487,15 @@ def check_conflict(conflict: Conflict, user=None) -> None:
     if names == {roles.INSPECTOR}:
         if inspector.user_id != getattr(user, "id", None):
             raise DomainError(_("An inspector declares their own interests only."))
+        # Naming a target by id and reading the declaration back would list the whole
+        # directory to someone who does not read it (issue 15).
+        if not in_scope(target, user):
+            raise DomainError(
+                _(
+                    "An inspector names targets of their own departments; the operator "
+                    "declares an interest in another department's target."
+                )
+            )
         return
     scope = departments_in_scope(user)
     if scope is not None and not ({inspector.department_id, target.department_id} & scope):

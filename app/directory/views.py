@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import protect, safe
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2ManyWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
@@ -16,6 +17,7 @@ from wtforms.validators import DataRequired, Optional
 
 from app.core.errors import DomainError
 from app.core.i18n import relation_text
+from app.core.masking import mask_id_number, mask_person_name
 from app.directory import services
 from app.directory.filters import (
     FilterContainsTerm,
@@ -34,6 +36,7 @@ from app.directory.models import (
     INSPECTOR_STATUSES,
     ITEM_CLASSES,
     ITEM_FIELDS,
+    NATURAL_PERSON,
     REGISTRATION_STATUSES,
     RISK_CLASSES,
     SPECIAL_FLAGS,
@@ -61,6 +64,8 @@ from app.security.scope import (
     DepartmentScopeFilter,
     ScopedInterface,
     ensure_in_scope,
+    in_scope,
+    row_clause,
 )
 
 SCOPED_DEPARTMENTS = {"department": [["id", DepartmentScopeFilter, None]]}
@@ -108,6 +113,8 @@ class AreaView(AppModelView):
     label_columns = LABELS
     list_columns = ["name", "kind", "sort_order", "active"]
     show_columns = add_columns = edit_columns = ["name", "kind", "sort_order", "active"]
+    search_columns = ["name", "kind", "active"]
+    order_columns = ["name", "kind", "sort_order", "active"]
     base_order = ("sort_order", "asc")
     add_form_extra_fields = edit_form_extra_fields = {"kind": _select(("街道", "镇"), "kind")}
 
@@ -217,6 +224,7 @@ class ItemRevisionView(AppModelView):
         "decision_note",
     ]
     search_columns = ["item", "status", "reason"]
+    order_columns = ["version", "reason", "created_on", "published_on"]
     base_order = ("created_on", "desc")
 
     @action(
@@ -706,9 +714,46 @@ class TargetApi(AppModelRestApi):
 # --- conflicts -------------------------------------------------------------------------------
 
 
+def _reads_directory() -> bool:
+    return current_app.appbuilder.sm.has_access("can_read", "Target")
+
+
+def conflict_targets():
+    """The targets a conflict may name. Whoever keeps the directory (Operators, Leaders) may
+    name any target of the directory: an interest is declared whoever is in charge of the
+    target (joint tasks draw inspectors across departments). An Inspector, who does not read
+    the directory, chooses among the targets of their own departments only."""
+    query = db.session.query(Target).order_by(Target.name, Target.id)
+    if not _reads_directory():
+        clause = row_clause(Target)
+        if clause is not None:
+            query = query.filter(clause)
+    return query
+
+
+def conflict_target_label(target) -> str:
+    """A target as a conflict form offers it: a natural person's name and ID number masked
+    (as in lists) unless the user reads that target's own page, where they are shown."""
+    if target.target_type != NATURAL_PERSON or (_reads_directory() and in_scope(target)):
+        return str(target)
+    masked = mask_id_number(target.id_number)
+    name = mask_person_name(target.name)
+    return f"{name}（{masked}）" if masked else name
+
+
+CONFLICT_TARGET_FIELD = QuerySelectField(
+    LABELS["target"],
+    query_func=conflict_targets,
+    get_pk_func=lambda target: target.id,
+    get_label=conflict_target_label,
+    allow_blank=False,
+    validators=[DataRequired()],
+    widget=Select2Widget(),
+)
+
+
 class ConflictView(AppModelView):
     route_base = "/conflicts"
-    # Any target of the directory may be named: an interest is declared whoever is in charge.
     datamodel = ScopedInterface(Conflict, unscoped_relations=("target",))
     class_permission_name = "Conflict"
     list_title = _l("Conflicts of interest (回避)")
@@ -730,8 +775,10 @@ class ConflictView(AppModelView):
     add_columns = ["inspector", "target", "reason", "detail", "valid_from", "valid_until"]
     edit_columns = add_columns
     search_columns = ["inspector", "target", "reason", "valid_from", "valid_until"]
+    order_columns = ["reason", "valid_from", "valid_until"]
     base_order = ("valid_from", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
+        "target": CONFLICT_TARGET_FIELD,
         "reason": _select(CONFLICT_REASONS, "reason"),
         "detail": TextAreaField(LABELS["detail"], widget=BS3TextAreaFieldWidget()),
     }
@@ -760,4 +807,6 @@ class ConflictApi(AppModelRestApi):
     edit_columns = add_columns
     label_columns = LABELS
     search_columns = ["inspector", "target", "reason"]
+    order_columns = ["id", "reason", "valid_from", "valid_until"]
+    related_labels = {"target": conflict_target_label}
     item_rule = services.check_conflict

@@ -72,6 +72,7 @@ class DrawView(AppModelView):
         "created_by",
     ]
     search_columns = ["task", "kind", "status"]
+    order_columns = ["pool_size", "drawn_at"]
     base_order = ("id", "desc")
     show_template = "draws/draw_show.html"
 
@@ -327,6 +328,10 @@ class DrawApi(AppModelRestApi):
     ]
     show_columns = [*list_columns, "mode", "witnesses"]
     label_columns = LABELS
+    # Never the secret, pool, result or witness entropy: a filter or sort on them answers
+    # whether a guess is right (issue 15).
+    search_columns = ["uid", "task", "kind", "status", "mode", "drawn_at"]
+    order_columns = ["id", "kind", "status", "pool_size", "drawn_at"]
 
     def get_headless(self, pk, **kwargs):
         draw = self.datamodel.get(pk)

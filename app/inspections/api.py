@@ -93,6 +93,17 @@ class InspectionRecordApi(AppModelRestApi):
         "return_comment",
     ]
     edit_columns = RECORD_ENTRY_COLUMNS
+    search_columns = [
+        "task",
+        "target",
+        "status",
+        "inspection_date",
+        "result_code",
+        "follow_up",
+        "follow_up_closed",
+        "due_on",
+    ]
+    order_columns = ["id", "status", "inspection_date", "result_code", "due_on"]
     item_rule = services.check_record_entry
 
     @expose("/<int:pk>/submit", methods=["POST"])
@@ -201,6 +212,8 @@ class InspectionSummaryApi(AppModelRestApi):
         "leader_comment",
     ]
     edit_columns = SUMMARY_FIELDS
+    search_columns = ["task", "status", "version", "approved_on"]
+    order_columns = ["id", "status", "version", "approved_on"]
     item_rule = services.check_summary_entry
 
     @expose("/<int:pk>/submit", methods=["POST"])
@@ -271,6 +284,8 @@ class RectificationApi(AppModelRestApi):
     show_columns = [*list_columns, "requirement", "closing_note"]
     add_columns = ["record", "department", "requirement", "deadline"]
     edit_columns = ["requirement", "deadline"]
+    search_columns = ["record", "task", "target", "department", "status", "deadline", "closed_on"]
+    order_columns = ["id", "deadline", "status", "closed_on"]
 
     def pre_add(self, item):
         with db.session.no_autoflush:  # the new case is not in the session yet

@@ -134,6 +134,7 @@ class InspectionRecordView(AppModelView):
     ]
     edit_columns = RECORD_ENTRY_COLUMNS
     search_columns = ["task", "target", "status", "result_code", "inspection_date"]
+    order_columns = ["inspection_date", "result_code"]
     base_order = ("id", "desc")
     edit_form_extra_fields = {
         "method": SelectField(LABELS["method"], choices=_choices(METHODS), widget=Select2Widget()),
@@ -409,6 +410,7 @@ class RectificationCaseView(AppModelView):
     # Handing the case to another department is CaseWorkflowView.transfer, a recorded step.
     edit_columns = ["requirement", "deadline"]
     search_columns = ["target", "task", "department", "status", "deadline"]
+    order_columns = ["deadline", "closed_on"]
     base_order = ("deadline", "asc")
     edit_form_extra_fields = {
         "requirement": TextAreaField(LABELS["requirement"], widget=BS3TextAreaFieldWidget())
@@ -510,6 +512,7 @@ class InspectionSummaryView(AppModelView):
     ]
     edit_columns = SUMMARY_FIELDS
     search_columns = ["task", "status"]
+    order_columns = ["version", "approved_on"]
     base_order = ("id", "desc")
     edit_form_extra_fields = {
         name: TextAreaField(LABELS[name], widget=BS3TextAreaFieldWidget())

@@ -178,6 +178,7 @@ class AnnualPlanView(AppModelView):
     ]
     add_columns = edit_columns = ["title", "year", "department"]
     search_columns = ["title", "department", "year", "status"]
+    order_columns = ["title", "year", "revision_no", "first_published_on", "filed_on"]
     base_order = ("year", "desc")
     show_template = "planning/plan_show.html"
     item_rule = services.check_plan
@@ -248,6 +249,7 @@ class PlanLineView(AppModelView):
     ]
     add_columns = edit_columns = LINE_COLUMNS
     search_columns = ["plan", "name", "items"]
+    order_columns = ["name", "window_start", "window_end"]
     add_form_extra_fields = edit_form_extra_fields = SCOPE_FORM_FIELDS
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "plan": [["status", FilterEqual, "draft"]],
@@ -461,6 +463,7 @@ class SpotCheckTaskView(AppModelView):
     add_columns = TASK_FORM_COLUMNS
     edit_columns = [c for c in add_columns if c != "out_of_plan_reason"]
     search_columns = ["number", "name", "department", "status", "out_of_plan", "approval"]
+    order_columns = ["number", "name", "out_of_plan", "window_start", "window_end"]
     base_order = ("number", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
         **SCOPE_FORM_FIELDS,
@@ -659,6 +662,16 @@ class AnnualPlanApi(AppModelRestApi):
     edit_columns = ["title", "year"]
     label_columns = LABELS
     search_columns = ["title", "year", "department", "status"]
+    order_columns = [
+        "id",
+        "title",
+        "year",
+        "status",
+        "revision_no",
+        "first_published_on",
+        "published_on",
+        "filed_on",
+    ]
     item_rule = services.check_plan
     delete_rule = services.check_plan_deletable
 
@@ -773,6 +786,17 @@ class SpotCheckTaskApi(AppModelRestApi):
     ]
     label_columns = LABELS
     search_columns = ["number", "name", "year", "department", "status", "out_of_plan"]
+    order_columns = [
+        "id",
+        "number",
+        "name",
+        "year",
+        "status",
+        "out_of_plan",
+        "approval",
+        "window_start",
+        "window_end",
+    ]
 
     def pre_add(self, item):
         services.create_out_of_plan_task(item)

@@ -11,7 +11,14 @@ import logging
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
-from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.exceptions import (
+    DatabaseException,
+    FABException,
+    InvalidColumnFilterFABException,
+    InvalidOperationFilterFABException,
+    InvalidOrderByColumnFABException,
+)
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import (
     get_filter_args,
@@ -21,6 +28,8 @@ from flask_appbuilder.urltools import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from wtforms import BooleanField
 
@@ -83,7 +92,63 @@ class ServiceRules:
             rule(item)
 
 
-class GuardedActions:
+class DeclaredColumns:
+    """Search (filter) and sort columns: what the class declares, never FAB's default of every
+    column of the model. A filter or a sort on a column the user is not shown is an oracle on
+    it (a prefix filter on a draw's secret answers count 1 or 0): every view and API declares
+    `search_columns` and `order_columns` from what it shows, `[]` for none, or fails to start."""
+
+    def _require_declared_columns(self):
+        for attr in ("search_columns", "order_columns"):
+            if getattr(type(self), attr, None) is None:
+                raise TypeError(
+                    f"{type(self).__name__} must declare {attr} (from the columns it shows; "
+                    "[] for none)"
+                )
+
+    def _init_properties(self):
+        self._require_declared_columns()
+        search = list(type(self).search_columns)
+        order = list(type(self).order_columns)
+        super()._init_properties()
+        # FAB reads an empty declaration as "every column": put the declaration back.
+        self.search_columns = search
+        self.order_columns = order
+        search_filters = getattr(self, "search_filters", None)
+        if search_filters is not None:
+            self._filters = self.datamodel.get_filters(
+                search_columns=search, search_filters=search_filters
+            )
+        else:
+            self._filters = self.datamodel.get_filters(search)
+
+
+class ShownInRows(BaseFilter):
+    """Rows of a related model that some row of `parent` the user may see points at (through
+    `foreign_key`): what a list's search select offers. A JointOffice list of published records
+    offers the tasks and targets of those records, not every task's name and every target."""
+
+    name = "shown in the list"
+    arg_name = "shown_in"
+    parent = None
+    foreign_key = None
+
+    def apply(self, query, value):
+        from app.security.scope import row_clause
+
+        inner = select(self.foreign_key)
+        clause = row_clause(self.parent)
+        if clause is not None:
+            inner = inner.where(clause)
+        pk = getattr(self.model, self.datamodel.get_pk_name())
+        return query.filter(pk.in_(inner))
+
+
+def shown_in_rows(parent, foreign_key):
+    return type("ShownInRows", (ShownInRows,), {"parent": parent, "foreign_key": foreign_key})
+
+
+class GuardedActions(DeclaredColumns):
     """Actions, downloads and list sorting of a ModelView, closed where FAB leaves them open:
     FAB's action endpoints load rows without the view's filters and answer 500 to an unknown
     action name; its `download/<filename>` serves any file of UPLOAD_FOLDER by name; it sorts
@@ -240,6 +305,7 @@ class AppModelView(ServiceRules, GuardedActions, KeepsFormOnRefusal, ModelView):
 
     def _init_properties(self):
         super()._init_properties()
+        self._search_selects_shown_in_rows()
         if self.extra_search_filters:
             filters = self._filters
             for column, classes in self.extra_search_filters.items():
@@ -248,6 +314,21 @@ class AppModelView(ServiceRules, GuardedActions, KeepsFormOnRefusal, ModelView):
                 ours = [cls(column, self.datamodel) for cls in classes]
                 for table in (filters._search_filters, filters._all_filters):
                     table[column] = ours + list(table.get(column, []))
+
+    def _search_selects_shown_in_rows(self):
+        """The search form's select of a to-one relation lists the related rows that the
+        user's own rows of this list point at, nothing the list would not show."""
+        fields = dict(self.search_form_query_rel_fields or {})
+        mapper = sa_inspect(self.datamodel.obj)
+        for column in self.search_columns:
+            relation = mapper.relationships.get(column)
+            if relation is None or relation.direction.name != "MANYTOONE" or column in fields:
+                continue
+            if len(relation.local_columns) != 1:
+                continue
+            (foreign_key,) = relation.local_columns
+            fields[column] = [["id", shown_in_rows(self.datamodel.obj, foreign_key), None]]
+        self.search_form_query_rel_fields = fields
 
     def __init__(self, **kwargs):
         self._use_plain_checkboxes()
@@ -299,7 +380,7 @@ class AppModelView(ServiceRules, GuardedActions, KeepsFormOnRefusal, ModelView):
             setattr(self, attr, extra)
 
 
-class AppModelRestApi(ServiceRules, ModelRestApi):
+class AppModelRestApi(ServiceRules, DeclaredColumns, ModelRestApi):
     """REST resource: explicit columns always (FAB would otherwise dump created_by/changed_by
     with password hashes), JWT or browser session."""
 
@@ -321,6 +402,87 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
             if not getattr(self, attr, None):
                 raise TypeError(f"{type(self).__name__} must declare {attr}")
         super().__init__()
+
+    # Filters and sorts: the declared columns only, refused in Chinese (FAB: in English, and
+    # with no declared order_columns it sorts by any column, a dotted relation's too).
+    def _handle_order_args(self, rison_args):
+        column = rison_args.get("order_column", "")
+        if column and column not in self.order_columns:
+            raise InvalidOrderByColumnFABException(
+                str(_("This list cannot be sorted by %(column)s.", column=column))
+            )
+        return super()._handle_order_args(rison_args)
+
+    def _handle_filters_args(self, rison_args):
+        try:
+            return super()._handle_filters_args(rison_args)
+        except (InvalidColumnFilterFABException, InvalidOperationFilterFABException):
+            raise FABException(str(CANNOT_FILTER)) from None
+
+    # `_info`: the form fields and their choices of related rows only for a user who may use
+    # that form (POST / PUT exposed and permitted); the choices are those the user may see
+    # (the related interface applies department scope and role rule). Descriptions and labels
+    # never go through gettext("") (the catalogue's header).
+    related_labels: dict = {}
+
+    def _may(self, method: str) -> bool:
+        routes = self.include_route_methods
+        if routes is not None and method not in routes:
+            return False
+        if method in (self.exclude_route_methods or ()):
+            return False
+        permission = self.method_permission_name.get(method, method)
+        return self.appbuilder.sm.has_access(f"can_{permission}", self.class_permission_name)
+
+    def info_headless(self, **kwargs):
+        # FAB's decorators bind its own merge functions: call ours by name instead.
+        payload = {}
+        rison_args = kwargs.get("rison", {})
+        keys = rison_args.get("keys") or None
+        for key, merge in self.info._response_key_func_mappings.items():
+            if keys is None or key in keys:
+                getattr(self, merge.__name__)(payload, **rison_args)
+        return self.response(200, **payload)
+
+    def merge_add_field_info(self, response, **kwargs):
+        if not self._may("post"):
+            response["add_columns"] = []
+            return
+        super().merge_add_field_info(response, **kwargs)
+
+    def merge_edit_field_info(self, response, **kwargs):
+        if not self._may("put"):
+            response["edit_columns"] = []
+            return
+        super().merge_edit_field_info(response, **kwargs)
+
+    def _description_columns_json(self, cols=None):
+        cols = cols or []
+        return {
+            key: _translated(value)
+            for key, value in self.description_columns.items()
+            if key in cols
+        }
+
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        info["label"] = _translated(self.label_columns.get(field.name))
+        info["description"] = _translated(self.description_columns.get(field.name))
+        return info
+
+    def _get_list_related_field(self, field, filter_rel_field, page=None, page_size=None):
+        label = self.related_labels.get(field.name)
+        if label is None:
+            return super()._get_list_related_field(
+                field, filter_rel_field, page=page, page_size=page_size
+            )
+        datamodel = self.datamodel.get_related_interface(field.name)
+        filters = datamodel.get_filters(datamodel.get_search_columns_list())
+        if filter_rel_field:
+            filters = filters.add_filter_list(filter_rel_field)
+        page, page_size = self._sanitize_page_args(page, page_size)
+        count, rows = datamodel.query(filters, "", "", page=page, page_size=page_size)
+        return count, [{"id": datamodel.get_pk_value(r), "value": label(r)} for r in rows]
 
     # Business rules raise DomainError from pre_add / pre_update / pre_delete: answer 422 with
     # the rule's message instead of FAB's generic 500, and keep the transaction clean.
@@ -467,6 +629,16 @@ class AppModelRestApi(ServiceRules, ModelRestApi):
         message as on the pages, and nothing was saved."""
         body, code = database_unavailable(exc)
         return self.response(code, **body)
+
+
+CANNOT_FILTER = _l("This list cannot be filtered that way: filter on the columns it shows.")
+
+
+def _translated(text) -> str:
+    """A label or description in the interface language; "" for none (gettext("") would
+    answer the catalogue's header)."""
+    text = str(text or "")
+    return _(text) if text else ""
 
 
 NOT_A_WORKFLOW_BODY = _l(

@@ -176,6 +176,27 @@ class DepartmentScopeFilter(BaseFilter):
         return query if clause is None else query.filter(clause)
 
 
+class UsersInScope(BaseFilter):
+    """Accounts of the current user's departments (and below): what a form offers when a row
+    is linked to a login (an inspector's account), not every user's real name."""
+
+    name = "Users in scope"
+    arg_name = "users_in_scope"
+
+    def apply(self, query, value):
+        ids = departments_in_scope()
+        if ids is ALL:
+            return query
+        pk = getattr(self.model, self.datamodel.get_pk_name())
+        return query.filter(
+            pk.in_(
+                select(user_department.c.user_id).where(
+                    user_department.c.department_id.in_(ids or {-1})
+                )
+            )
+        )
+
+
 class KnownFilters(Filters):
     """FAB's filters of a list, except that what a URL or a REST query says is kept within
     what the database accepts, on pages and in the REST API alike (both add through
@@ -188,6 +209,15 @@ class KnownFilters(Filters):
       PostgreSQL refuses to compare with a boolean: an unticked box was a 500);
     - text loses trailing backslashes (PostgreSQL refuses a LIKE pattern ending in one).
     Values given in code (base filters: None, booleans, objects) are left as they are."""
+
+    def __init__(self, filter_converter, datamodel, search_columns=None, search_filters=None):
+        super().__init__(filter_converter, datamodel, search_columns=search_columns)
+        # FAB leaves the class's shared dict in place when there are no search columns, and
+        # fails on search filters for a column it has none for.
+        if not self.search_columns:
+            self._search_filters = {}
+        for column, extra in (search_filters or {}).items():
+            self._search_filters[column] = [*self._search_filters.get(column, []), *extra]
 
     def add_filter_index(self, column_name, filter_instance_index, value):
         known = self._all_filters.get(column_name, [])

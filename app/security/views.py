@@ -48,6 +48,9 @@ class HomeView(IndexView):
 class RoleModelView(GuardedActions, fab_views.RoleModelView):
     """Roles stored here carry system-administration permissions only (role_rules.py)."""
 
+    search_columns = ["name", "permissions"]
+    order_columns = ["name"]
+
     def pre_add(self, item):
         role_rules.refusing(role_rules.check_role)(item)
         super().pre_add(item)
@@ -58,6 +61,9 @@ class RoleModelView(GuardedActions, fab_views.RoleModelView):
 
 
 class UserGroupModelView(GuardedActions, fab_views.UserGroupModelView):
+    search_columns = ["name", "label", "description", "users", "roles"]
+    order_columns = ["name", "label", "description"]
+
     def pre_add(self, item):
         role_rules.refusing(role_rules.check_group)(item)
         super().pre_add(item)
@@ -68,15 +74,16 @@ class UserGroupModelView(GuardedActions, fab_views.UserGroupModelView):
 
 
 class PermissionModelView(GuardedActions, fab_views.PermissionModelView):
-    pass
+    search_columns = order_columns = ["name"]
 
 
 class ViewMenuModelView(GuardedActions, fab_views.ViewMenuModelView):
-    pass
+    search_columns = order_columns = ["name"]
 
 
 class PermissionViewModelView(GuardedActions, fab_views.PermissionViewModelView):
-    pass
+    search_columns = ["permission", "view_menu", "role"]
+    order_columns = []
 
 
 class ResetMyPasswordView(fab_views.ResetMyPasswordView):
@@ -190,6 +197,7 @@ class StaffUserView(GuardedActions, KeepsFormOnRefusal, UserDBModelView):
         "roles",
         "departments",
     ]
+    order_columns = ["last_name", "first_name", "username", "active"]
     formatters_columns = {
         "active": yes_no,
         "departments": relation_text,

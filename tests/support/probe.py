@@ -41,6 +41,8 @@ class ScopeProbeView(AppModelView):
     list_columns = ["name", "department_id"]
     show_columns = ["name", "department_id", "marked"]
     add_columns = edit_columns = ["name", "department_id"]
+    search_columns = ["name", "department_id"]
+    order_columns = ["name"]
 
     @action("mark", "Mark", "Mark these?", "fa-check")
     def mark(self, items):
@@ -59,6 +61,8 @@ class ScopeProbeApi(AppModelRestApi):
     list_columns = ["id", "name", "department_id"]
     show_columns = list_columns
     add_columns = edit_columns = ["name", "department_id"]
+    search_columns = ["name", "department_id"]
+    order_columns = ["id", "name"]
 
 
 PROBE_ROLE_GRANTS = [[r"^ScopeProbe$", r"^can_(read|write)$"]]

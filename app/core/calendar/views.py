@@ -72,6 +72,7 @@ class HolidayView(AppModelView):
     add_columns = ["date", "name", "is_workday"]
     edit_columns = add_columns
     search_columns = ["date", "name", "is_workday", "source"]
+    order_columns = ["date", "name", "is_workday", "source"]
     base_order = ("date", "desc")
     item_rule = _check_holiday
 
@@ -124,6 +125,8 @@ class CalendarYearView(AppModelView):
     ]
     add_columns = ["year", "confirmed", "note"]
     edit_columns = ["confirmed", "note"]
+    search_columns = ["year", "confirmed", "source", "note"]
+    order_columns = ["year", "confirmed", "source"]
     base_order = ("year", "desc")
 
     item_rule = _check_calendar_year
