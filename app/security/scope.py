@@ -176,27 +176,6 @@ class DepartmentScopeFilter(BaseFilter):
         return query if clause is None else query.filter(clause)
 
 
-class UsersInScope(BaseFilter):
-    """Accounts of the current user's departments (and below): what a form offers when a row
-    is linked to a login (an inspector's account), not every user's real name."""
-
-    name = "Users in scope"
-    arg_name = "users_in_scope"
-
-    def apply(self, query, value):
-        ids = departments_in_scope()
-        if ids is ALL:
-            return query
-        pk = getattr(self.model, self.datamodel.get_pk_name())
-        return query.filter(
-            pk.in_(
-                select(user_department.c.user_id).where(
-                    user_department.c.department_id.in_(ids or {-1})
-                )
-            )
-        )
-
-
 class KnownFilters(Filters):
     """FAB's filters of a list, except that what a URL or a REST query says is kept within
     what the database accepts, on pages and in the REST API alike (both add through
