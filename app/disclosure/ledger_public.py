@@ -40,7 +40,7 @@ DETAIL_FIELDS = (
     ("record_hash", _l("Record hash")),
     ("reason", _l("Reason")),
     ("n", _l("Substitution no.")),
-    ("event_hash", _l("Event hash")),
+    ("event_seal", _l("Event seal")),
     ("audit_seq", _l("Audit log entry")),
     ("audit_hash", _l("Audit log hash")),
     ("note", _l("Note")),

@@ -14,6 +14,7 @@ seq + 1 and prev_hash = the hash of the one before. `check_chain` walks a ledger
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 GENESIS_HASH = "0" * 64
@@ -26,6 +27,17 @@ def canonical_json(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
         "utf-8"
     )
+
+
+def event_seal(server_secret_hex: str, event_hash_hex: str) -> str:
+    """What a `substitute` entry publishes of a substitution event before the results are:
+    hex(HMAC-SHA256(key = the draw's secret s, msg = the 32 bytes of its event_hash)). The
+    event hash alone could be found by trying the few possible events (a drawn target, two
+    inspectors, a reason, a second); the seal cannot be computed, or tried, without s, which
+    is revealed with the results, and it binds the event just as well."""
+    return hmac.new(
+        bytes.fromhex(server_secret_hex), bytes.fromhex(event_hash_hex), hashlib.sha256
+    ).hexdigest()
 
 
 def entry_hash(entry: dict) -> str:
@@ -110,8 +122,14 @@ def check_record(record: dict, entries: list[dict]) -> list[str]:
             problems.append("ledger: the complete entry does not come after the entropy entry")
         if complete[0].get("record_hash") != record.get("record_hash"):
             problems.append("ledger complete entry: record_hash differs from the record's")
-    recorded = [s.get("event_hash") for s in record.get("substitutions") or []]
-    listed = [e.get("event_hash") for e in by_event.get("substitute", [])]
+    secret = record.get("server_secret")
+    try:
+        recorded = [
+            event_seal(secret, s.get("event_hash")) for s in record.get("substitutions") or []
+        ]
+    except (AttributeError, TypeError, ValueError):  # no secret yet, or not hex: no match
+        recorded = [None for _ in record.get("substitutions") or []]
+    listed = [e.get("event_seal") for e in by_event.get("substitute", [])]
     if recorded != listed:
         problems.append(
             f"ledger: {len(listed)} substitutions in the ledger, {len(recorded)} in the record "

@@ -23,7 +23,13 @@ from app.directory.models import (
     Target,
 )
 from app.draws import ledger, protocol
-from app.draws.ledger_chain import NO_ENTROPY, check_chain, check_record, without_ledger_fields
+from app.draws.ledger_chain import (
+    NO_ENTROPY,
+    check_chain,
+    check_record,
+    event_seal,
+    without_ledger_fields,
+)
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw, DrawnTarget
 from app.extensions import db
 from app.planning.models import RISK_STRATA, SPECIAL_STRATUM, SpotCheckTask
@@ -615,7 +621,7 @@ def substitute_inspector(
         "substitute": chosen,
         "reason": reason,
         "note": (note or "").strip(),
-        "at": dt.datetime.now().replace(microsecond=0).isoformat(),
+        "at": ledger.now().isoformat(),  # with +08:00, like the ledger and the record
         "prev_hash": events[-1]["event_hash"] if events else draw.record_hash,
     }
     event["event_hash"] = protocol.event_hash(event)
@@ -642,8 +648,14 @@ def substitute_inspector(
         reason=reason,
         event_hash=event["event_hash"],
     )
-    # Only the event's hash is public before publication; the record has the event itself.
-    ledger.append("substitute", draw.uid, n=len(events), event_hash=event["event_hash"])
+    # Before publication the public sees a seal of the event (HMAC with the draw's secret),
+    # not its hash, which could be found by trying the few possible events.
+    ledger.append(
+        "substitute",
+        draw.uid,
+        n=len(events),
+        event_seal=event_seal(draw.server_secret, event["event_hash"]),
+    )
     return replacement
 
 

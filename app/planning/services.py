@@ -108,6 +108,8 @@ def check_plan(plan: AnnualPlan) -> None:
 
 
 def check_plan_editable(plan: AnnualPlan) -> None:
+    # Before check_plan: its queries flush the session, which clears the attributes' history.
+    renamed = _changed_fields(plan, ("title", "year", "department_id"))
     check_plan(plan)
     if plan.status != "draft":
         raise DomainError(
@@ -115,6 +117,10 @@ def check_plan_editable(plan: AnnualPlan) -> None:
                 "A plan is edited as a draft only; to change a published plan, adjust it with a reason."
             )
         )
+    if plan.has_published_version and renamed:
+        # The plan's name is what the joint-meeting office and the public know it by: it stays
+        # while an adjustment is being prepared (they see the version last published).
+        raise DomainError(_("A published plan keeps its title, year and department."))
 
 
 def check_plan_deletable(plan: AnnualPlan) -> None:
@@ -525,10 +531,12 @@ def _changed_fields(obj, names) -> list[str]:
 
 
 def check_task_editable(task: SpotCheckTask) -> None:
+    # Before check_task: its queries flush the session, which clears the attributes' history.
+    changed = _changed_fields(task, APPROVED_TASK_FIELDS)
     check_task(task)
     if task.status != "planned":
         raise DomainError(_("A task can be changed only before its targets are drawn."))
-    if not _changed_fields(task, APPROVED_TASK_FIELDS):
+    if not changed:
         return
     line = task.plan_line
     if line is not None:

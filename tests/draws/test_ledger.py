@@ -24,6 +24,7 @@ from app.draws.ledger_chain import (
     check_chain,
     check_record,
     entry_hash,
+    event_seal,
     without_ledger_fields,
 )
 from app.draws.models import Draw, DrawLedgerEntry, DrawnTarget
@@ -231,6 +232,7 @@ def test_every_step_is_a_chained_entry_and_the_day_starts_with_the_audit_head(ap
         db.session.commit()
         audit_after = db.session.get(AuditChainHead, 1).last_seq
         event_hash = draw.substitution_events()[0]["event_hash"]
+        secret = draw.server_secret
     public = _ledger(app.test_client())
     entries = public["entries"]
     assert [e["event"] for e in entries] == [
@@ -243,8 +245,12 @@ def test_every_step_is_a_chained_entry_and_the_day_starts_with_the_audit_head(ap
     )
     assert all(entry_hash(e) == e["hash"] for e in entries)
     assert entries[0]["audit_seq"] >= 1 and entries[0]["audit_seq"] < audit_after
-    assert entries[-1]["event_hash"] == event_hash
-    assert set(entries[-1]) >= {"n", "event_hash"} and "reason" not in entries[-1]
+    # The public sees a seal of the event that only the draw's secret opens: the event's
+    # hash could be found by trying the few possible substitutions (a drawn target, two
+    # inspectors, a reason, the second it happened).
+    assert entries[-1]["event_seal"] == event_seal(secret, event_hash)
+    assert "event_hash" not in entries[-1] and event_hash not in json.dumps(public)
+    assert set(entries[-1]) >= {"n", "event_seal"} and "reason" not in entries[-1]
     # ?since=SEQ: the entries after it; a wrong value is a clear 400, never a 500.
     assert [e["seq"] for e in _ledger(app.test_client(), since=6)["entries"]] == [7, 8]
     bad = app.test_client().get("/public/draws/ledger.json?since=-1")

@@ -26,7 +26,9 @@ def _propose(app, item_id):
 
 
 def test_a_pending_item_revision_shows_only_to_those_who_keep_the_list(
-    app, login_as, directory  # noqa: F811
+    app,
+    login_as,
+    directory,  # noqa: F811
 ):
     _propose(app, directory.item_a)
     page = f"/items/show/{directory.item_a}"
@@ -83,3 +85,17 @@ def test_a_plan_exempts_only_items_of_its_department(app, login_as, directory, p
     body = leader.get(f"/plan-workflow/{plan}/exempt/{directory.draft_a}").get_data(as_text=True)
     assert "A-002" in body
 
+
+def test_a_plan_being_adjusted_keeps_its_published_title(app, api_token, client, plan):  # noqa: F811
+    _through_publication(app, plan, dt.date(2027, 2, 10))
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    assert (
+        client.post(
+            f"/api/v1/plan/{plan}/revise", json={"reason": "调整"}, headers=headers
+        ).status_code
+        == 200
+    )
+    response = client.put(f"/api/v1/plan/{plan}", json={"title": SECRET}, headers=headers)
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.get(AnnualPlan, plan).title == "水资源管理科2027年度抽查计划"
