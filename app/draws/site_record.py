@@ -126,7 +126,7 @@ def site_record_data(draw: Draw) -> dict:
         "complete_entry": ledger_entry(data, "complete") if done else None,
         "witnesses": witness_names(draw.witnesses),
         "entropy": draw.witness_entropy or "",
-        "entropy_source": params.get("entropy_source") or "",
+        "entropy_source": draw.entropy_source_label if params.get("entropy_source") else "",
         "attempt": params.get("attempt"),
         "excluded": len(data.get("excluded") or []),
         "rows": rows,

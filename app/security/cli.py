@@ -38,3 +38,24 @@ def sync_command():
     click.echo(
         f"角色与权限已同步（新建角色：{created}）；节假日日历写入 {result['calendar_days']} 天。"
     )
+
+
+@security_cli.command("unlock")
+@click.argument("username")
+def unlock_command(username):
+    """Lift the sign-in lockout of an account now (it also ends by itself after
+    LOGIN_LOCKOUT_MINUTES)."""
+    from app.core.audit import log_event
+    from app.security.throttle import is_locked, unlock
+
+    user = current_app.appbuilder.sm.find_user(username=username)
+    if user is None:
+        raise click.ClickException(f"没有名为 {username} 的账号。")
+    was_locked = is_locked(username)
+    unlock(username)
+    with acting_as_system():
+        log_event("login_unlocked", "ab_user", user.id, detail={"was_locked": was_locked})
+        db.session.commit()
+    click.echo(
+        f"账号 {username} 的登录锁定已解除。" if was_locked else f"账号 {username} 未被锁定。"
+    )

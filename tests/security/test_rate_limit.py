@@ -226,3 +226,17 @@ def test_the_lock_ends_after_its_minutes_and_a_success_resets_the_count(app, wor
     monkeypatch.setattr(time, "time", lambda: later)
     assert _login_api(client, "operator_a", PASSWORD, "10.0.0.1").status_code == 200
     _release(worker)
+
+
+def test_the_administrator_lifts_a_lockout_from_the_command_line(app, world):
+    worker = _app_with(app, RATELIMIT_ENABLED=False)
+    client = worker.test_client()
+    for n in range(5):
+        _login_api(client, "operator_a", f"guess-{n}-1234x", f"10.0.3.{n}")
+    assert _login_api(client, "operator_a", PASSWORD, "10.0.3.9").status_code == 429
+    result = app.test_cli_runner().invoke(args=["security", "unlock", "operator_a"])
+    assert result.exit_code == 0 and "已解除" in result.output
+    assert _login_api(client, "operator_a", PASSWORD, "10.0.3.9").status_code == 200
+    missing = app.test_cli_runner().invoke(args=["security", "unlock", "no-such-user"])
+    assert missing.exit_code != 0
+    _release(worker)
