@@ -404,8 +404,9 @@ def test_the_inspector_form_offers_the_accounts_of_the_operators_departments_onl
 
 @pytest.fixture
 def people(app, world, directory):  # noqa: F811
-    """Natural persons in department A and in department B."""
-    with acting(app, "operator_a"):
+    """Natural persons in department A and in department B (set up as Admin: the write scope
+    refuses an Operator department B's rows)."""
+    with acting(app, "admin"):
         rows = [
             Target(
                 department_id=world.dept_a,
