@@ -446,16 +446,18 @@ def test_cli_draw_verify(app, task):
     assert bad.exit_code == 1 and "INVALID" in bad.output and "selection" in bad.output
 
 
-def test_load_cap_and_a_member_of_each_participating_department(app, world, task):
-    with acting(app, "admin"):  # department B's inspectors: set up as Admin
+def _joint_with_department_b(app, world, task, inspectors=3, **options):
+    """Department B takes part in the task, with `inspectors` drawable inspectors of its own
+    (set up as Admin: the write scope refuses an Operator department B's rows)."""
+    with acting(app, "admin"):
         from app.security.models import Department
 
         t = db.session.get(SpotCheckTask, task)
         t.participating_departments = [db.session.get(Department, world.dept_b)]
-        t.one_per_department = True
-        t.max_groups_per_inspector = 3
+        for name, value in options.items():
+            setattr(t, name, value)
         far = dt.date.today() + dt.timedelta(days=400)
-        for n in range(3):
+        for n in range(inspectors):
             db.session.add(
                 Inspector(
                     name=f"河湖检查员{n}",
@@ -466,6 +468,10 @@ def test_load_cap_and_a_member_of_each_participating_department(app, world, task
                 )
             )
         db.session.commit()
+
+
+def test_load_cap_and_a_member_of_each_participating_department(app, world, task):
+    _joint_with_department_b(app, world, task, one_per_department=True, max_groups_per_inspector=3)
     _draw(app, task, "target")
     draw_id = _draw(app, task, "inspector")
     with acting(app, "operator_a"):
@@ -484,25 +490,7 @@ def test_load_cap_and_a_member_of_each_participating_department(app, world, task
 def test_a_substitute_keeps_a_member_of_each_participating_department(app, world, task):
     """Issue 16 item 6: replacing a group's only inspector of a department brings one of the
     same department, although others rank above; the record still verifies."""
-    with acting(app, "admin"):  # department B's inspectors: set up as Admin
-        from app.security.models import Department
-
-        t = db.session.get(SpotCheckTask, task)
-        t.participating_departments = [db.session.get(Department, world.dept_b)]
-        t.one_per_department = True
-        t.max_groups_per_inspector = 20
-        far = dt.date.today() + dt.timedelta(days=400)
-        for n in range(3):
-            db.session.add(
-                Inspector(
-                    name=f"河湖检查员{n}",
-                    department_id=world.dept_b,
-                    certificate_no=f"E-{n}",
-                    certificate_expiry=far,
-                    status="在岗",
-                )
-            )
-        db.session.commit()
+    _joint_with_department_b(app, world, task, one_per_department=True, max_groups_per_inspector=20)
     _draw(app, task, "target")
     draw_id = _draw(app, task, "inspector")
     with acting(app, "operator_a"):
@@ -586,23 +574,7 @@ def test_assigned_inspectors_download_the_training_material(app, login_as, task)
 def test_a_participating_department_reads_a_joint_check_but_does_not_run_it(
     app, world, task, login_as
 ):
-    with acting(app, "admin"):  # department B's inspectors: set up as Admin
-        from app.security.models import Department
-
-        t = db.session.get(SpotCheckTask, task)
-        t.participating_departments = [db.session.get(Department, world.dept_b)]
-        far = dt.date.today() + dt.timedelta(days=400)
-        for n in range(2):
-            db.session.add(
-                Inspector(
-                    name=f"河湖检查员{n}",
-                    department_id=world.dept_b,
-                    certificate_no=f"F-{n}",
-                    certificate_expiry=far,
-                    status="在岗",
-                )
-            )
-        db.session.commit()
+    _joint_with_department_b(app, world, task, inspectors=2)
     with acting(app, "operator_b"):
         with pytest.raises(DomainError):
             services.start_draw(db.session.get(SpotCheckTask, task), "target")
