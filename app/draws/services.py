@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import unicodedata
 import uuid
 
 from flask_babel import lazy_gettext as _
@@ -152,10 +153,18 @@ _NAME_SEPARATORS = str.maketrans({c: " " for c in "、,，;；/"})
 
 
 def witness_names(witnesses: str | None) -> list[str]:
-    """The distinct names in the witnesses' field (separated by 、 , ; / or spaces)."""
+    """The distinct names in the witnesses' field (separated by 、 , ; / or spaces). Names are
+    compared in NFKC form without invisible characters (a zero-width space or a full-width
+    letter makes no second person), and a single character is no name (“张 三” is one
+    person written with a space)."""
     names: list[str] = []
-    for name in (witnesses or "").translate(_NAME_SEPARATORS).split():
-        if name not in names:
+    seen: set[str] = set()
+    text = unicodedata.normalize("NFKC", witnesses or "")
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    for name in text.translate(_NAME_SEPARATORS).split():
+        key = name.casefold()
+        if len(name) >= 2 and key not in seen:
+            seen.add(key)
             names.append(name)
     return names
 

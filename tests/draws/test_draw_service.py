@@ -517,7 +517,7 @@ def test_a_substitute_keeps_a_member_of_each_participating_department(app, world
 def test_an_unfinished_witnessed_draw_is_cancelled_by_a_leader_with_a_reason(app, task):
     with acting(app, "operator_a"):
         draw = services.start_draw(
-            db.session.get(SpotCheckTask, task), "target", "张、李", mode="witnessed"
+            db.session.get(SpotCheckTask, task), "target", "张监督、李监督", mode="witnessed"
         )
         db.session.commit()
         draw_id = draw.id

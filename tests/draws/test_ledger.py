@@ -99,7 +99,15 @@ def test_a_witnessed_draw_needs_two_named_witnesses(app, api_token, strict, task
     headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
     client = app.test_client()
     url = f"/api/v1/task/{task}/draw_targets"
-    for witnesses in ("", "张监督", "张监督、张监督", " 张监督 ，"):
+    # One person, however written: a space inside a name, a zero-width space.
+    for witnesses in (
+        "",
+        "张监督",
+        "张监督、张监督",
+        " 张监督 ，",
+        "张 三",
+        "张监督、张监督\u200b",
+    ):
         response = client.post(
             url, json={"mode": "witnessed", "witnesses": witnesses}, headers=headers
         )
@@ -590,7 +598,9 @@ def test_draw_verify_catches_a_draw_rewritten_in_the_database(app, strict, task)
         db.session.rollback()
         with db.engine.begin() as conn:
             conn.execute(
-                text("UPDATE draw SET witness_entropy = :w, result = :r, record_hash = :h WHERE id = :id"),
+                text(
+                    "UPDATE draw SET witness_entropy = :w, result = :r, record_hash = :h WHERE id = :id"
+                ),
                 {"w": "9 9 9", "r": json.dumps(result), "h": digest, "id": draw_id},
             )
         db.session.expire_all()
