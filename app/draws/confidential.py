@@ -25,7 +25,8 @@ _PENDING = "_confidential_views"
 
 def drawn_task_ids(model, ids) -> set[int]:
     """The tasks the rows `ids` of `model` name drawn targets of (empty for other models)."""
-    ids = [i for i in ids if i is not None]
+    # Page routes give the primary key as text: PostgreSQL refuses to compare it with INTEGER.
+    ids = [int(i) for i in ids if i is not None and str(i).isdigit()]
     if not ids or not getattr(model, "__names_drawn_targets__", False):
         return set()
     hook = getattr(model, "drawn_task_ids", None)
