@@ -31,7 +31,7 @@ from app.draws.models import Draw, DrawLedgerEntry, DrawnTarget
 from app.draws.verify import main as verify_main
 from app.extensions import db
 from app.planning import services as planning
-from app.planning.models import AnnualPlan, SpotCheckTask
+from app.planning.models import SpotCheckTask
 from tests.conftest import csrf_token_from
 from tests.directory.conftest import acting, directory, uscc  # noqa: F401  (fixture)
 from tests.draws import test_draw_service
@@ -480,47 +480,10 @@ def test_a_cancelled_and_redrawn_task_shows_both_attempts_publicly(
 @pytest.fixture
 def inspected_after_cancel(app, world, directory, plan):  # noqa: F811
     """As tests/inspections/conftest.py's `inspected`, the first target draw cancelled."""
-    from app.directory.models import InspectionItem, Inspector, Target
-    from tests.inspections.conftest import Inspected
+    from tests.inspections.conftest import Inspected, published_task
 
     with acting(app, "operator_a"):
-        item = db.session.get(InspectionItem, directory.item_a)
-        for n, risk in enumerate(("B", "B", "C")):
-            db.session.add(
-                Target(
-                    department_id=world.dept_a,
-                    target_type="企业",
-                    name=f"检查对象{n}",
-                    uscc=uscc(500 + n),
-                    risk_class=risk,
-                    items=[item],
-                )
-            )
-        from app.directory.models import Target as T
-
-        db.session.get(T, directory.target_a).items = [item]
-        db.session.add(
-            Inspector(
-                name="赵检查",
-                department_id=world.dept_a,
-                certificate_no="C-A-2",
-                certificate_expiry=dt.date.today() + dt.timedelta(days=400),
-                status="在岗",
-            )
-        )
-        p = db.session.get(AnnualPlan, plan)
-        db.session.commit()
-        planning.submit_plan(p)
-        db.session.commit()
-    with acting(app, "leader_a"):
-        planning.approve_plan(db.session.get(AnnualPlan, plan))
-        db.session.commit()
-    with acting(app, "operator_a"):
-        p = db.session.get(AnnualPlan, plan)
-        planning.publish_plan(p)
-        t = planning.create_task_from_line(p.lines[0])
-        db.session.add(t)
-        db.session.commit()
+        t = db.session.get(SpotCheckTask, published_task(app, world, directory, plan))
         first = services.start_draw(t, "target", WITNESSES, mode="witnessed")
         db.session.commit()
         task_id, first_id = t.id, first.id

@@ -38,8 +38,9 @@ class Inspected:
     item: int
 
 
-@pytest.fixture
-def inspected(app, world, directory, plan):  # noqa: F811
+def published_task(app, world, directory, plan) -> int:  # noqa: F811
+    """Three more drawable targets and a third inspector in department A, the plan published
+    and a task made from its line (not drawn yet); returns the task's id."""
     with acting(app, "operator_a"):
         item = db.session.get(InspectionItem, directory.item_a)
         for n, risk in enumerate(("B", "B", "C")):
@@ -76,6 +77,14 @@ def inspected(app, world, directory, plan):  # noqa: F811
         task = planning.create_task_from_line(p.lines[0])
         db.session.add(task)
         db.session.commit()
+        return task.id
+
+
+@pytest.fixture
+def inspected(app, world, directory, plan):  # noqa: F811
+    task_id = published_task(app, world, directory, plan)
+    with acting(app, "operator_a"):
+        task = db.session.get(SpotCheckTask, task_id)
         for kind in ("target", "inspector"):
             draw = draws.start_draw(task, kind)
             db.session.commit()
