@@ -482,8 +482,11 @@ def inspected_after_cancel(app, world, directory, plan):  # noqa: F811
     """As tests/inspections/conftest.py's `inspected`, the first target draw cancelled."""
     from tests.inspections.conftest import Inspected, published_task
 
+    # Made before this context's session reads anything: MariaDB's repeatable read would not
+    # show it a task committed by another session after its first query.
+    task_id = published_task(app, world, directory, plan)
     with acting(app, "operator_a"):
-        t = db.session.get(SpotCheckTask, published_task(app, world, directory, plan))
+        t = db.session.get(SpotCheckTask, task_id)
         first = services.start_draw(t, "target", WITNESSES, mode="witnessed")
         db.session.commit()
         task_id, first_id = t.id, first.id
