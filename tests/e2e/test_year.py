@@ -99,6 +99,8 @@ class Year:
     problem_target: str = ""
     summary_url: str = ""
     entry_url: str = ""
+    # The days on which the listing was decided and published: the run may cross midnight.
+    published_on: set[str] = field(default_factory=set)
 
     def logins_of(self, target: str) -> list[str]:
         names = {name: login for login, (name, _cert) in INSPECTORS.items()}
@@ -616,14 +618,18 @@ def decide_listing(v, year: Year) -> None:
     decision = v.page.locator("form[action$='/approve']")
     decision.locator("input[name=decision_number]").fill(DECISION_NUMBER)
     decision.locator("input[name=period_months]").fill("36")
+    year.published_on.add(dt.date.today().isoformat())
     _click(v, _button(v, "批准", decision), flash="决定已记录")
+    year.published_on.add(dt.date.today().isoformat())
     assert "已列入" in v.visible_text()
     _key_page(v, "year-12-blacklist-listed")
 
 
 def publish_listing(v, year: Year) -> None:
     v.go(year.entry_url)
+    year.published_on.add(dt.date.today().isoformat())
     _click(v, _button(v, "在失信黑名单公示"), flash="列入决定已在失信黑名单公示")
+    year.published_on.add(dt.date.today().isoformat())
     _key_page(v, "year-12-blacklist-published")
 
 
@@ -631,8 +637,9 @@ def public_blacklist(v, year: Year) -> None:
     v.go("/public/blacklist")
     row = v.page.locator("table tr", has_text=year.problem_target)
     assert row.count() == 1, v.visible_text()
-    for cell in ("拒不整改", DECISION_NUMBER, TODAY.isoformat(), DEPT_A):
+    for cell in ("拒不整改", DECISION_NUMBER, DEPT_A):
         assert cell in row.inner_text(), (cell, row.inner_text())
+    assert any(day in row.inner_text() for day in year.published_on), row.inner_text()
     _key_page(v, "year-13-public-blacklist")
     _click(v, _link(v, year.problem_target, row))
     assert "列入失信黑名单" in v.visible_text()
