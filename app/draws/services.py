@@ -669,8 +669,12 @@ def substitute_inspector(
 
 
 def planned_counts(year: int) -> dict[int, dict[str, int]]:
-    """应检查数 per task of the year: the targets drawn for it (R9.5)."""
+    """应检查数 per task of the year (R9.5: checks done / checks planned): the targets drawn for
+    it, and for an approved task not drawn yet the number its draw would take today. A task
+    never drawn keeps the rate below 100%, as it must."""
     from sqlalchemy import func
+
+    from app.planning.services import pool_preview
 
     rows = db.session.execute(
         select(DrawnTarget.task_id, func.count(DrawnTarget.id))
@@ -678,7 +682,18 @@ def planned_counts(year: int) -> dict[int, dict[str, int]]:
         .where(SpotCheckTask.year == year)
         .group_by(DrawnTarget.task_id)
     )
-    return {task_id: {"planned": n} for task_id, n in rows}
+    counts = {task_id: {"planned": n} for task_id, n in rows}
+    undrawn = db.session.scalars(
+        select(SpotCheckTask).where(
+            SpotCheckTask.year == year,
+            SpotCheckTask.approval == "approved",
+            SpotCheckTask.status == "planned",
+        )
+    )
+    for task in undrawn:
+        if task.id not in counts:
+            counts[task.id] = {"planned": sum(s["to_draw"] for s in pool_preview(task))}
+    return counts
 
 
 def is_assigned_to_task(user, task_id: int, target_id: int | None = None) -> bool:

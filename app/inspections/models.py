@@ -67,6 +67,9 @@ RECORD_STATUSES = {
     "returned": _l("Returned"),
     "reviewed": _l("Reviewed, ready to publish"),
 }
+# A reviewed record of a task whose results are published (R11.1): no status of its own, the
+# publication is the task's.
+PUBLISHED_RECORD_LABEL = _l("Results published")
 EDITABLE_RECORD_STATUSES = ("draft", "returned")
 ENTERED_RECORD_STATUSES = ("submitted", "reviewed")
 
@@ -194,6 +197,8 @@ class InspectionRecord(TaskScoped, TargetSnapshot, ScalarDefaults, AuditMixin, M
 
     @property
     def status_label(self):
+        if self.status == "reviewed" and self.task.results_published_on is not None:
+            return PUBLISHED_RECORD_LABEL
         return RECORD_STATUSES.get(self.status, self.status)
 
     @property

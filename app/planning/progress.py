@@ -1,7 +1,8 @@
 """Progress of the year's checks (R9.5), per plan, per department and for the district.
 
-应检查数 is the number of targets drawn for the year's tasks; the other counts come from the
-inspection and disclosure domains, which register a counter here when they exist. The rates:
+应检查数 is the number of targets drawn for the year's tasks (for an approved task not drawn yet,
+the number its draw would take); the other counts come from the inspection and disclosure
+domains, which register a counter here when they exist. The rates:
 完成率 = 已公示 / 应检查, 录入率 = 已录入 / 应检查, 完结率 = 完结数 / 已公示.
 """
 

@@ -259,8 +259,10 @@ class PlanLineView(AppModelView):
     item_rule = services.check_line
     delete_rule = services.check_line_deletable
 
-    def post_add_redirect(self):
-        return redirect(url_for("AnnualPlanView.list"))
+    def saved_row_url(self, pk) -> str:
+        # A line is part of its plan: the user is back on the plan, its lines listed there.
+        line = self.datamodel.get(pk)
+        return url_for("AnnualPlanView.show", pk=line.plan_id)
 
 
 class PlanWorkflowView(BaseView):

@@ -8,7 +8,7 @@ something other than a clean 404 for a row the user may not see.
 import json
 import logging
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.exceptions import (
@@ -265,7 +265,47 @@ class KeepsFormOnRefusal:
             return False
         after(item)
         flash(saved_message, "success")
+        g.saved_row_pk = self.datamodel.get_pk_value(item)
         return True
+
+
+class LandsOnSavedRow:
+    """After a save the user is on the row they saved: its detail page (or its form where the
+    view has none). FAB goes back one step in the session's page history instead, which after
+    two forms opened one after the other is the other row's form: the next inspection was
+    typed into another company's record. `saved_row_url` is the one place a view changes it."""
+
+    def post_add_redirect(self):
+        return redirect(self._saved_row_target())
+
+    def post_edit_redirect(self):
+        return redirect(self._saved_row_target())
+
+    def _saved_row_target(self) -> str:
+        pk = g.pop("saved_row_pk", None)
+        if pk is None:
+            pk = (request.view_args or {}).get("pk")
+        if pk is None:
+            return url_for(f"{self.endpoint}.list")
+        return self.saved_row_url(pk)
+
+    def saved_row_url(self, pk) -> str:
+        for route in ("show", "edit"):
+            if route in self._exposed_routes() and self._may_open(route):
+                return url_for(f"{self.endpoint}.{route}", pk=pk)
+        return url_for(f"{self.endpoint}.list")
+
+    def _exposed_routes(self) -> set[str]:
+        routes = {"show", "edit", "list"}
+        if self.include_route_methods is not None:
+            routes &= set(self.include_route_methods)
+        return routes - set(self.exclude_route_methods or ())
+
+    def _may_open(self, route: str) -> bool:
+        permission = (self.method_permission_name or {}).get(route, route)
+        return self.appbuilder.sm.has_access(
+            f"can_{permission}", self.class_permission_name
+        )
 
 
 def _control_characters_refused(form) -> bool:
@@ -296,7 +336,7 @@ def _refusal_message(exc: Exception) -> str:
     return str(cause)
 
 
-class AppModelView(ServiceRules, GuardedActions, KeepsFormOnRefusal, ModelView):
+class AppModelView(ServiceRules, GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, ModelView):
     method_permission_name = VIEW_METHOD_PERMISSIONS
     page_size = 25
     # {"column": [FilterClass, ...]}: search filters of our own next to FAB's for that column

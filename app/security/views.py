@@ -18,6 +18,7 @@ from app.security.base_views import (
     AppModelView,
     GuardedActions,
     KeepsFormOnRefusal,
+    LandsOnSavedRow,
 )
 from app.security.models import DEPARTMENT_KINDS, Department
 from app.security.scope import ScopedInterface, current_actor, departments_in_scope
@@ -45,7 +46,7 @@ class HomeView(IndexView):
         )
 
 
-class RoleModelView(GuardedActions, fab_views.RoleModelView):
+class RoleModelView(GuardedActions, LandsOnSavedRow, fab_views.RoleModelView):
     """Roles stored here carry system-administration permissions only (role_rules.py)."""
 
     search_columns = ["name", "permissions"]
@@ -117,7 +118,7 @@ USERNAME_RULE = Regexp(
 )
 
 
-class StaffUserView(GuardedActions, KeepsFormOnRefusal, UserDBModelView):
+class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBModelView):
     """FAB's user admin plus the departments a user belongs to (their data scope)."""
 
     add_form_extra_fields = dict(
