@@ -327,3 +327,21 @@ def test_the_reader_sees_options_titles_and_placeholders_but_not_values():
     assert any("Remove all items" in f for f in found)
     assert any("Department Id" in f for f in found)
     assert not any("__None" in f or "a_b" in f or "x_y" in f for f in found)
+
+
+def test_an_admin_reads_permissions_in_chinese_and_has_no_dead_menu_entry(app, login_as):
+    admin = login_as("admin")
+    roles_page = " ".join(readable_text(admin.get("/roles/list/").get_data(as_text=True)))
+    assert "查看年度抽查计划" in roles_page  # the Operator's built-in rules, in words
+    assert "can_read" not in roles_page and "AnnualPlan" not in roles_page
+    form = admin.get("/roles/add").get_data(as_text=True)
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", form)
+    assert "查看年度抽查计划" in options
+    assert not [o for o in options if " on " in o or o.startswith(("can ", "menu access"))]
+    with app.app_context():  # the stored names stay ASCII (DESIGN.md)
+        sm = app.appbuilder.sm
+        assert sm.find_permission_view_menu("can_read", "AnnualPlan") is not None
+    # FAB's user groups are not used: no menu entry leads to their 403.
+    menu = admin.get("/api/v1/menu/").get_data(as_text=True)
+    assert "/groups/list/" not in menu
+    assert admin.get("/users/list/").status_code == 200

@@ -66,7 +66,7 @@ class AuditLog(Model):
         return wording.object_type_label(self.object_type)
 
     @property
-    def actor(self):
+    def username_label(self):
         """Who did it, by full name (the row keeps the login)."""
         return wording.actor_name(self.user_id, self.username)
 
@@ -78,7 +78,7 @@ class AuditLog(Model):
         return "、".join(str(ROLE_LABELS.get(n, n)) for n in names)
 
     @property
-    def ip_shown(self):
+    def ip_label(self):
         return wording.ip_label(self.ip)
 
     def _wording(self):
