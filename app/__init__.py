@@ -16,6 +16,18 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _drop_menu_entry(appbuilder, name: str) -> None:
+    """FAB's menu entry for a page no role of ours may open (FAB's user groups are not used:
+    roles are given to users directly, role_rules.py), which would answer 403."""
+
+    def prune(items):
+        items[:] = [i for i in items if i.name != name]
+        for item in items:
+            prune(item.childs)
+
+    prune(appbuilder.menu.menu)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     from flask import Flask
     from flask_appbuilder import AppBuilder
@@ -50,6 +62,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.url_map.converters["int"] = RowIdConverter
 
+    from app.core.i18n import name_the_blank_choice
+
+    name_the_blank_choice()
     import_models()
     db.init_app(app)
     migrate.init_app(
@@ -64,6 +79,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder = AppBuilder(base_template="layout.html")
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        _drop_menu_entry(appbuilder, "List Groups")
+        from app.security import permission_labels
+
+        permission_labels.install()
         from app.security.role_rules import init_role_rules
         from app.security.sessions import init_session_versions
 

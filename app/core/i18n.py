@@ -76,3 +76,23 @@ def minute_text(value) -> str:
 def dash_if_empty(value):
     """ "—" where FAB would print None or nothing; any other value unchanged."""
     return "—" if value is None or value == "" else value
+
+
+BLANK_CHOICE = _l("(choose)")
+
+
+def name_the_blank_choice() -> None:
+    """FAB's select of an optional related row starts with a blank choice whose text is empty;
+    WTForms 3.3 prints an empty option text as its value, `__None`. The blank choice reads
+    （请选择） instead, in every form FAB builds and in ours."""
+    from flask_appbuilder.fields import QuerySelectField
+
+    if getattr(QuerySelectField, "_blank_named", False):
+        return
+    original = QuerySelectField.__init__
+
+    def __init__(self, *args, blank_text="", **kwargs):
+        original(self, *args, blank_text=blank_text or BLANK_CHOICE, **kwargs)
+
+    QuerySelectField.__init__ = __init__
+    QuerySelectField._blank_named = True

@@ -818,8 +818,9 @@ class InspectorImporter(_Importer):
         super().__init__()
         self._users: dict[str, int | None] = {}
         self._existing: dict[str, tuple[int, int]] = {}
-        self._by_id_number: dict[str, tuple[int, str]] = {}
-        self._by_user: dict[int, tuple[int, str]] = {}
+        # (inspector id, name, department id): the name is shown only within the user's scope.
+        self._by_id_number: dict[str, tuple[int, str, int]] = {}
+        self._by_user: dict[int, tuple[int, str, int]] = {}
         for inspector_id, name, cert, dept_id, id_number, user_id in db.session.execute(
             select(
                 Inspector.id,
@@ -832,9 +833,9 @@ class InspectorImporter(_Importer):
         ):
             self._existing[cert] = (inspector_id, dept_id)
             if id_number:
-                self._by_id_number[id_number] = (inspector_id, name)
+                self._by_id_number[id_number] = (inspector_id, name, dept_id)
             if user_id is not None:
-                self._by_user[user_id] = (inspector_id, name)
+                self._by_user[user_id] = (inspector_id, name, dept_id)
         self._seen: dict[str, dict] = {"certificate_no": {}, "id_number": {}, "user_id": {}}
 
     def _user(self, text: str) -> int:
@@ -876,7 +877,7 @@ class InspectorImporter(_Importer):
                             header,
                             _(
                                 "The citizen ID number is already registered for %(name)s.",
-                                name=other[1],
+                                name=self._holder_name(other),
                             ),
                         )
                     )
@@ -884,9 +885,22 @@ class InspectorImporter(_Importer):
                 other = self._by_user.get(value)
                 if other is not None and other[0] != matched:
                     errors.append(
-                        (header, _("That login is already linked to %(name)s.", name=other[1]))
+                        (
+                            header,
+                            _(
+                                "That login is already linked to %(name)s.",
+                                name=self._holder_name(other),
+                            ),
+                        )
                     )
         return errors
+
+    def _holder_name(self, holder: tuple) -> str:
+        """Another inspector by name within the user's scope, else only as another department's
+        (an import must not be a way to read another department's roster)."""
+        if self._in_scope(holder[2]):
+            return holder[1]
+        return str(_("a record of another department"))
 
     def matched_id(self, probe):
         found = self._existing.get(probe.certificate_no)

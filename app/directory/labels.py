@@ -83,3 +83,6 @@ REVISION_STATUSES = {
     "published": _l("Published"),
     "rejected": _l("Returned"),
 }
+
+# A person's name is 姓名, an item's or a target's 名称.
+INSPECTOR_LABELS = {**LABELS, "name": _l("Full name")}

@@ -373,12 +373,12 @@ class Inspector(ScalarDefaults, AuditMixin, Model):
     @property
     def history_html(self) -> Markup:
         """Changes of status, certificate, post and department (R6.2)."""
-        from app.directory.labels import LABELS
+        from app.directory.labels import INSPECTOR_LABELS
 
         return history_html(
             "inspector",
             self.id,
-            LABELS,
+            INSPECTOR_LABELS,
             {"status", "certificate_no", "certificate_expiry", "department_id", "post", "name"},
         )
 

@@ -27,7 +27,7 @@ from app.directory.filters import (
     FilterNotInspectedWithinMonths,
     FilterTargetDrawable,
 )
-from app.directory.labels import LABELS
+from app.directory.labels import INSPECTOR_LABELS, LABELS
 from app.directory.models import (
     CONFLICT_REASONS,
     GENDERS,
@@ -454,7 +454,7 @@ class InspectorView(AppModelView):
     show_title = _l("Inspector")
     add_title = _l("Add inspector")
     edit_title = _l("Edit inspector")
-    label_columns = LABELS
+    label_columns = INSPECTOR_LABELS
     list_columns = [
         "name",
         "department",

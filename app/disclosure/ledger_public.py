@@ -47,6 +47,27 @@ DETAIL_FIELDS = (
 )
 
 
+KIND_LABELS = {"target": _l("Draw of targets"), "inspector": _l("Draw of inspectors")}
+
+
+def detail_value(name: str, value):
+    """A ledger field's value as a person reads it: the draw's kind and the entropy source in
+    words (the JSON keeps the codes, which the hashes cover)."""
+    if name == "kind" and value in KIND_LABELS:
+        return str(KIND_LABELS[value])
+    if name == "entropy_source" and isinstance(value, str):
+        from app.draws.ledger_chain import NO_ENTROPY
+
+        if value == "witnesses":
+            return str(_l("Entropy typed by the witnesses (监督人)"))
+        if value.startswith("public:"):
+            return str(
+                _l("Declared public source: %(source)s", source=value.removeprefix("public:"))
+            )
+        return NO_ENTROPY if value == NO_ENTROPY else value
+    return value
+
+
 def event_label(event: str) -> str:
     return str(EVENT_LABELS.get(event, event))
 
@@ -76,7 +97,9 @@ def ledger_page():
         {
             "entry": e,
             "label": event_label(e["event"]),
-            "details": [(label, e[name]) for name, label in DETAIL_FIELDS if name in e],
+            "details": [
+                (label, detail_value(name, e[name])) for name, label in DETAIL_FIELDS if name in e
+            ],
         }
         for e in entries
     ]
@@ -88,6 +111,12 @@ def ledger_page():
         pages=max(1, -(-total // PAGE_SIZE)),
         total=total,
     )
+
+
+@bp.route("/draws/how-to-verify")
+def how_to_verify():
+    """In plain words: how anyone can check a published draw on their own computer."""
+    return render_template("public/how_to_verify.html")
 
 
 @bp.route("/draws/ledger.json")

@@ -435,6 +435,10 @@ class Penalty(TaskScoped, ScalarDefaults, AuditMixin, Model):
     task = relationship(SpotCheckTask)
     target = relationship(Target)
 
+    def __str__(self):
+        day = self.decision_date.isoformat() if self.decision_date else ""
+        return f"{self.decision_number}（{day}）" if day else str(self.decision_number or "")
+
 
 class JudicialTransfer(TaskScoped, ScalarDefaults, AuditMixin, Model):
     """移送司法机关."""

@@ -414,7 +414,7 @@ class AppModelView(ServiceRules, GuardedActions, LandsOnSavedRow, KeepsFormOnRef
                 if column not in extra and self.datamodel.is_boolean(column):
                     extra[column] = BooleanField(
                         (self.label_columns or {}).get(column, column),
-                        description=(self.description_columns or {}).get(column),
+                        description=(self.description_columns or {}).get(column, ""),
                         default=False,
                     )
             setattr(self, attr, extra)

@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import Regexp
 
+from app.core.audit.wording import person_name
 from app.core.calendar.service import unconfirmed_calendar_years
 from app.core.i18n import relation_text, yes_no
-from app.security import passwords, role_rules, roles
+from app.security import passwords, permission_labels, role_rules, roles
 from app.security.base_views import (
     AppModelRestApi,
     AppModelView,
@@ -49,6 +50,7 @@ class HomeView(IndexView):
 class RoleModelView(GuardedActions, LandsOnSavedRow, fab_views.RoleModelView):
     """Roles stored here carry system-administration permissions only (role_rules.py)."""
 
+    formatters_columns = {"permissions": permission_labels.role_permissions_text}
     search_columns = ["name", "permissions"]
     order_columns = ["name"]
 
@@ -76,13 +78,19 @@ class UserGroupModelView(GuardedActions, fab_views.UserGroupModelView):
 
 class PermissionModelView(GuardedActions, fab_views.PermissionModelView):
     search_columns = order_columns = ["name"]
+    formatters_columns = {"name": permission_labels.permission_label}
 
 
 class ViewMenuModelView(GuardedActions, fab_views.ViewMenuModelView):
     search_columns = order_columns = ["name"]
+    formatters_columns = {"name": permission_labels.view_label}
 
 
 class PermissionViewModelView(GuardedActions, fab_views.PermissionViewModelView):
+    formatters_columns = {
+        "permission": lambda p: permission_labels.permission_label(p.name),
+        "view_menu": lambda v: permission_labels.view_label(v.name),
+    }
     search_columns = ["permission", "view_menu", "role"]
     order_columns = []
 
@@ -205,6 +213,14 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         "roles": lambda value: relation_text(
             [roles.ROLE_LABELS.get(r.name, r.name) for r in value]
         ),
+        # Never the word None: an account that has not signed in yet, or made by the system.
+        "last_login": lambda value: value or "—",
+        "login_count": lambda value: value or 0,
+        "fail_login_count": lambda value: value or 0,
+        "created_on": lambda value: value or "—",
+        "changed_on": lambda value: value or "—",
+        "created_by": lambda value: person_name(value) or "—",
+        "changed_by": lambda value: person_name(value) or "—",
     }
     # Roles are required below (FAB's groups are not used here).
     validators_columns = {"username": [USERNAME_RULE]}

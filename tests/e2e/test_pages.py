@@ -20,7 +20,6 @@ ALLOWED_LATIN = {
     "DOCX",
     "PDF",
     "SHA",
-    "VALID",
     "ECharts",
     "Apache",
     "English",

@@ -14,7 +14,7 @@ on 127.0.0.1, each user in a browser context of their own with their own login:
    finds problems (责令改正、跟踪整改) and attaches a photo;
 5. inspector_a submits the summary, the Operator reviews the records, the Leader approves the
    summary and publishes the results;
-6. an anonymous visitor finds the results and verifies both draws (VALID);
+6. an anonymous visitor finds the results and verifies both draws (校验通过);
 7. the Operator opens the rectification case from the record, records the re-inspection and
    closes the case as 拒不整改; the system suggests a blacklist listing, the Operator proposes
    it, a second Operator reviews it, the Leader decides (文号, period), the Operator publishes
@@ -77,10 +77,8 @@ WITNESS_DIGITS = "3 8 1 6 2 9"
 DECISION_NUMBER = f"东水信〔{YEAR}〕1号"
 # test_pages.py's allow-list, plus what pages it does not visit name: formats on the import
 # page (Excel, GBK, the date pattern YYYY-MM-DD), the extensions of the files uploaded here
-# (.csv, .png), and on a public draw page Python and the algorithm id dsr-sha256-v1.
+# (.csv, .png), and on a public draw page the algorithm id dsr-sha256-v1.
 ALLOWED = ALLOWED_LATIN | {"Excel", "GBK", "YYYY", "csv", "png", "xlsx", "Python", "dsr"}
-# Code a public draw page quotes: the stand-alone verifier's command line and its document.
-QUOTED_CODE = ("python -m app.draws.verify record.json", "docs/draw-protocol.md")
 
 
 def _english(text: str) -> list[str]:
@@ -571,9 +569,9 @@ def public_results(v, year: Year) -> None:
         v.go(task_page)
         _click(v, _link(v, "校验").nth(n))
         assert re.search(r"/public/draws/[^/]+$", v.page.url), v.page.url
-        assert v.page.get_by_role("status").inner_text().startswith("VALID")
+        assert v.page.get_by_role("status").inner_text().startswith("校验通过")
         assert "与摇号公示台账一致" in v.visible_text()  # the check against the public ledger
-        _key_page(v, f"year-10-public-draw-{n + 1}", quoted=QUOTED_CODE)
+        _key_page(v, f"year-10-public-draw-{n + 1}")
 
 
 # --- follow-up and the blacklist ----------------------------------------------------------------------

@@ -19,21 +19,23 @@ def history_html(object_type: str, object_id, labels: dict, fields=None, limit: 
         .limit(limit)
     ).all()
     from app.core.audit.shown import Disclosure
+    from app.core.audit.wording import Wording, actor_name
 
     parts, disclosure = [], None
     for row in rows:
         if disclosure is None:  # the same row each time: its rule once
             disclosure = Disclosure(object_type, object_id, row.department_id)
+            wording = Wording(disclosure.model, labels)
         changes = disclosure.changes(json.loads(row.changes)) if row.changes else {}
         if fields is not None:
             changes = {k: v for k, v in changes.items() if k in fields}
             if not changes and row.action == "update":
                 continue
-        shown = {str(labels.get(k, k)): v for k, v in changes.items()}
+        shown = wording.changes(changes)
         parts.append(
             Markup("<p><strong>{}</strong> {} {}</p>{}").format(
                 row.created_at.strftime("%Y-%m-%d %H:%M"),
-                row.username or "",
+                actor_name(row.user_id, row.username),
                 row.action_label,
                 changes_table(json.dumps(shown, ensure_ascii=False)) if shown else "",
             )

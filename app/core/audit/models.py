@@ -5,28 +5,9 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Text
 
+from app.core.audit import wording
+
 GENESIS_HASH = "0" * 64
-
-ACTION_LABELS = {
-    "create": _l("Created"),
-    "update": _l("Changed"),
-    "delete": _l("Deleted"),
-    "login": _l("Signed in"),
-    "login_failed": _l("Failed sign-in"),
-    "export": _l("Export"),
-    "view_confidential": _l("Viewed confidential data"),
-    "draw": _l("Draw"),
-}
-
-
-# Table names as people call the records; later domains add theirs.
-OBJECT_TYPE_LABELS = {
-    "ab_user": _l("User"),
-    "ab_role": _l("Role"),
-    "department": _l("Department"),
-    "holiday": _l("Holiday"),
-    "calendar_year": _l("Calendar year"),
-}
 
 
 def changes_table(changes_json):
@@ -78,11 +59,32 @@ class AuditLog(Model):
 
     @property
     def action_label(self):
-        return ACTION_LABELS.get(self.action, self.action)
+        return wording.action_label(self.action)
 
     @property
     def object_type_label(self):
-        return OBJECT_TYPE_LABELS.get(self.object_type, self.object_type or "")
+        return wording.object_type_label(self.object_type)
+
+    @property
+    def username_label(self):
+        """Who did it, by full name (the row keeps the login)."""
+        return wording.actor_name(self.user_id, self.username)
+
+    @property
+    def roles_shown(self):
+        from app.security.roles import ROLE_LABELS
+
+        names = [r.strip() for r in (self.roles or "").split(",") if r.strip()]
+        return "、".join(str(ROLE_LABELS.get(n, n)) for n in names)
+
+    @property
+    def ip_label(self):
+        return wording.ip_label(self.ip)
+
+    def _wording(self):
+        from app.core.audit.shown import model_of_table
+
+        return wording.Wording(model_of_table(self.object_type) if self.object_type else None)
 
     def _disclosure(self):
         # One rule for every stored copy of a row's values (app/core/audit/shown.py).
@@ -95,11 +97,18 @@ class AuditLog(Model):
         if not self.changes:
             return ""
         shown = self._disclosure().changes(json.loads(self.changes))
-        return changes_table(json.dumps(shown, ensure_ascii=False))
+        return changes_table(json.dumps(self._wording().changes(shown), ensure_ascii=False))
 
     @property
     def detail_shown(self):
-        return self._disclosure().detail(self.detail)
+        shown = self._disclosure().detail(self.detail)
+        try:
+            data = json.loads(shown) if shown else None
+        except ValueError:
+            return shown
+        if not isinstance(data, dict):
+            return shown
+        return self._wording().detail(data)
 
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_type or ''} {self.object_id or ''}".strip()

@@ -23,6 +23,10 @@ class Holiday(AuditMixin, Model):
     name = Column(String(64), nullable=False, default="")
     source = Column(String(20), nullable=False, default="manual")
 
+    @property
+    def source_label(self):
+        return CALENDAR_SOURCES.get(self.source, self.source)
+
     def __str__(self):
         return f"{self.date.isoformat()} {self.name}"
 
@@ -38,6 +42,10 @@ class CalendarYear(AuditMixin, Model):
     confirmed = Column(Boolean, nullable=False, default=False)
     source = Column(String(20), nullable=False, default="manual")
     note = Column(String(200), nullable=True)
+
+    @property
+    def source_label(self):
+        return CALENDAR_SOURCES.get(self.source, self.source)
 
     def __str__(self):
         return str(self.year)

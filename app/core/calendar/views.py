@@ -58,12 +58,12 @@ class HolidayView(AppModelView):
     description_columns = {
         "is_workday": _l("Ticked: a weekend day that is worked (调休上班). Not ticked: a day off."),
     }
-    list_columns = ["date", "name", "is_workday", "source"]
+    list_columns = ["date", "name", "is_workday", "source_label"]
     show_columns = [
         "date",
         "name",
         "is_workday",
-        "source",
+        "source_label",
         "created_on",
         "created_by",
         "changed_on",
@@ -112,11 +112,11 @@ class CalendarYearView(AppModelView):
             "and are marked “calendar not confirmed”."
         ),
     }
-    list_columns = ["year", "confirmed", "source", "note"]
+    list_columns = ["year", "confirmed", "source_label", "note"]
     show_columns = [
         "year",
         "confirmed",
-        "source",
+        "source_label",
         "note",
         "created_on",
         "created_by",
