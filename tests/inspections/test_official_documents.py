@@ -122,6 +122,8 @@ def test_public_results_name_the_bureau_and_the_section(app, inspected, client):
     assert "东胜区水利局" in page and "承办科室：水资源管理科" in page
     detail = client.get(f"/public/results/{inspected.task}").get_data(as_text=True)
     assert "检查实施机关：东胜区水利局" in detail and number in detail
+    plans = client.get("/public/plans").get_data(as_text=True)
+    assert "<p>东胜区水利局 ｜ 承办科室：水资源管理科 ｜" in plans
 
 
 def test_the_public_xlsx_is_typed_with_a_bold_frozen_header(app, inspected, client):
