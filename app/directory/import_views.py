@@ -3,18 +3,18 @@ see the counts or the row-numbered error table; download the templates."""
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
+from app.core.downloads import send_named
 from app.directory.imports import (
     COLUMNS,
     KIND_LABELS,
     KINDS,
     MAX_ERRORS,
+    SHEET_TITLES,
     column_note,
     import_file,
     template_csv,
@@ -92,10 +92,5 @@ class DirectoryImportView(BaseView):
             data, mimetype = template_csv(kind), "text/csv; charset=utf-8"
         else:
             data, mimetype = template_xlsx(kind), XLSX_MIMETYPE
-        return send_file(
-            io.BytesIO(data),
-            mimetype=mimetype,
-            as_attachment=True,
-            download_name=f"import-{kind}.{fmt}",
-            max_age=0,
-        )
+        names = (f"{SHEET_TITLES[kind]}导入模板.{fmt}", f"import-{kind}.{fmt}")
+        return send_named(data, mimetype, names, max_age=0)

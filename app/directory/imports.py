@@ -999,33 +999,19 @@ def template_csv(kind: str) -> bytes:
 def template_xlsx(kind: str) -> bytes:
     """The header row in a workbook; identifier columns formatted as text (so that Excel keeps
     all 18 digits) and drop-down lists for the single-choice columns."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from app.core.xlsxfile import write_xlsx
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_TITLES[kind]
-    sheet.append([c.header for c in COLUMNS[kind]])
-    bold = Font(bold=True)
-    for index, column in enumerate(COLUMNS[kind], start=1):
-        letter = get_column_letter(index)
-        sheet.cell(row=1, column=index).font = bold
-        sheet.column_dimensions[letter].width = max(12, 2 * len(column.header) + 4)
-        cells = f"{letter}2:{letter}10000"
-        if column.attr in _IDENTIFIER_ATTRS:
-            sheet.column_dimensions[letter].width = 22
-            sheet.column_dimensions[letter].number_format = "@"
-        if column.type == "date":
-            sheet.column_dimensions[letter].width = 14
-        if column.choices and not column.multi:
-            validation = DataValidation(
-                type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True
-            )
-            validation.add(cells)
-            sheet.add_data_validation(validation)
-    sheet.freeze_panes = "A2"
+    columns = COLUMNS[kind]
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(
+        buffer,
+        SHEET_TITLES[kind],
+        [c.header for c in columns],
+        [],
+        text_columns=[i for i, c in enumerate(columns) if c.attr in _IDENTIFIER_ATTRS],
+        date_columns=[i for i, c in enumerate(columns) if c.type == "date"],
+        choices={
+            i: list(c.choices) for i, c in enumerate(columns) if c.choices and not c.multi
+        },
+    )
     return buffer.getvalue()

@@ -1,20 +1,21 @@
 """Writing exports the way DESIGN.md "Formats" says: CSV in UTF-8 with BOM (Excel on a Chinese
 desktop opens it correctly) or GB18030 on request, every cell a spreadsheet would run as a
-formula neutralised, rows streamed (never the whole file in memory); XLSX in openpyxl's
-write-only mode, streamed from a temporary file. The CSV itself is written by the system's one
+formula neutralised, rows streamed (never the whole file in memory); XLSX by the one XLSX
+writer (app/core/xlsxfile.py), streamed from a temporary file. The CSV itself is written by the system's one
 CSV writer, app/core/csvfile.py; this module makes HTTP responses of it."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
-from urllib.parse import quote
 
 from flask import Response, request
 from flask_babel import gettext as _
 
 from app.core.csvfile import csv_bytes, csv_chunks, neutralise
+from app.core.downloads import content_disposition
 from app.core.errors import DomainError
+from app.core.xlsxfile import write_xlsx
 
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030"}
 __all__ = ["ENCODINGS", "csv_bytes", "csv_chunks", "csv_response", "neutralise", "xlsx_response"]
@@ -29,7 +30,7 @@ def requested_encoding() -> str:
 
 
 def _disposition(filename: str) -> str:
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
+    return content_disposition(filename)
 
 
 def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) -> Response:
@@ -48,16 +49,10 @@ def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) ->
 
 
 def xlsx_response(filename: str, sheet: str, headers: list[str], rows: Iterable[Iterable]):
-    """An XLSX file written row by row (write-only mode) to a temporary file, then streamed."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(sheet[:31])
-    ws.append(list(headers))
-    for row in rows:
-        ws.append([neutralise(cell) for cell in row])
+    """An XLSX file written row by row by the one XLSX writer (app/core/xlsxfile.py: typed
+    cells, bold frozen header, fitted widths) to a temporary file, then streamed."""
     spool = tempfile.TemporaryFile()
-    book.save(spool)
+    write_xlsx(spool, sheet, headers, rows)
     spool.seek(0)
 
     def chunks():

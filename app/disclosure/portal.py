@@ -39,6 +39,19 @@ def public_code(uscc: str | None, target_type: str) -> str:
     return "" if target_type == NATURAL_PERSON else (uscc or "")
 
 
+def issuing_names(department_id: int) -> tuple[str, str]:
+    """(issuing body, 承办科室) of a department: the bureau is the 检查实施机关 / 列入机关 the
+    public reads, the section is its 承办科室 (Department.issuing_names). All departments are
+    read once per application context (an export's rows run in one of their own), not per row."""
+    from flask import g
+
+    names = g.get("_issuing_names")
+    if names is None:
+        names = {d.id: d.issuing_names for d in db.session.scalars(select(Department))}
+        g._issuing_names = names
+    return names.get(department_id, ("", ""))
+
+
 def _day(value) -> str:
     return value.isoformat() if value else ""
 
@@ -278,6 +291,7 @@ RESULT_HEADERS = [
     "检查结果",
     "后续处置",
     "公示日期",
+    "承办科室",
 ]
 
 
@@ -293,14 +307,13 @@ def results_query(text: str = "", task_id: int | None = None):
             InspectionRecord.target_name.label("name"),
             InspectionRecord.target_type,
             InspectionRecord.target_code.label("uscc"),
-            Department.name.label("department"),
+            SpotCheckTask.department_id,
             InspectionRecord.inspection_date,
             InspectionRecord.result_code,
             InspectionRecord.follow_up,
             SpotCheckTask.results_published_on,
         )
         .join(SpotCheckTask, InspectionRecord.task_id == SpotCheckTask.id)
-        .join(Department, SpotCheckTask.department_id == Department.id)
         .where(
             SpotCheckTask.status.in_(PUBLISHED_TASK_STATUSES),
             SpotCheckTask.results_published_on.is_not(None),
@@ -322,18 +335,20 @@ def results_query(text: str = "", task_id: int | None = None):
 
 
 def result_row(n: int, row) -> list:
+    bureau, section = issuing_names(row.department_id)
     return [
         n,
         row.number,
         row.task_name,
         public_name(row.name, row.target_type),
         public_code(row.uscc, row.target_type),
-        row.department,
+        bureau,
         CHECK_TYPE,
         _day(row.inspection_date),
         row.result_code or "",
         row.follow_up or "",
         _day(row.results_published_on),
+        section,
     ]
 
 
@@ -371,6 +386,7 @@ BLACKLIST_HEADERS = [
     "列入日期",
     "列入机关",
     "移出日期",
+    "承办科室",
 ]
 
 
@@ -386,10 +402,9 @@ def blacklist_query(text: str = ""):
             BlacklistEntry.basis,
             BlacklistEntry.decision_number,
             BlacklistEntry.listed_on,
-            Department.name.label("department"),
+            BlacklistEntry.department_id,
             BlacklistEntry.removed_on,
         )
-        .join(Department, BlacklistEntry.department_id == Department.id)
         .where(
             BlacklistEntry.published_on.is_not(None),
             BlacklistEntry.status.in_(PUBLIC_STATUSES),
@@ -404,6 +419,7 @@ def blacklist_query(text: str = ""):
 
 
 def blacklist_row(n: int, row) -> list:
+    bureau, section = issuing_names(row.department_id)
     return [
         n,
         public_name(row.name, row.target_type),
@@ -411,6 +427,7 @@ def blacklist_row(n: int, row) -> list:
         BASES.get(row.basis, row.basis),
         row.decision_number or "",
         _day(row.listed_on),
-        row.department,
+        bureau,
         _day(row.removed_on),
+        section,
     ]

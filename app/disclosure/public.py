@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.core.downloads import attach
 from app.core.errors import DomainError
 from app.disclosure import portal
 from app.disclosure.exports import csv_response, xlsx_response
@@ -261,10 +262,9 @@ def draw_record(uid: str):
     from app.draws import services as draws
 
     found = _published_draw(uid)
-    return Response(
-        draws.record_json(found),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="draw-{found.uid}.json"'},
+    return attach(
+        Response(draws.record_json(found), mimetype="application/json"),
+        *found.download_names(),
     )
 
 

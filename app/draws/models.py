@@ -91,6 +91,17 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
     def status_label(self):
         return DRAW_STATUSES.get(self.status, self.status)
 
+    def download_names(self) -> tuple[str, str]:
+        """(file name, ASCII fallback) of this draw's record as a download:
+        "东水双随机〔2026〕3号_取水许可专项检查_检查对象抽取结果.json"."""
+        from app.core.downloads import task_file_names
+
+        what = "检查对象抽取结果" if self.kind == "target" else "检查人员抽取结果"
+        ascii_what = "target-draw" if self.kind == "target" else "inspector-draw"
+        if self.status == "cancelled":
+            what, ascii_what = f"{what}（已作废）", f"{ascii_what}-cancelled"
+        return task_file_names(self.task, what, ascii_what, "json")
+
     @property
     def mode_label(self):
         return DRAW_MODES.get(self.mode, self.mode)

@@ -118,7 +118,9 @@ def site_record_data(draw: Draw) -> dict:
     return {
         "draw": draw,
         "task": draw.task,
-        "issuer": draw.task.department.name,
+        # The bureau heads the page; the section that runs the task is its 承办科室.
+        "issuer": draw.task.department.issuing_names[0],
+        "section": draw.task.department.issuing_names[1],
         "params": params,
         "committed": _when(data.get("committed_at") or draw.created_on),
         "completed": _when(data.get("completed_at") or draw.drawn_at) if done else NONE,

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core.downloads import attach
 from app.core.errors import DomainError
 from app.draws import services
 from app.draws.confidential import log_confidential_view
@@ -256,10 +257,9 @@ class TaskDrawView(BaseView):
     def record_json(self, pk):
         draw = self._draw(pk)
         _log_confidential_view(draw, "record export")
-        return Response(
-            services.record_json(draw),
-            mimetype="application/json",
-            headers={"Content-Disposition": f"attachment; filename=draw-{draw.uid}.json"},
+        return attach(
+            Response(services.record_json(draw), mimetype="application/json"),
+            *draw.download_names(),
         )
 
     @expose("/draw/<int:pk>/site-record", methods=["GET"])

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.core.csvfile import csv_bytes
 from app.core.errors import DomainError
 from app.core.files import stored_path
+from app.core.text import chinese_date, chinese_dates_in
 from app.planning.models import SpotCheckTask
 
 ARCHIVED = "archived"
@@ -296,19 +297,22 @@ def summary_report_data(summary) -> dict:
     status = {"approved": "已批准", "submitted": "待审批", "returned": "已退回"}.get(
         summary.status, "草稿"
     )
+    # The bureau issues the report; the section that did the work is its 承办科室.
+    bureau, section = task.department.issuing_names
     return {
-        "issuer": task.department.name,
+        "issuer": bureau,
+        "section": section,
         "title": f"关于{task.name}的检查报告",
         "number": task.number,
         "recipient": "局领导",
-        "check_period": summary.check_period or "",
+        "check_period": chinese_dates_in(summary.check_period or ""),
         "content": summary.content or "",
         "situation": summary.situation or "",
         "opinions": summary.opinions or "",
         "records": [
             {
                 "target": r.target_name,
-                "date": _date(r.inspection_date),
+                "date": chinese_date(r.inspection_date),
                 "result": r.result_code or "",
                 "follow_up": r.follow_up or "",
             }

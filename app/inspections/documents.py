@@ -2,7 +2,7 @@
 (党政机关公文格式) as far as a generated document reasonably can.
 
 `summary_docx(doc)` takes plain data and returns the bytes of a .docx file; it needs only the
-standard library and python-docx (no Flask, no database), so callers decide where the data
+standard library, python-docx and app/core/text.py's date helper (no app, no database), so callers decide where the data
 comes from and how the file is served or archived.
 
 Layout, top to bottom:
@@ -15,8 +15,10 @@ Layout, top to bottom:
   序号/检查对象/检查日期/检查结果/后续处置) / 四、处理意见和建议. Headings 黑体 16 pt, body
   仿宋_GB2312 16 pt, first line indented two characters, line spacing exactly 28 pt; every
   non-empty line of a multi-line field is its own paragraph.
-- 检查人员, then the issuer and the date ("2026年11月28日") right-aligned, then a right-aligned
-  "（印章）" placeholder for the seal.
+- 检查人员, then the seal area (盖章处): a dashed box at the signing position, four characters in
+  from the right margin, framing the issuing body and the date ("2026年11月28日") that the seal
+  presses down on, as GB/T 9704 places 印章; then 承办科室 (the section that did the work: a
+  section does not issue documents, the bureau does).
 - Footer: the page number centred as "— 1 —" (a PAGE field, so Word fills in each page).
 
 Chinese fonts need the `w:eastAsia` attribute of `w:rFonts`; python-docx's `font.name` sets
@@ -47,7 +49,9 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
-__all__ = ["format_chinese_date", "summary_docx"]
+from app.core.text import chinese_date
+
+__all__ = ["format_chinese_date", "plan_filing_docx", "seal_area", "summary_docx"]
 
 # Fonts (GB/T 9704: 标题 2号小标宋, 正文 3号仿宋, 一级标题 黑体, 页码 4号半角宋体).
 XIAOBIAOSONG = "方正小标宋简体"
@@ -69,7 +73,11 @@ TABLE_COLUMNS = ("序号", "检查对象", "检查日期", "检查结果", "后�
 # Sum is the text width: 21.0 cm - 2.8 cm - 2.6 cm = 15.6 cm.
 TABLE_WIDTHS = (Cm(1.2), Cm(4.2), Cm(3.0), Cm(3.6), Cm(3.6))
 EMPTY = "（无）"
-SEAL = "（印章）"
+SEAL_LABEL = "盖章处"
+SEAL_WIDTH = Cm(6.0)
+TEXT_WIDTH = Cm(15.6)
+GREY = RGBColor(0x80, 0x80, 0x80)
+SIZE_NOTE = Pt(10.5)  # 五号
 
 # Everything XML 1.0 cannot hold: C0 controls except tab/newline/CR, surrogates, U+FFFE/U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -85,14 +93,15 @@ _FONT_TABLE = (
 
 
 def format_chinese_date(d: dt.date) -> str:
-    """`date(2026, 11, 28)` -> "2026年11月28日" (no leading zeros, as 公文 dates are written)."""
-    return f"{d.year}年{d.month}月{d.day}日"
+    """`date(2026, 11, 28)` -> "2026年11月28日" (no leading zeros, as 公文 dates are written);
+    app/core/text.py's, the one date helper of the documents."""
+    return chinese_date(d)
 
 
 def summary_docx(doc: dict) -> bytes:
     """Render a summary report and return the .docx file as bytes.
 
-    `doc` keys: issuer, title, number (文号), recipient, check_period, content, situation and
+    `doc` keys: issuer (the bureau), section (承办科室), title, number (文号), recipient, check_period, content, situation and
     opinions (multi-line), inspectors (str); records (list of dicts with target, date (str or
     date), result, follow_up); date (`datetime.date` of the report); version (int) and status
     (str), which go into the document properties (revision, content status), not the page.
@@ -135,16 +144,13 @@ def summary_docx(doc: dict) -> bytes:
     inspectors = _text(doc.get("inspectors")) or EMPTY
     _run(_paragraph(document, indent=True), f"检查人员：{inspectors}", FANGSONG, SIZE_BODY)
 
-    # Signature block; GB/T 9704 puts the 成文日期 four characters in from the right margin.
     report_date = doc.get("date")
     date_text = format_chinese_date(report_date) if isinstance(report_date, dt.date) else ""
-    right_indent = 4 * SIZE_BODY
-    p = _paragraph(document, align=WD_ALIGN_PARAGRAPH.RIGHT, before=Pt(56), right=right_indent)
-    _run(p, issuer, FANGSONG, SIZE_BODY)
-    p = _paragraph(document, align=WD_ALIGN_PARAGRAPH.RIGHT, right=right_indent)
-    _run(p, date_text, FANGSONG, SIZE_BODY)
-    p = _paragraph(document, align=WD_ALIGN_PARAGRAPH.RIGHT, before=Pt(28), right=right_indent)
-    _run(p, SEAL, FANGSONG, SIZE_BODY)
+    seal_area(document, issuer, date_text)
+    section = _text(doc.get("section"))
+    if section:
+        p = _paragraph(document, before=Pt(28))
+        _run(p, f"承办科室：{section}", FANGSONG, SIZE_BODY)
 
     _page_number_footer(document)
     _set_core_properties(document, doc, issuer)
@@ -152,6 +158,39 @@ def summary_docx(doc: dict) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return _reproducible(out.getvalue(), _document_time(doc))
+
+
+def seal_area(document, issuer: str, date_text: str) -> None:
+    """盖章处: the issuing body and the date centred in a dashed box at the signing position
+    (GB/T 9704: the date four characters in from the right margin, the seal pressing down on
+    both). Three paragraphs with the same borders and indents, which Word and LibreOffice draw
+    as one box; a small grey 盖章处 at its top says what the box is for."""
+    right = 4 * SIZE_BODY
+    left = TEXT_WIDTH - right - SEAL_WIDTH
+    label = _paragraph(document, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(42), line=Pt(20))
+    _run(label, SEAL_LABEL, SONG, SIZE_NOTE, color=GREY)
+    name = _paragraph(document, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(14))
+    _run(name, issuer, FANGSONG, SIZE_BODY)
+    day = _paragraph(document, align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(20))
+    _run(day, date_text, FANGSONG, SIZE_BODY)
+    for p in (label, name, day):
+        p.paragraph_format.left_indent = left
+        p.paragraph_format.right_indent = right
+        p.paragraph_format.keep_with_next = p is not day
+        _box_border(p)
+
+
+def _box_border(paragraph) -> None:
+    """A dashed grey border on all four sides (consecutive paragraphs share one box)."""
+    borders = OxmlElement("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:val"), "dashed")
+        edge.set(qn("w:sz"), "8")
+        edge.set(qn("w:space"), "4")
+        edge.set(qn("w:color"), "808080")
+        borders.append(edge)
+    paragraph._p.get_or_add_pPr().insert_element_before(borders, *_PPR_AFTER_PBDR)
 
 
 def _document_time(doc: dict) -> dt.datetime:
@@ -175,6 +214,104 @@ def _reproducible(data: bytes, when: dt.datetime) -> bytes:
             info.external_attr = member.external_attr
             target.writestr(info, source.read(member.filename))
     return out.getvalue()
+
+
+# -- the plan filing form (备案表) ----------------------------------------------------------------
+
+FILING_FIELDS = (
+    ("备案单位", "bureau"),
+    ("承办科室", "section"),
+    ("计划名称", "plan_title"),
+    ("计划年度", "year"),
+    ("发布日期", "published_on"),
+    ("计划版本", "version"),
+    ("抽查事项（行）数", "line_count"),
+    ("备案文件SHA-256", "csv_sha256"),
+)
+FILING_LINE_WIDTHS = (Cm(1.0), Cm(3.6), Cm(2.6), Cm(1.8), Cm(1.8), Cm(2.6), Cm(2.2))
+FILING_FIELD_WIDTHS = (Cm(3.8), Cm(11.8))
+
+
+def plan_filing_docx(data: dict) -> bytes:
+    """The 备案表 of an annual plan (app/disclosure/plan_export.filing_form_data) as DOCX: A4,
+    the GB/T 9704 margins, title, a table of the filing's fields, the plan's lines, the filing
+    body's seal area and the joint-meeting office's receipt box."""
+    from app.disclosure.plan_export import FILING_LINE_COLUMNS
+
+    document = Document()
+    _set_up_page(document)
+    _set_up_styles(document)
+    _add_font_alternates(document)
+
+    p = _paragraph(document, align=WD_ALIGN_PARAGRAPH.CENTER, line=None, after=Pt(18))
+    _run(p, _text(data.get("title")), XIAOBIAOSONG, SIZE_TITLE)
+
+    fields = document.add_table(rows=0, cols=2)
+    _grid(document, fields, FILING_FIELD_WIDTHS)
+    for label, key in FILING_FIELDS:
+        value = data.get(key)
+        cells = _row(fields, FILING_FIELD_WIDTHS).cells
+        _cell_text(cells[0], label, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _cell_text(cells[1], EMPTY if value in (None, "") else value)
+
+    caption = _paragraph(document, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(12))
+    caption.paragraph_format.keep_with_next = True
+    _run(caption, "计划抽查事项", HEITI, SIZE_BODY)
+    lines = document.add_table(rows=1, cols=len(FILING_LINE_COLUMNS))
+    _grid(document, lines, FILING_LINE_WIDTHS)
+    _header_row(lines, FILING_LINE_COLUMNS, FILING_LINE_WIDTHS)
+    keys = ("no", "item_names", "scope", "ratios", "method", "period", "departments")
+    for line in data.get("lines") or []:
+        cells = _row(lines, FILING_LINE_WIDTHS).cells
+        for index, (cell, key) in enumerate(zip(cells, keys, strict=True)):
+            centred = WD_ALIGN_PARAGRAPH.CENTER if index == 0 else WD_ALIGN_PARAGRAPH.LEFT
+            _cell_text(cell, line.get(key), align=centred)
+    if not data.get("lines"):
+        row = _row(lines, FILING_LINE_WIDTHS)
+        _cell_text(row.cells[0].merge(row.cells[-1]), EMPTY, align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    p = _paragraph(document, before=Pt(12))
+    _run(p, "填报人：　　　　　　　　联系电话：", FANGSONG, SIZE_BODY)
+    seal_area(document, _text(data.get("bureau")), _text(data.get("date_text")))
+
+    receipt = document.add_table(rows=1, cols=1)
+    _grid(document, receipt, (TEXT_WIDTH,))
+    cell = _set_widths(receipt.rows[0], (TEXT_WIDTH,)).cells[0]
+    filed_on = _text(data.get("filed_on"))
+    _cell_text(
+        cell,
+        f"{_text(data.get('receiver'))}接收意见：\n\n\n"
+        f"接收人：　　　　　　　　接收日期：{filed_on or '　　年　　月　　日'}",
+    )
+
+    _page_number_footer(document)
+    properties = {"title": data.get("title"), "date": data.get("date")}
+    _set_core_properties(document, properties, _text(data.get("bureau")))
+    out = io.BytesIO()
+    document.save(out)
+    return _reproducible(out.getvalue(), _document_time(properties))
+
+
+def _grid(document, table, widths) -> None:
+    """A fixed, centred, ruled table. Word lays out a fixed table from the cell widths,
+    LibreOffice from the grid: the grid here, the cells row by row (_set_widths)."""
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+
+
+def _header_row(table, titles, widths) -> None:
+    """The first row as a bold header, repeated at the top of every page the table runs onto."""
+    header = _set_widths(table.rows[0], widths)
+    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for cell, title in zip(header.cells, titles, strict=True):
+        _cell_text(cell, title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+
+
+def _row(table, widths):
+    return _set_widths(table.add_row(), widths)
 
 
 # -- page, styles, fonts -----------------------------------------------------------------------
@@ -356,19 +493,8 @@ def _records_table(document, records: Iterable[dict]) -> None:
     _run(caption, TABLE_CAPTION, HEITI, SIZE_BODY)
 
     table = document.add_table(rows=1, cols=len(TABLE_COLUMNS))
-    table.style = document.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    # Word lays out a fixed table from the cell widths, LibreOffice from the grid: set both.
-    for column, width in zip(table.columns, TABLE_WIDTHS, strict=True):
-        column.width = width
-
-    header = table.rows[0]
-    _set_widths(header)
-    # Repeat the header row at the top of every page the table runs onto.
-    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
-    for cell, title in zip(header.cells, TABLE_COLUMNS, strict=True):
-        _cell_text(cell, title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _grid(document, table, TABLE_WIDTHS)
+    _header_row(table, TABLE_COLUMNS, TABLE_WIDTHS)
 
     if not records:
         row = _set_widths(table.add_row())
@@ -395,9 +521,9 @@ def _records_table(document, records: Iterable[dict]) -> None:
     _paragraph(document, line=Pt(14))
 
 
-def _set_widths(row):
+def _set_widths(row, widths=TABLE_WIDTHS):
     """Width of each cell of a new row (before any merge: merging adds the widths up)."""
-    for cell, width in zip(row.cells, TABLE_WIDTHS, strict=True):
+    for cell, width in zip(row.cells, widths, strict=True):
         cell.width = width
     return row
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.core.files import DOCUMENT_KINDS, PHOTO_KINDS, safe_display_name, store
+from app.core.text import chinese_date_range
 from app.directory.models import Inspector
 from app.draws.models import Assignment, DrawnTarget
 from app.draws.services import is_assigned_to_task
@@ -541,7 +542,7 @@ def aggregate(task: SpotCheckTask) -> dict:
     """The summary's starting text from the records (the inspectors edit it)."""
     records = [r for r in task_records(task) if r.status in ENTERED_RECORD_STATUSES]
     dates = [r.inspection_date for r in records if r.inspection_date]
-    period = f"{min(dates).isoformat()} 至 {max(dates).isoformat()}" if dates else ""
+    period = chinese_date_range(min(dates), max(dates)) if dates else ""
     items = "、".join(i.name for i in task.items)
     content = "；".join(p for p in (items, _text(task.content)) if p)
     situation = "\n".join(

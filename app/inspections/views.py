@@ -17,15 +17,16 @@ from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 
 from app.core.audit import log_event
+from app.core.downloads import DOCX_MIMETYPE, send_named, task_file_names
 from app.core.errors import DomainError
 from app.core.files import stored_path
 from app.core.models import is_row_id
+from app.core.text import chinese_date
 from app.draws.confidential import log_confidential_view
 from app.draws.models import DrawnTarget
 from app.extensions import db
 from app.inspections import services
 from app.inspections.archive import build_bundle, summary_document, summary_report_data
-from app.inspections.documents import format_chinese_date
 from app.inspections.models import (
     CASE_STATUSES,
     CLOSED_CASE_STATUSES,
@@ -622,12 +623,8 @@ class SummaryWorkflowView(WorkflowView):
         if summary.task.status not in PUBLISHED_TASK_STATUSES:
             # Unpublished results leave the system (R13.2).
             _audit_export("summary_document", summary.task, summary.id)
-        return send_file(
-            io.BytesIO(data),
-            mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            as_attachment=True,
-            download_name=f"检查报告-{summary.task.number}.docx",
-        )
+        names = task_file_names(summary.task, "检查报告", "report", "docx")
+        return send_named(data, DOCX_MIMETYPE, names)
 
     @expose("/<int:pk>/print", methods=["GET"])
     @has_access
@@ -639,7 +636,7 @@ class SummaryWorkflowView(WorkflowView):
         return render_template(
             "inspections/summary_print.html",
             doc=data,
-            date_text=format_chinese_date(data["date"]),
+            date_text=chinese_date(data["date"]),
         )
 
 
@@ -678,9 +675,6 @@ class TaskResultsView(WorkflowView):
             return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
         bundle = build_bundle(task)
         _audit_export("archive_bundle", task, task.id)  # evidence files and personal data
-        return send_file(
-            bundle,
-            mimetype="application/zip",
-            as_attachment=True,
-            download_name=f"archive-task-{task.id}.zip",
+        return send_named(
+            bundle, "application/zip", task_file_names(task, "归档包", "archive", "zip")
         )

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Response, abort, flash, g, redirect, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import protect, safe
@@ -17,12 +27,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from wtforms import TextAreaField
 
+from app.core.downloads import DOCX_MIMETYPE, attach, plan_file_names, send_named
 from app.core.errors import DomainError
 from app.core.files import DOCUMENT_KINDS, PHOTO_KINDS, safe_display_name, store, stored_path
 from app.core.i18n import relation_text
 from app.directory.models import INDUSTRIES, RISK_CLASSES, TARGET_TYPES, InspectionItem
 from app.directory.views import MultiChoiceField
-from app.disclosure.plan_export import plan_csv
+from app.disclosure.plan_export import filing_form_data, plan_csv
 from app.extensions import db
 from app.planning import services
 from app.planning.models import (
@@ -276,6 +287,8 @@ class PlanWorkflowView(BaseView):
         "create_task": "write",
         "publish": "publish",
         "filing": "file",
+        "filing_form": "read",
+        "filing_form_docx": "read",
         "approve": "approve",
         "return_plan": "approve",
         "exempt": "approve",
@@ -322,19 +335,43 @@ class PlanWorkflowView(BaseView):
         """GET: the filing CSV; POST: record that exactly that file was filed today."""
         plan = self._plan(pk)
         if request.method == "GET":
-            data = plan_csv(plan)
-            return Response(
-                data,
-                mimetype="text/csv",
-                headers={
-                    "Content-Disposition": f"attachment; filename=plan-{plan.year}-{plan.id}.csv"
-                },
-            )
+            name, fallback = plan_file_names(plan, "备案", "filing", "csv")
+            return attach(Response(plan_csv(plan), mimetype="text/csv"), name, fallback)
         return self._step(
             plan,
             lambda: services.file_plan(plan, plan_csv(plan)),
             _("The filing with the joint-meeting office is recorded."),
         )
+
+    def _filing_form(self, pk, as_docx: bool):
+        """The 备案表 of a plan with a version to file (published or filed)."""
+        from app.inspections.documents import plan_filing_docx
+
+        plan = self._plan(pk)
+        if plan.status not in PUBLIC_PLAN_STATUSES:
+            flash(_("The filing form exists once the plan is published."), "danger")
+            return redirect(url_for("AnnualPlanView.show", pk=pk))
+        if not as_docx:
+            return render_template(
+                "disclosure/plan_filing_print.html", plan=plan, form=filing_form_data(plan)
+            )
+        return send_named(
+            plan_filing_docx(filing_form_data(plan)),
+            DOCX_MIMETYPE,
+            plan_file_names(plan, "备案表", "filing-form", "docx"),
+        )
+
+    @expose("/<int:pk>/filing-form", methods=["GET"])
+    @has_access
+    def filing_form(self, pk):
+        """备案表: the filing as an A4 page for the browser's print dialog."""
+        return self._filing_form(pk, as_docx=False)
+
+    @expose("/<int:pk>/filing-form.docx", methods=["GET"])
+    @has_access
+    def filing_form_docx(self, pk):
+        """备案表 as DOCX (app/inspections/documents.plan_filing_docx)."""
+        return self._filing_form(pk, as_docx=True)
 
     @expose("/<int:pk>/return", methods=["GET", "POST"])
     @has_access

@@ -69,6 +69,27 @@ class Department(AuditMixin, Model):
             node = node.parent
         return " / ".join(reversed(names))
 
+    @property
+    def bureau(self) -> "Department":
+        """The body that issues documents for this department: the nearest department of kind
+        "bureau" above it (itself included), else the root of its tree. A section (科室) does
+        not issue documents: it appears as 承办科室 under the bureau's name."""
+        node, seen, top = self, set(), self
+        while node is not None and node.id not in seen:
+            if node.kind == "bureau":
+                return node
+            seen.add(node.id)
+            top = node
+            node = node.parent
+        return top
+
+    @property
+    def issuing_names(self) -> tuple[str, str]:
+        """(issuing body, 承办科室): ("东胜区水利局", "水资源管理科"); the section is "" when the
+        department is the bureau itself."""
+        bureau = self.bureau
+        return bureau.name, "" if bureau is self else self.name
+
     def __str__(self):
         return self.name
 

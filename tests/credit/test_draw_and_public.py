@@ -151,6 +151,7 @@ def test_the_public_blacklist_shows_only_published_listings_masked(app, world, i
         "列入日期",
         "列入机关",
         "移出日期",
+        "承办科室",
     ]
     by_number = {row[4]: row for row in rows[1:]}
     assert set(by_number) == {"东水信〔2027〕11号", "'-东水信〔2027〕12号"}  # CSV injection
@@ -162,8 +163,9 @@ def test_the_public_blacklist_shows_only_published_listings_masked(app, world, i
         "拒不整改",
         "东水信〔2027〕11号",
         today,
-        "水资源管理科",
+        "东胜区水利局",  # 列入机关: the bureau; the section is 承办科室
         "",
+        "水资源管理科",
     ]
     assert by_number["'-东水信〔2027〕12号"][1] == '\'=HYPERLINK("x")有限公司'
     # GB18030 on request round-trips.
@@ -176,6 +178,10 @@ def test_the_public_blacklist_shows_only_published_listings_masked(app, world, i
     values = [[c if c is not None else "" for c in row] for row in book.active.values]
     assert values[0] == rows[0]
     assert sorted(str(r[4]) for r in values[1:]) == sorted(by_number)
+    # Typed as Excel users expect: 序号 a number, 列入日期 a date.
+    sheet = book.active
+    assert book.sheetnames == ["失信黑名单"] and sheet["A2"].data_type == "n"
+    assert sheet["F2"].is_date and sheet["F2"].value.date() == dt.date.today()
     # Search by an organisation's USCC; a natural person is not found by their full name.
     assert "91150602MA0N000001" in client.get("/public/blacklist?q=91150602ma0n000001").get_data(
         as_text=True

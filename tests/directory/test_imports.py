@@ -11,6 +11,7 @@ import os
 import resource
 import time
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import pytest
 from flask import g
@@ -653,6 +654,13 @@ def test_templates_have_the_chinese_headers(app, base, login_as, kind, header):
     assert response.headers["Content-Disposition"].startswith("attachment")
     sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
     assert [c.value for c in sheet[1]] == header
+    # Named in Chinese (with an ASCII fallback), a bold frozen header, columns fitted.
+    disposition = response.headers["Content-Disposition"]
+    title = {"targets": "检查对象名录", "inspectors": "执法检查人员名录", "items": "随机抽查事项清单"}
+    assert f'filename="import-{kind}.xlsx"' in disposition
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"{title[kind]}导入模板.xlsx"
+    assert sheet.title == title[kind] and sheet.freeze_panes == "A2"
+    assert all(c.font.bold for c in sheet[1])
 
 
 def test_the_filled_in_xlsx_template_imports(app, base, login_as):

@@ -74,18 +74,20 @@ def test_results_appear_only_once_published_and_masked(app, inspected, client):
         "检查结果",
         "后续处置",
         "公示日期",
+        "承办科室",
     ]
     by_name = {row[3]: row for row in rows[1:]}
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     today = dt.date.today().isoformat()
     assert by_name["欧阳**"][4:] == [
         "",
-        "水资源管理科",
+        "东胜区水利局",  # 检查实施机关: the bureau, not the section
         "双随机抽查",
         yesterday,
         "未发现问题",
         "无需后续处置",
         today,
+        "水资源管理科",  # 承办科室
     ]
     company_row = by_name['\'=HYPERLINK("http://x")水务公司']  # neutralised
     assert company_row[1] == number and company_row[4] == company_uscc

@@ -9,7 +9,7 @@ import io
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Cm, Length, Pt, RGBColor
 
 from app.inspections.documents import format_chinese_date, summary_docx
 
@@ -173,13 +173,40 @@ def test_empty_records_and_empty_strings():
     assert "检查人员：（无）" in texts
 
 
-def test_signature_date_seal_and_page_number():
-    document = _open(_doc(date=dt.date(2026, 1, 5)))
+def _borders(paragraph) -> dict:
+    found = paragraph._p.pPr.find(qn("w:pBdr"))
+    if found is None:
+        return {}
+    return {edge.tag.split("}")[1]: edge.get(qn("w:val")) for edge in found}
+
+
+def test_seal_area_frames_the_issuer_and_date_at_the_signing_position():
+    document = _open(_doc(date=dt.date(2026, 1, 5), section="水资源管理科"))
     texts = _texts(document)
-    assert texts[-3:] == ["东胜区水利局", "2026年1月5日", "（印章）"]
-    for paragraph in document.paragraphs[-3:]:
-        assert paragraph.alignment == WD_ALIGN_PARAGRAPH.RIGHT
-    assert document.paragraphs[-1].paragraph_format.space_before > 0
+    assert "（印章）" not in texts  # no printed placeholder text for the seal
+    at = texts.index("盖章处")
+    assert texts[at : at + 3] == ["盖章处", "东胜区水利局", "2026年1月5日"]
+    box = document.paragraphs[at : at + 3]
+    # One dashed box (the same borders and indents on the three paragraphs), 6 cm wide,
+    # four characters in from the right margin, where GB/T 9704 puts the signature.
+    for paragraph in box:
+        assert _borders(paragraph) == dict.fromkeys(("top", "left", "bottom", "right"), "dashed")
+        assert paragraph.alignment == WD_ALIGN_PARAGRAPH.CENTER
+        assert paragraph.paragraph_format.right_indent == 4 * Pt(16)
+        width = Cm(15.6) - paragraph.paragraph_format.left_indent - 4 * Pt(16)
+        assert round(Length(width).cm, 1) == 6.0
+    assert box[0].runs[0].font.color.rgb == RGBColor(0x80, 0x80, 0x80)
+    assert texts[-1] == "承办科室：水资源管理科"
+    assert not _borders(document.paragraphs[-1])
+
+
+def test_no_section_line_for_a_document_of_the_bureau_itself():
+    texts = _texts(_open(_doc(section="")))
+    assert not [t for t in texts if t.startswith("承办科室")]
+
+
+def test_page_number_footer():
+    document = _open(_doc())
 
     footer = document.sections[0].footer.paragraphs[0]
     assert footer.alignment == WD_ALIGN_PARAGRAPH.CENTER

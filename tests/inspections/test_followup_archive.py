@@ -38,7 +38,10 @@ def test_the_summary_is_written_submitted_returned_and_approved(app, inspected, 
     with app.app_context():
         summary = db.session.get(InspectionSummary, summary_id)
         # Aggregated from the records, editable.
-        assert "取水计量设施运行正常" in summary.situation and "至" in summary.check_period
+        assert "取水计量设施运行正常" in summary.situation
+        # Every record of the same day: one date, not "2026-12-01 至 2026-12-01".
+        day = dt.date.today() - dt.timedelta(days=1)
+        assert summary.check_period == f"{day.year}年{day.month}月{day.day}日"
     inspector, leader = login_as("inspector_a"), login_as("leader_a")
     assert leader.put(f"/api/v1/summary/{summary_id}", json={"opinions": "x"}).status_code == 403
     response = inspector.put(f"/api/v1/summary/{summary_id}", json={"opinions": "加强巡查"})
