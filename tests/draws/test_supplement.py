@@ -200,11 +200,12 @@ def test_a_supplementary_draw_while_the_ranking_had_someone_is_invalid(app, worl
     """A record that claims a supplementary draw the rules did not allow is INVALID."""
     _draw(app, task, "target")
     draw_id = _draw(app, task, "inspector")
-    _add_inspectors(app, world, 10**6)
+    with acting(app, "operator_a"):
+        target, group = next(iter(db.session.get(Draw, draw_id).result_data().items()))
+    _add_inspectors(app, world, int(target))
     with acting(app, "operator_a"):
         draw = db.session.get(Draw, draw_id)
         record = services.record(draw, reveal=True)
-        target, group = next(iter(draw.result_data().items()))
         pool = protocol.canonical_pool(
             protocol.pool_from_inspectors(
                 services.supplementary_pool(draw.task, int(target), dt.date.today())
