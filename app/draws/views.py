@@ -207,7 +207,7 @@ class TaskDrawView(BaseView):
             not_open=not_open,
         )
 
-    def _replace(self, pk, operation):
+    def _replace(self, pk, operation, done=None):
         draw = self._draw(pk)
         try:
             replacement = operation(
@@ -222,7 +222,9 @@ class TaskDrawView(BaseView):
             db.session.rollback()
             flash(str(exc), "danger")
         else:
-            flash(_("%(name)s replaces the inspector.", name=replacement.inspector.name), "success")
+            name = replacement.inspector.name
+            message = done(name) if done else _("%(name)s replaces the inspector.", name=name)
+            flash(message, "success")
         return redirect(url_for("DrawView.show", pk=draw.id))
 
     @expose("/draw/<int:pk>/substitute", methods=["POST"])
@@ -234,7 +236,13 @@ class TaskDrawView(BaseView):
     @has_access
     def supplement(self, pk):
         """补充摇号: the ranking is used up; draw the substitute from today's roster."""
-        return self._replace(pk, services.supplementary_draw)
+        return self._replace(
+            pk,
+            services.supplementary_draw,
+            lambda name: _(
+                "Supplementary draw (补充摇号): %(name)s replaces the inspector.", name=name
+            ),
+        )
 
     @expose("/draw/<int:pk>/cancel", methods=["GET", "POST"])
     @has_access

@@ -278,7 +278,7 @@ def test_the_page_offers_the_supplementary_draw_and_asks_for_a_reason(app, world
         event = db.session.get(Draw, draw_id).substitution_events()[-1]
         assert "pool" in event and event["substitute"] in added
         name = db.session.get(Inspector, event["substitute"]).name
-    assert f"{name}" in answer
+    assert f"已补充摇号：由 {name} 替换该检查人员。" in answer
     # Another department's operator cannot reach it.
     other = login_as("operator_b")
     token = csrf_token_from(other, "/plans/add")

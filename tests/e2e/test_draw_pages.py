@@ -57,6 +57,6 @@ def test_the_draw_page_offers_the_supplementary_draw(app, world, visit, task):
     with acting(app, "operator_a"):
         event = db.session.get(Draw, draw_id).substitution_events()[-1]
         assert "pool" in event and event["substitute"] in added
-    assert "已递补抽取" in v.visible_text()
+    assert "已补充摇号" in v.visible_text()
     v.shot("draw-supplement-done-1366")
     assert not v.console_errors and not v.outside
