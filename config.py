@@ -122,6 +122,10 @@ class Config:
     # source) lets the server grind its secret; it exists only where this is switched on, and
     # is then marked 无外部随机源 on every page, record and ledger entry (docs/draw-protocol.md).
     DRAW_ALLOW_NO_ENTROPY = _env_bool("DRAW_ALLOW_NO_ENTROPY", False)
+    # A task's targets are drawn at the earliest this many working days (bureau calendar) before
+    # its implementation window starts: a drawn list is confidential and must not wait months
+    # for its checks. 0 opens the draw on the window's first day.
+    DRAW_OPENS_WORKING_DAYS_BEFORE = _env_int("DRAW_OPENS_WORKING_DAYS_BEFORE", 5)
 
     # --- i18n: Chinese first, English switchable ---
     BABEL_DEFAULT_LOCALE = "zh"

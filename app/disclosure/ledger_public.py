@@ -24,6 +24,7 @@ EVENT_LABELS = {
     "complete": _l("Draw completed"),
     "cancel": _l("Draw cancelled"),
     "substitute": _l("Substitute drawn"),
+    "supplement": _l("Supplementary inspector draw"),
     "audit_head": _l("Audit log head of the day"),
 }
 # Shown in the page's "details" column, in this order (the JSON has every field).

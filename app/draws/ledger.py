@@ -29,7 +29,7 @@ from app.extensions import db
 
 HEAD_ID = 1
 CST = dt.timezone(dt.timedelta(hours=8))  # China has no daylight saving time
-EVENTS = ("commit", "entropy", "complete", "cancel", "substitute", "audit_head")
+EVENTS = ("commit", "entropy", "complete", "cancel", "substitute", "supplement", "audit_head")
 
 
 class LedgerIsAppendOnly(RuntimeError):

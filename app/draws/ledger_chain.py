@@ -19,6 +19,7 @@ import json
 
 GENESIS_HASH = "0" * 64
 NO_ENTROPY = "无外部随机源"
+SUPPLEMENT_EVENT = "supplement"
 # Record fields that hold the ledger's view of the record: not covered by record_hash.
 LEDGER_RECORD_FIELDS = ("ledger", "committed_at", "completed_at")
 
@@ -123,13 +124,17 @@ def check_record(record: dict, entries: list[dict]) -> list[str]:
         if complete[0].get("record_hash") != record.get("record_hash"):
             problems.append("ledger complete entry: record_hash differs from the record's")
     secret = record.get("server_secret")
+    events = record.get("substitutions") or []
     try:
-        recorded = [
-            event_seal(secret, s.get("event_hash")) for s in record.get("substitutions") or []
-        ]
+        recorded = [(_ledger_event(s), event_seal(secret, s.get("event_hash"))) for s in events]
     except (AttributeError, TypeError, ValueError):  # no secret yet, or not hex: no match
-        recorded = [None for _ in record.get("substitutions") or []]
-    listed = [e.get("event_seal") for e in by_event.get("substitute", [])]
+        recorded = [None for _ in events]
+    # Substitute draws and supplementary draws (补充摇号) form one chain, in ledger order.
+    listed = [
+        (e.get("event"), e.get("event_seal"))
+        for e in mine
+        if e.get("event") in ("substitute", SUPPLEMENT_EVENT)
+    ]
     if recorded != listed:
         problems.append(
             f"ledger: {len(listed)} substitutions in the ledger, {len(recorded)} in the record "
@@ -145,6 +150,12 @@ def check_record(record: dict, entries: list[dict]) -> list[str]:
             ):
                 problems.append(f"record.ledger.{name} does not name the ledger's {name} entry")
     return problems
+
+
+def _ledger_event(substitution: dict) -> str:
+    """The ledger event of a substitution: `supplement` for a supplementary draw (it carries
+    its own pool, docs/draw-protocol.md §12a), `substitute` otherwise."""
+    return SUPPLEMENT_EVENT if "pool" in substitution else "substitute"
 
 
 def without_ledger_fields(record: dict) -> dict:

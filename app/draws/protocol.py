@@ -158,6 +158,21 @@ def derive_seed(
     return hmac.new(secret, message, hashlib.sha256).digest()
 
 
+SUPPLEMENT_LABEL = "supplement"
+
+
+def supplement_seed(seed: bytes, n: int, target: int, pool_digest: str, prev_hash: str) -> bytes:
+    """The seed of a supplementary draw (补充摇号, §12a), the n-th event of the substitution
+    chain: HMAC-SHA256(key = the draw's seed, msg = "supplement" SEP decimal(n) SEP
+    decimal(target) SEP pool_hash SEP prev_hash), the hashes as their 64-character hex text.
+    Fixed by the draw's committed secret and its entropy, the supplementary pool and the
+    event's place in the chain: no new secret, no choice."""
+    message = SEP.join([SUPPLEMENT_LABEL, str(n), str(target), pool_digest, prev_hash]).encode(
+        "utf-8"
+    )
+    return hmac.new(seed, message, hashlib.sha256).digest()
+
+
 def tie_key(seed: bytes, label: str) -> bytes:
     return hashlib.sha256(seed + f"tie{SEP}{label}".encode()).digest()
 
@@ -401,13 +416,18 @@ def substitute(
     params: dict,
     load: dict[int, int],
     replaced: int | None = None,
+    candidates=None,
 ) -> int:
     """The replacement for the member `replaced` of `group` (by default the member of the
     group that is in `unavailable`): the best-ranked inspector for this target who is not in
     the group, not unavailable, without a conflict with the target and under the load cap.
     Under `one_per_department`, when the replaced member is the group's only one of a listed
     department, the substitute must be of that department: the group keeps a member of every
-    listed department. No new randomness, no choice."""
+    listed department. No new randomness, no choice.
+
+    `inspectors` gives the department of every inspector the group may hold; `candidates`
+    (ids, by default all of `inspectors`) are the ones ranked: the draw's pool for a
+    substitute draw (§12), a supplementary pool for a supplementary draw (§12a)."""
     cap = params.get("max_groups_per_inspector")
     _check_cap(cap)
     blocked = _conflict_pairs(conflicts)
@@ -418,7 +438,8 @@ def substitute(
     needed = department.get(replaced)
     if needed not in required or any(m != replaced and department.get(m) == needed for m in group):
         needed = None
-    for inspector in inspector_ranking(seed, target, department):
+    ranked = department if candidates is None else candidates
+    for inspector in inspector_ranking(seed, target, ranked):
         if inspector in group or inspector in unavailable or (inspector, target) in blocked:
             continue
         if cap is not None and load.get(inspector, 0) >= cap:
@@ -522,6 +543,8 @@ _COMMON_MEMBERS = (
 )
 _KIND_MEMBERS = {"target": ("selection",), "inspector": ("groups", "substitutions")}
 _EVENT_MEMBERS = ("target", "replaced", "substitute", "reason", "note", "at", "prev_hash")
+# A supplementary draw (补充摇号, §12a) is a substitution event with these two members more.
+_SUPPLEMENT_MEMBERS = ("pool", "pool_hash")
 
 
 def _hex64(record: dict, name: str) -> None:
@@ -591,6 +614,8 @@ def check_event(event, n: int) -> None:
     if not isinstance(event, dict):
         raise ProtocolError(f"substitution {n}: must be an object")
     expected = (*_EVENT_MEMBERS, "event_hash")
+    if "pool" in event or "pool_hash" in event:  # a supplementary draw (§12a)
+        expected = (*expected, *_SUPPLEMENT_MEMBERS)
     missing = [m for m in expected if m not in event]
     if missing:
         raise ProtocolError(f"substitution {n}: {', '.join(missing)} missing")
@@ -614,11 +639,27 @@ def check_event(event, n: int) -> None:
             f"substitution {n}: at {event['at']!r} is not YYYY-MM-DDTHH:MM:SS "
             "(optionally with a UTC offset ±HH:MM)"
         )
-    for name in ("prev_hash", "event_hash"):
+    for name in ("prev_hash", "event_hash", *(("pool_hash",) if "pool" in event else ())):
         try:
             _hex64(event, name)
         except ProtocolError as exc:
             raise ProtocolError(f"substitution {n}: {exc}") from None
+    if "pool" in event:
+        _check_supplement_pool(event["pool"], n)
+
+
+def _check_supplement_pool(pool, n: int) -> None:
+    """A supplementary pool is an inspector pool written in canonical form (sorted by id,
+    only id and stratum): the event hash covers it as it is listed, so it has one listing."""
+    if not isinstance(pool, list) or not pool:
+        raise ProtocolError(f"substitution {n}: pool must be a non-empty list of inspectors")
+    try:
+        canonical = canonical_pool(pool)
+        inspectors_from_pool(canonical)
+    except ProtocolError as exc:
+        raise ProtocolError(f"substitution {n}: pool: {exc}") from None
+    if canonical != pool:
+        raise ProtocolError(f"substitution {n}: pool is not in canonical order (sorted by id)")
 
 
 def _valid_at(value) -> bool:
@@ -714,60 +755,142 @@ def check_record(record) -> None:
 # --- replay and verification --------------------------------------------------------------------
 
 
-def replay_substitutions(record: dict, seed: bytes) -> tuple[dict[int, list[int]], list[str]]:
+class ChainState:
+    """The state after a record's substitution events (§12): current groups, load per
+    inspector, the inspectors replaced per target, and the department of every inspector the
+    chain has named (the draw's pool and every supplementary pool)."""
+
+    def __init__(self, record: dict):
+        self.pool_inspectors = inspectors_from_pool(record["pool"])
+        self.department = {i["id"]: i["department"] for i in self.pool_inspectors}
+        self.groups = {int(t): list(g) for t, g in record["groups"].items()}
+        self.load: dict[int, int] = {}
+        for group in self.groups.values():
+            for inspector in group:
+                self.load[inspector] = self.load.get(inspector, 0) + 1
+        self.unavailable: dict[int, set[int]] = {}
+        self.prev = record.get("record_hash")
+        self.n = 0
+
+    def known(self, extra: list[dict] = ()) -> list[dict]:
+        department = {**self.department, **{i["id"]: i["department"] for i in extra}}
+        return [{"id": i, "department": d} for i, d in department.items()]
+
+    def next_substitute(self, seed, target, unavailable, params, replaced, extra=()):
+        """The §12 substitute from the draw's own pool (`extra`: departments to know)."""
+        return substitute(
+            seed,
+            target,
+            self.groups[target],
+            self.known(extra),
+            params.get("conflicts") or [],
+            unavailable,
+            params,
+            self.load,
+            replaced=replaced,
+            candidates=[i["id"] for i in self.pool_inspectors],
+        )
+
+    def supplementary_substitute(self, seed, n, target, unavailable, params, replaced, pool):
+        """The §12a substitute: ranked with the supplementary seed over `pool` (canonical)."""
+        inspectors = inspectors_from_pool(pool)
+        digest = pool_hash(pool)
+        return substitute(
+            supplement_seed(seed, n, target, digest, self.prev),
+            target,
+            self.groups[target],
+            self.known(inspectors),
+            params.get("conflicts") or [],
+            unavailable,
+            params,
+            self.load,
+            replaced=replaced,
+            candidates=[i["id"] for i in inspectors],
+        )
+
+    def apply(self, event: dict) -> None:
+        target, replaced, chosen = event["target"], event["replaced"], event["substitute"]
+        if "pool" in event:
+            for inspector in inspectors_from_pool(event["pool"]):
+                self.department.setdefault(inspector["id"], inspector["department"])
+        group = self.groups[target]
+        group[group.index(replaced)] = chosen
+        self.load[replaced] -= 1
+        self.load[chosen] = self.load.get(chosen, 0) + 1
+        self.prev = event.get("event_hash")
+
+
+def replay_state(record: dict, seed: bytes) -> tuple[ChainState, list[str]]:
     """Apply the record's substitutions to its groups in order, checking each against the
-    protocol; returns the final groups and the differences found. After a wrong substitute the
-    replay goes on with the RECORDED value: each later event is judged against the state the
-    record describes, so every wrong event is reported once."""
+    protocol; returns the state after them and the differences found. After a wrong substitute
+    the replay goes on with the RECORDED value: each later event is judged against the state
+    the record describes, so every wrong event is reported once."""
     params = record["params"]
-    inspectors = inspectors_from_pool(record["pool"])
-    conflicts = params.get("conflicts") or []
-    groups = {int(t): list(g) for t, g in record["groups"].items()}
-    load: dict[int, int] = {}
-    for group in groups.values():
-        for inspector in group:
-            load[inspector] = load.get(inspector, 0) + 1
-    unavailable: dict[int, set[int]] = {}
+    state = ChainState(record)
     problems = []
-    prev = record.get("record_hash")
     for n, event in enumerate(record.get("substitutions") or [], start=1):
+        state.n = n
         target, replaced = event["target"], event["replaced"]
-        if event.get("prev_hash") != prev:
+        if event.get("prev_hash") != state.prev:
             problems.append(f"substitution {n}: prev_hash does not link to the previous entry")
         if event_hash(event) != event.get("event_hash"):
             problems.append(f"substitution {n}: event_hash does not match its content")
-        prev = event.get("event_hash")
-        group = groups.get(target)
+        group = state.groups.get(target)
         if group is None or replaced not in group:
             problems.append(
                 f"substitution {n}: inspector {replaced} is not in the group of target {target}"
             )
+            state.prev = event.get("event_hash")
             continue
-        unavailable.setdefault(target, set()).add(replaced)
+        unavailable = state.unavailable.setdefault(target, set())
+        unavailable.add(replaced)
+        expected = None
         try:
-            expected = substitute(
-                seed,
-                target,
-                group,
-                inspectors,
-                conflicts,
-                unavailable[target],
-                params,
-                load,
-                replaced=replaced,
-            )
+            if "pool" in event:
+                problems.extend(_supplement_problems(state, seed, n, event, params))
+                expected = state.supplementary_substitute(
+                    seed, n, target, unavailable, params, replaced, event["pool"]
+                )
+            else:
+                expected = state.next_substitute(seed, target, unavailable, params, replaced)
         except ProtocolError as exc:
             problems.append(f"substitution {n}: {exc}")
-            expected = None
         if expected is not None and expected != event["substitute"]:
             problems.append(
                 f"substitution {n}: substitute should be inspector {expected}, "
                 f"the record says {event['substitute']}"
             )
-        group[group.index(replaced)] = event["substitute"]
-        load[replaced] -= 1
-        load[event["substitute"]] = load.get(event["substitute"], 0) + 1
-    return groups, problems
+        state.apply(event)
+    return state, problems
+
+
+def _supplement_problems(state, seed, n, event, params) -> list[str]:
+    """A supplementary draw is allowed only when the draw's own ranking is used up (§12a)."""
+    problems = []
+    if pool_hash(event["pool"]) != event["pool_hash"]:
+        problems.append(f"substitution {n}: pool_hash does not match its pool")
+    try:
+        still = state.next_substitute(
+            seed,
+            event["target"],
+            state.unavailable[event["target"]],
+            params,
+            event["replaced"],
+            inspectors_from_pool(event["pool"]),
+        )
+    except ProtocolError:
+        return problems
+    problems.append(
+        f"substitution {n}: a supplementary draw while the draw's own ranking still had "
+        f"inspector {still}"
+    )
+    return problems
+
+
+def replay_substitutions(record: dict, seed: bytes) -> tuple[dict[int, list[int]], list[str]]:
+    """replay_state's final groups and the differences found."""
+    state, problems = replay_state(record, seed)
+    return state.groups, problems
 
 
 def verify(record: dict) -> list[str]:

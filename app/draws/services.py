@@ -26,6 +26,7 @@ from app.directory.models import (
 from app.draws import ledger, protocol
 from app.draws.ledger_chain import (
     NO_ENTROPY,
+    SUPPLEMENT_EVENT,
     check_chain,
     check_record,
     event_seal,
@@ -147,6 +148,40 @@ def _require_task(task: SpotCheckTask):
         raise DomainError(_("A check outside the plan is drawn only after a Leader approved it."))
 
 
+def target_draw_opens_on(task: SpotCheckTask) -> dt.date | None:
+    """The first day the task's targets may be drawn: DRAW_OPENS_WORKING_DAYS_BEFORE working
+    days (bureau calendar) before its implementation window starts; None for a task without a
+    window start (no rule to apply)."""
+    from flask import current_app
+
+    from app.core.calendar import working_days_before
+
+    if task.window_start is None:
+        return None
+    days = max(0, int(current_app.config.get("DRAW_OPENS_WORKING_DAYS_BEFORE", 5)))
+    return working_days_before(task.window_start, days).date
+
+
+def target_draw_not_open(task: SpotCheckTask, today: dt.date | None = None) -> str | None:
+    """Why the task's targets cannot be drawn yet (a Chinese sentence saying from which date),
+    or None when the draw is open."""
+    from app.inspections.documents import format_chinese_date
+
+    opens = target_draw_opens_on(task)
+    if opens is None or (today or dt.date.today()) >= opens:
+        return None
+    end = format_chinese_date(task.window_end) if task.window_end else "—"
+    return str(
+        _(
+            "The task's inspection window is %(start)s to %(end)s: its targets can be drawn "
+            "from %(opens)s.",
+            start=format_chinese_date(task.window_start),
+            end=end,
+            opens=format_chinese_date(opens),
+        )
+    )
+
+
 WITNESSES_MAX_LENGTH = Draw.__table__.c.witnesses.type.length
 ENTROPY_SOURCE_MAX_LENGTH = 200
 _NAME_SEPARATORS = str.maketrans({c: " " for c in "、,，;；/"})
@@ -253,6 +288,9 @@ def start_draw(
     if kind == "target":
         if task.status != "planned":
             raise DomainError(_("The targets of this task were drawn already."))
+        not_open = target_draw_not_open(task, today)
+        if not_open:
+            raise DomainError(not_open)
         pool, excluded = target_pool(task)
         if not pool:
             raise DomainError(_("No target matches the task's scope: nothing to draw."))
@@ -568,34 +606,185 @@ def verify_against_ledger(draw: Draw) -> list[str]:
 # --- substitutes --------------------------------------------------------------------------------
 
 
+class _Substitution:
+    """What a substitute draw and a supplementary draw both start from: the checks, the
+    assignment replaced, the seed and the state of the substitution chain."""
+
+    def __init__(self, draw: Draw, target_id: int, inspector_id: int, reason: str, note: str):
+        ensure_in_scope(draw.task)
+        require_lead_department(draw.task)
+        if draw.kind != "inspector" or draw.status != "done":
+            raise DomainError(_("Substitutes are drawn for a completed inspector draw."))
+        if draw.published:
+            raise DomainError(_("The results are published: the groups can no longer change."))
+        if not reason:
+            raise DomainError(_("Choose the reason why the inspector cannot attend."))
+        if reason not in SUBSTITUTION_REASONS:
+            raise DomainError(
+                _("Choose the reason: %(values)s.", values="、".join(SUBSTITUTION_REASONS))
+            )
+        if reason == "其他" and not (note or "").strip():
+            raise DomainError(_("Describe the reason when it is 其他."))
+        self.current = db.session.scalar(
+            select(Assignment).where(
+                Assignment.draw_id == draw.id,
+                Assignment.target_id == target_id,
+                Assignment.inspector_id == inspector_id,
+                Assignment.active.is_(True),
+            )
+        )
+        if self.current is None:
+            raise DomainError(_("That inspector is not in the group of that target."))
+        self.draw, self.target_id, self.inspector_id = draw, target_id, inspector_id
+        self.reason, self.note = reason, (note or "").strip()
+        self.seed, self.params, self.state = _chain(draw)
+        self.events = draw.substitution_events()
+        self.unavailable = self.state.unavailable.get(target_id, set()) | {inspector_id}
+
+    def from_ranking(self, extra: list[dict] = ()) -> int:
+        """The §12 substitute: the next eligible inspector of the draw's own ranking."""
+        return self.state.next_substitute(
+            self.seed, self.target_id, self.unavailable, self.params, self.inspector_id, extra
+        )
+
+    def ranking_used_up(self) -> bool:
+        try:
+            self.from_ranking()
+        except protocol.ProtocolError:
+            return True
+        return False
+
+    def record(self, chosen: int, step: str, **extra) -> Assignment:
+        """Append the event to the chain, the assignment, the audit row and the ledger entry."""
+        draw, current = self.draw, self.current
+        event = {
+            "target": self.target_id,
+            "replaced": self.inspector_id,
+            "substitute": chosen,
+            "reason": self.reason,
+            "note": self.note,
+            "at": ledger.now().isoformat(),  # with +08:00, like the ledger and the record
+            "prev_hash": self.events[-1]["event_hash"] if self.events else draw.record_hash,
+            **extra,
+        }
+        event["event_hash"] = protocol.event_hash(event)
+        self.events.append(event)
+        draw.substitutions = json.dumps(self.events, ensure_ascii=False)
+        current.active = False
+        current.unavailable_reason = self.reason
+        current.unavailable_note = self.note or None
+        replacement = Assignment(
+            draw_id=draw.id,
+            task_id=draw.task_id,
+            target_id=self.target_id,
+            inspector_id=chosen,
+            position=current.position,
+            substitute_for_id=current.id,
+        )
+        db.session.add(replacement)
+        _log_draw(
+            draw,
+            step,
+            target=self.target_id,
+            replaced=self.inspector_id,
+            substitute=chosen,
+            reason=self.reason,
+            event_hash=event["event_hash"],
+        )
+        # Before publication the public sees a seal of the event (HMAC with the draw's secret),
+        # not its hash, which could be found by trying the few possible events.
+        ledger.append(
+            step,
+            draw.uid,
+            n=len(self.events),
+            event_seal=event_seal(draw.server_secret, event["event_hash"]),
+        )
+        return replacement
+
+
 def substitute_inspector(
     draw: Draw, target_id: int, inspector_id: int, reason: str, note: str = ""
 ) -> Assignment:
     """递补抽取 (R7.2): the next eligible inspector of the same ranking replaces one who cannot
     attend; both stay on record and the event joins the record's hash chain."""
-    ensure_in_scope(draw.task)
-    require_lead_department(draw.task)
-    if draw.kind != "inspector" or draw.status != "done":
-        raise DomainError(_("Substitutes are drawn for a completed inspector draw."))
-    if draw.published:
-        raise DomainError(_("The results are published: the groups can no longer change."))
-    if reason not in SUBSTITUTION_REASONS:
-        raise DomainError(
-            _("Choose the reason: %(values)s.", values="、".join(SUBSTITUTION_REASONS))
-        )
-    if reason == "其他" and not (note or "").strip():
-        raise DomainError(_("Describe the reason when it is 其他."))
-    current = db.session.scalar(
-        select(Assignment).where(
-            Assignment.draw_id == draw.id,
-            Assignment.target_id == target_id,
-            Assignment.inspector_id == inspector_id,
-            Assignment.active.is_(True),
+    sub = _Substitution(draw, target_id, inspector_id, reason, note)
+    try:
+        chosen = sub.from_ranking()
+    except protocol.ProtocolError:
+        raise DomainError(RANKING_USED_UP) from None
+    return sub.record(chosen, "substitute")
+
+
+RANKING_USED_UP = _(
+    "No eligible inspector is left for this target in the draw's ranking. A substitute comes "
+    "only from the inspectors frozen in the pool when the inspectors were drawn, so an "
+    "inspector added to the roster since then cannot be chosen this way. Use the "
+    "supplementary inspector draw (补充摇号): it draws at random from today's roster."
+)
+
+
+def supplementary_pool(task: SpotCheckTask, target_id: int, on_date: dt.date) -> list[dict]:
+    """Today's roster for a supplementary draw: inspectors of the task's departments, on duty,
+    with a valid certificate and without a conflict of interest with the target declared and in
+    force today. The draw's own rules (not in the group, the load cap, one per department) are
+    the protocol's, applied when it ranks them (docs/draw-protocol.md §12a)."""
+    pool, _excluded = inspector_pool(task, on_date)
+    conflicted = set(
+        db.session.scalars(
+            select(Conflict.inspector_id).where(
+                Conflict.target_id == target_id,
+                Conflict.valid_from <= on_date,
+                (Conflict.valid_until.is_(None)) | (Conflict.valid_until >= on_date),
+            )
         )
     )
-    if current is None:
-        raise DomainError(_("That inspector is not in the group of that target."))
-    data = record(draw, reveal=True)
+    return [i for i in pool if i["id"] not in conflicted]
+
+
+def supplementary_draw(
+    draw: Draw, target_id: int, inspector_id: int, reason: str, note: str = ""
+) -> Assignment:
+    """补充摇号 (R7.2 “从检查人员名录库再次随机抽取”): when the draw's ranking has nobody left for
+    the target, the substitute is drawn from today's roster, ranked with a seed derived from
+    the draw's seed, the supplementary pool's hash and the event's place in the chain. The
+    pool goes into the event, so the record, its ledger seal and the verifier cover it."""
+    sub = _Substitution(draw, target_id, inspector_id, reason, note)
+    if not sub.ranking_used_up():
+        raise DomainError(
+            _(
+                "The draw's ranking still has an eligible inspector for this target: draw a "
+                "substitute (递补抽取) instead."
+            )
+        )
+    candidates = supplementary_pool(draw.task, target_id, dt.date.today())
+    if not candidates:
+        raise DomainError(NOBODY_IN_ROSTER)
+    frozen = protocol.canonical_pool(protocol.pool_from_inspectors(candidates))
+    digest = protocol.pool_hash(frozen)
+    try:
+        chosen = sub.state.supplementary_substitute(
+            sub.seed,
+            len(sub.events) + 1,
+            target_id,
+            sub.unavailable,
+            sub.params,
+            inspector_id,
+            frozen,
+        )
+    except protocol.ProtocolError:
+        raise DomainError(NOBODY_IN_ROSTER) from None
+    return sub.record(chosen, SUPPLEMENT_EVENT, pool=frozen, pool_hash=digest)
+
+
+NOBODY_IN_ROSTER = _(
+    "Today's roster has no eligible inspector for this target either (on duty, with a valid "
+    "certificate, without a conflict of interest, not in its group, under the load cap and of "
+    "the department the group needs). Add or update inspectors in the roster, then draw again."
+)
+
+
+def _chain(draw: Draw):
+    """The draw's seed, parameters and the state after its substitution chain."""
     seed = protocol.derive_seed(
         bytes.fromhex(draw.server_secret),
         draw.uid,
@@ -603,69 +792,26 @@ def substitute_inspector(
         draw.params_hash,
         draw.witness_entropy or "",
     )
-    groups, _problems = protocol.replay_substitutions(data, seed)
-    load: dict[int, int] = {}
-    for group in groups.values():
+    state, _problems = protocol.replay_state(record(draw, reveal=True), seed)
+    return seed, json.loads(draw.params), state
+
+
+def used_up_members(draw: Draw) -> set[tuple[int, int]]:
+    """(target, inspector) of the current members whose substitute can only come from a
+    supplementary draw: the draw's own ranking has nobody left for them (the draw's page
+    offers 补充摇号 there)."""
+    if draw.kind != "inspector" or draw.status != "done" or draw.published:
+        return set()
+    seed, params, state = _chain(draw)
+    used_up = set()
+    for target, group in state.groups.items():
         for member in group:
-            load[member] = load.get(member, 0) + 1
-    events = draw.substitution_events()
-    unavailable = {e["replaced"] for e in events if e["target"] == target_id} | {inspector_id}
-    params = json.loads(draw.params)
-    try:
-        chosen = protocol.substitute(
-            seed,
-            target_id,
-            groups[target_id],
-            protocol.inspectors_from_pool(json.loads(draw.pool)),
-            params["conflicts"],
-            unavailable,
-            params,
-            load,
-        )
-    except protocol.ProtocolError:
-        raise DomainError(_("No eligible inspector is left for this target.")) from None
-    event = {
-        "target": target_id,
-        "replaced": inspector_id,
-        "substitute": chosen,
-        "reason": reason,
-        "note": (note or "").strip(),
-        "at": ledger.now().isoformat(),  # with +08:00, like the ledger and the record
-        "prev_hash": events[-1]["event_hash"] if events else draw.record_hash,
-    }
-    event["event_hash"] = protocol.event_hash(event)
-    events.append(event)
-    draw.substitutions = json.dumps(events, ensure_ascii=False)
-    current.active = False
-    current.unavailable_reason = reason
-    current.unavailable_note = event["note"] or None
-    replacement = Assignment(
-        draw_id=draw.id,
-        task_id=draw.task_id,
-        target_id=target_id,
-        inspector_id=chosen,
-        position=current.position,
-        substitute_for_id=current.id,
-    )
-    db.session.add(replacement)
-    _log_draw(
-        draw,
-        "substitute",
-        target=target_id,
-        replaced=inspector_id,
-        substitute=chosen,
-        reason=reason,
-        event_hash=event["event_hash"],
-    )
-    # Before publication the public sees a seal of the event (HMAC with the draw's secret),
-    # not its hash, which could be found by trying the few possible events.
-    ledger.append(
-        "substitute",
-        draw.uid,
-        n=len(events),
-        event_seal=event_seal(draw.server_secret, event["event_hash"]),
-    )
-    return replacement
+            unavailable = state.unavailable.get(target, set()) | {member}
+            try:
+                state.next_substitute(seed, target, unavailable, params, member)
+            except protocol.ProtocolError:
+                used_up.add((target, member))
+    return used_up
 
 
 def planned_counts(year: int) -> dict[int, dict[str, int]]:

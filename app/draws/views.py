@@ -87,6 +87,7 @@ class DrawView(AppModelView):
                     result=draw.result_data(),
                     reasons=SUBSTITUTION_REASONS,
                     assignments=_assignments(draw),
+                    used_up=services.used_up_members(draw),
                 )
         return super().render_template(template, **kwargs)
 
@@ -111,6 +112,7 @@ class TaskDrawView(BaseView):
         "draw_inspectors": "draw",
         "witnessed": "draw",
         "substitute": "draw",
+        "supplement": "draw",
         "cancel": "cancel",
         "verify": "read",
         "record_json": "read",
@@ -196,16 +198,20 @@ class TaskDrawView(BaseView):
         from app.draws import ledger
 
         commit = ledger.entry_of(draw.uid, "commit") if draw is not None else None
+        not_open = services.target_draw_not_open(task) if kind == "target" else None
         return self.render_template(
-            "draws/witnessed.html", task=task, draw=draw, kind=kind, commit=commit
+            "draws/witnessed.html",
+            task=task,
+            draw=draw,
+            kind=kind,
+            commit=commit,
+            not_open=not_open,
         )
 
-    @expose("/draw/<int:pk>/substitute", methods=["POST"])
-    @has_access
-    def substitute(self, pk):
+    def _replace(self, pk, operation, done=None):
         draw = self._draw(pk)
         try:
-            replacement = services.substitute_inspector(
+            replacement = operation(
                 draw,
                 form_integer("target_id", 0, _("Target")),
                 form_integer("inspector_id", 0, _("Inspector")),
@@ -217,8 +223,27 @@ class TaskDrawView(BaseView):
             db.session.rollback()
             flash(str(exc), "danger")
         else:
-            flash(_("%(name)s replaces the inspector.", name=replacement.inspector.name), "success")
+            name = replacement.inspector.name
+            message = done(name) if done else _("%(name)s replaces the inspector.", name=name)
+            flash(message, "success")
         return redirect(url_for("DrawView.show", pk=draw.id))
+
+    @expose("/draw/<int:pk>/substitute", methods=["POST"])
+    @has_access
+    def substitute(self, pk):
+        return self._replace(pk, services.substitute_inspector)
+
+    @expose("/draw/<int:pk>/supplement", methods=["POST"])
+    @has_access
+    def supplement(self, pk):
+        """补充摇号: the ranking is used up; draw the substitute from today's roster."""
+        return self._replace(
+            pk,
+            services.supplementary_draw,
+            lambda name: _(
+                "Supplementary draw (补充摇号): %(name)s replaces the inspector.", name=name
+            ),
+        )
 
     @expose("/draw/<int:pk>/cancel", methods=["GET", "POST"])
     @has_access
@@ -311,8 +336,13 @@ class DrawApi(AppModelRestApi):
     resource_name = "draw"
     datamodel = ScopedInterface(Draw)
     class_permission_name = "Draw"
-    include_route_methods = {"get", "get_list", "info", "record", "substitute"}
-    method_permission_name = {**API_METHOD_PERMISSIONS, "record": "read", "substitute": "draw"}
+    include_route_methods = {"get", "get_list", "info", "record", "substitute", "supplement"}
+    method_permission_name = {
+        **API_METHOD_PERMISSIONS,
+        "record": "read",
+        "substitute": "draw",
+        "supplement": "draw",
+    }
     list_columns = [
         "id",
         "uid",
@@ -356,8 +386,19 @@ class DrawApi(AppModelRestApi):
     def substitute(self, pk):
         """递补抽取: {"target_id", "inspector_id", "reason": 病假/公务冲突/回避/其他, "note"}."""
 
+        return self._replace(pk, services.substitute_inspector)
+
+    @expose("/<int:pk>/supplement", methods=["POST"])
+    @protect()
+    @safe
+    def supplement(self, pk):
+        """补充摇号, when the draw's ranking has nobody left for the target: the substitute is
+        drawn from today's roster (docs/draw-protocol.md §12a). The same body as substitute."""
+        return self._replace(pk, services.supplementary_draw)
+
+    def _replace(self, pk, replace):
         def operation(draw, body):
-            services.substitute_inspector(
+            replace(
                 draw,
                 body.integer("target_id"),
                 body.integer("inspector_id"),

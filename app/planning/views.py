@@ -532,6 +532,11 @@ class SpotCheckTaskView(AppModelView):
 
                 kwargs["task"] = task
                 kwargs["preview"] = services.pool_preview(task)
+                from app.draws.services import target_draw_not_open
+
+                kwargs["draw_not_open"] = (
+                    target_draw_not_open(task) if task.status == "planned" else None
+                )
                 kwargs["results"] = task_results(task)
                 from app.draws.confidential import log_confidential_view
 

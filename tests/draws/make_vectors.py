@@ -258,13 +258,59 @@ def inspector_vector(
     unavailable: dict[int, set[int]] = {}
     events = []
     department_rule = []  # per substitution: whether one_per_department changed the substitute
+    supplements = {}  # per supplementary draw (§12a), by its number n in the chain
+    known = {i["id"]: i["department"] for i in inspectors}
+    pool_ids = [i["id"] for i in inspectors]
     prev = record["record_hash"]
-    for target, replaced, reason, note, at in substitutions:
+    for n, (target, replaced, reason, note, at, *supplement) in enumerate(substitutions, 1):
         unavailable.setdefault(target, set()).add(replaced)
-        args = (seed, target, final[target], inspectors, conflicts, unavailable[target])
-        chosen = p.substitute(*args, params, load, replaced=replaced)
-        free = p.substitute(*args, {**params, "one_per_department": []}, load, replaced=replaced)
-        department_rule.append(free != chosen)
+        everyone = [{"id": i, "department": d} for i, d in known.items()]
+        args = (seed, target, final[target], everyone, conflicts, unavailable[target])
+        if not supplement:
+            chosen = p.substitute(*args, params, load, replaced=replaced, candidates=pool_ids)
+            free = p.substitute(
+                *args, {**params, "one_per_department": []}, load, replaced=replaced
+            )
+            department_rule.append(free != chosen)
+            extra = {}
+        else:
+            # 补充摇号: the draw's own ranking is used up, today's roster is ranked afresh.
+            try:
+                p.substitute(*args, params, load, replaced=replaced, candidates=pool_ids)
+            except p.ProtocolError:
+                pass
+            else:
+                raise AssertionError(f"substitution {n}: the ranking is not used up")
+            roster = supplement[0]
+            frozen = p.canonical_pool(p.pool_from_inspectors(roster))
+            digest = p.pool_hash(frozen)
+            message = "\x1f".join(["supplement", str(n), str(target), digest, prev])
+            sub_seed = hmac.new(seed, message.encode("utf-8"), hashlib.sha256).digest()
+            assert sub_seed == p.supplement_seed(seed, n, target, digest, prev)
+            known.update({i["id"]: i["department"] for i in roster})
+            everyone = [{"id": i, "department": d} for i, d in known.items()]
+            ids = [i["id"] for i in roster]
+            chosen = p.substitute(
+                sub_seed,
+                target,
+                final[target],
+                everyone,
+                conflicts,
+                unavailable[target],
+                params,
+                load,
+                replaced=replaced,
+                candidates=ids,
+            )
+            department_rule.append(False)
+            extra = {"pool": frozen, "pool_hash": digest}
+            supplements[str(n)] = {
+                "canonical_pool_json": p.canonical_json(frozen).decode("utf-8"),
+                "pool_hash": digest,
+                "seed_message_hex": message.encode("utf-8").hex(),
+                "seed": sub_seed.hex(),
+                "ranking": ranking(sub_seed, "inspector", str(target), ids),
+            }
         event = {
             "target": target,
             "replaced": replaced,
@@ -273,6 +319,7 @@ def inspector_vector(
             "note": note,
             "at": at,
             "prev_hash": prev,
+            **extra,
         }
         event["event_hash"] = p.event_hash(event)
         events.append(event)
@@ -296,6 +343,7 @@ def inspector_vector(
         "substitutes_bound_by_one_per_department": department_rule,
         "groups": record["groups"],
         "substitutions": events,
+        **({"supplementary_draws": supplements} if supplements else {}),
         "final_groups": {str(t): g for t, g in final.items()},
         "record_hash": record["record_hash"],
     }
@@ -310,8 +358,15 @@ def inspector_vector(
         "witness_entropy": witness,
         "witnesses": record["witnesses"],
         "substitutions": [
-            {"target": t, "replaced": r, "reason": reason, "note": note, "at": at}
-            for t, r, reason, note, at in substitutions
+            {
+                "target": t,
+                "replaced": r,
+                "reason": reason,
+                "note": note,
+                "at": at,
+                **({"supplementary_inspectors": roster[0]} if roster else {}),
+            }
+            for t, r, reason, note, at, *roster in substitutions
         ],
     }
     return file, {
@@ -639,7 +694,69 @@ def vectors() -> list[tuple[str, dict]]:
             ],
         )
     )
+
+    # 10 — a supplementary inspector draw (补充摇号, §12a) once the ranking is used up.
+    departments = {81: 1, 82: 1, 83: 2, 84: 2, 85: 1}
+    inspectors = [{"id": i, "department": d} for i, d in departments.items()]
+    params = {
+        "algorithm": p.ALGORITHM,
+        "kind": "inspector",
+        "task": _task(10),
+        "targets": [1001, 1002],
+        "group_size": 2,
+        "max_groups_per_inspector": 1,
+        "one_per_department": [],
+        "conflicts": [],
+    }
+    witness = "2026-05-06 监督人 赵六"
+    # Today's roster: the draw's inspectors still on duty (84 has left) and three added since.
+    roster = [
+        {"id": i, "department": d}
+        for i, d in {203: 2, 81: 1, 82: 1, 83: 2, 85: 1, 201: 1, 202: 2}.items()
+    ]
+    out.append(
+        inspector_vector(
+            file="10-supplementary-draw",
+            title="A supplementary inspector draw (补充摇号) when the ranking is used up",
+            description=(
+                "Two targets, groups of 2, at most 1 group per inspector, five inspectors: four "
+                "are drawn. Substitution 1 replaces a member of the group of target 1001 by the "
+                "only free inspector. Substitution 2 replaces that substitute too: the one "
+                "replaced first is unavailable for this target and the others are at the cap, "
+                "so the draw's ranking is used up (§12 would fail). It is a supplementary draw: "
+                "the event carries today's roster as its pool (inspectors 201-203 added since "
+                "the draw, 84 no longer on duty), pool_hash, and the substitute is the best "
+                "eligible inspector of that pool ranked with the supplementary seed "
+                "HMAC-SHA256(seed, 'supplement' 0x1F n 0x1F target 0x1F pool_hash 0x1F "
+                "prev_hash) (expected.supplementary_draws)."
+            ),
+            draw_id="D-2026-1000",
+            task=_task(10),
+            inspectors=inspectors,
+            params=params,
+            secret=fixed_secret(9),
+            witness=witness,
+            substitutions=_used_up_then_supplement(
+                "D-2026-1000", inspectors, params, fixed_secret(9), witness, roster
+            ),
+        )
+    )
     return out
+
+
+def _used_up_then_supplement(draw_id, inspectors, params, secret, witness, roster):
+    """Vector 10's requests: the first member of target 1001's group is replaced (by the one
+    free inspector), then that substitute, which leaves the ranking used up: a supplementary
+    draw over `roster`."""
+    pool = p.pool_from_inspectors(inspectors)
+    seed = p.derive_seed(secret, draw_id, p.pool_hash(pool), p.params_hash(params), witness)
+    groups = p.draw_inspectors(params["targets"], inspectors, [], params, seed)
+    first = groups[1001][0]
+    (free,) = {i["id"] for i in inspectors} - {i for g in groups.values() for i in g}
+    return [
+        (1001, first, "病假", "", "2026-05-07T08:30:00+08:00"),
+        (1001, free, "公务冲突", "", "2026-05-07T09:10:00+08:00", roster),
+    ]
 
 
 # Inputs of vectors 5 and 6 were chosen (by trying draw ids in order) so that every rule they
@@ -922,6 +1039,22 @@ NEGATIVE = [
         'A group keyed "09" for target 9',
         lambda record: record["groups"].update({"09": record["groups"].pop("9")}),
         "the record is malformed: groups: key '09' is not a target id in canonical decimal text",
+    ),
+    (
+        "n29-supplement-pool-hash-differs",
+        "10-supplementary-draw",
+        "A supplementary draw whose pool_hash is not its pool's (the pool was changed after)",
+        lambda record: record["substitutions"][1].update(pool_hash="e" * 64),
+        "substitution 2: pool_hash does not match its pool",
+    ),
+    (
+        "n30-supplement-pool-not-canonical",
+        "10-supplementary-draw",
+        "A supplementary draw whose pool is listed in another order",
+        lambda record: record["substitutions"][1].update(
+            pool=list(reversed(record["substitutions"][1]["pool"]))
+        ),
+        "the record is malformed: substitution 2: pool is not in canonical order (sorted by id)",
     ),
 ]
 

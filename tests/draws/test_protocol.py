@@ -218,7 +218,17 @@ def test_the_module_reproduces_the_vector(path):
         for given_, event in zip(
             inputs["substitutions"], record.get("substitutions", []), strict=True
         ):
-            assert {k: event[k] for k in ("target", "replaced", "reason", "note", "at")} == given_
+            asked = {k: v for k, v in given_.items() if k != "supplementary_inspectors"}
+            assert {k: event[k] for k in ("target", "replaced", "reason", "note", "at")} == asked
+            if "supplementary_inspectors" in given_:  # 补充摇号 (§12a): its own pool and seed
+                pool = p.canonical_pool(p.pool_from_inspectors(given_["supplementary_inspectors"]))
+                assert event["pool"] == pool and event["pool_hash"] == p.pool_hash(pool)
+                n = str(record["substitutions"].index(event) + 1)
+                steps = expected["supplementary_draws"][n]
+                seed_n = p.supplement_seed(seed, int(n), event["target"], p.pool_hash(pool), prev)
+                assert seed_n.hex() == steps["seed"]
+                ids = [r["id"] for r in steps["ranking"]]
+                assert p.inspector_ranking(seed_n, event["target"], reversed(ids)) == ids
             assert event["prev_hash"] == prev
             assert p.event_hash(event) == event["event_hash"]
             prev = event["event_hash"]
@@ -698,23 +708,35 @@ def spec_groups(params: dict, department: dict, seed: bytes) -> dict:
     return groups
 
 
-def spec_substitutes(params, department, seed, groups, requests) -> tuple[dict, list[int]]:
+def spec_substitutes(params, department, seed, groups, requests, prev=None):
     conflicts = {tuple(pair) for pair in params["conflicts"]}
     cap = params["max_groups_per_inspector"]
     groups = {t: list(g) for t, g in groups.items()}
     load = Counter(i for g in groups.values() for i in g)
     unavailable, chosen = {}, []
-    for request in requests:
+    pool_ids = list(department)
+    department = dict(department)
+    for n, request in enumerate(requests, start=1):
         t, x = request["target"], request["replaced"]
         group = groups[str(t)]
         unavailable.setdefault(t, set()).add(x)
+        ranked, seed_n = pool_ids, seed
+        if "supplementary_inspectors" in request:
+            # §12a: today's roster, canonical, hashed; the seed HMAC'd from the draw's seed.
+            roster = sorted(request["supplementary_inspectors"], key=lambda i: i["id"])
+            pool = [{"id": i["id"], "stratum": str(i["department"])} for i in roster]
+            digest = spec_sha(spec_json(pool)).hex()
+            message = "\x1f".join(["supplement", str(n), str(t), digest, prev[n - 1]])
+            seed_n = hmac.new(seed, message.encode("utf-8"), hashlib.sha256).digest()
+            department.update({i["id"]: i["department"] for i in roster})
+            ranked = [i["id"] for i in roster]
         # §12 step 3: the group's only member of a listed department is replaced by one of it
         alone = department[x] in params["one_per_department"] and not any(
             m != x and department[m] == department[x] for m in group
         )
         pick = next(
             i
-            for i in spec_rank(seed, "inspector", str(t), department)
+            for i in spec_rank(seed_n, "inspector", str(t), ranked)
             if i not in group
             and i not in unavailable[t]
             and (i, t) not in conflicts
@@ -761,8 +783,11 @@ def test_an_implementation_written_from_the_document_reproduces_the_vector(path)
         department = {c["id"]: int(c["stratum"]) for c in pool}
         groups = spec_groups(inputs["params"], department, seed)
         assert groups == expected["groups"]
+        # prev_hash of each event: the record_hash, then the events' hashes (a supplementary
+        # draw's seed uses it), checked below by rebuilding every event.
+        chain = [expected["record_hash"]] + [e["event_hash"] for e in record["substitutions"]]
         final, chosen = spec_substitutes(
-            inputs["params"], department, seed, groups, inputs["substitutions"]
+            inputs["params"], department, seed, groups, inputs["substitutions"], chain
         )
         assert final == expected["final_groups"]
         prev = expected["record_hash"]
@@ -770,6 +795,10 @@ def test_an_implementation_written_from_the_document_reproduces_the_vector(path)
             inputs["substitutions"], chosen, record["substitutions"], strict=True
         ):
             rebuilt = {**request, "substitute": pick, "prev_hash": prev}
+            if "supplementary_inspectors" in request:
+                roster = sorted(rebuilt.pop("supplementary_inspectors"), key=lambda i: i["id"])
+                rebuilt["pool"] = [{"id": i["id"], "stratum": str(i["department"])} for i in roster]
+                rebuilt["pool_hash"] = spec_sha(spec_json(rebuilt["pool"])).hex()
             prev = spec_sha(spec_json(rebuilt)).hex()
             assert prev == event["event_hash"]
     unhashed = {"record_hash", "server_secret", "seed", "substitutions"}

@@ -5,5 +5,6 @@ from app.core.calendar.service import (  # noqa: F401
     WorkingDayCount,
     WorkingDayResult,
     add_working_days,
+    working_days_before,
     working_days_between,
 )

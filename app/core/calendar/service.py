@@ -61,6 +61,21 @@ class WorkingCalendar:
                 remaining -= 1
         return WorkingDayResult(day, years <= self.confirmed_years)
 
+    def working_days_before(self, end: dt.date, n: int) -> WorkingDayResult:
+        """The n-th working day before `end` (`end` itself is never counted), so that
+        `working_days_between(working_days_before(end, n).date, end) == n` when `end` is a
+        working day."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        day, years = end, {end.year}
+        remaining = n
+        while remaining:
+            day -= dt.timedelta(days=1)
+            years.add(day.year)
+            if self.is_working_day(day):
+                remaining -= 1
+        return WorkingDayResult(day, years <= self.confirmed_years)
+
     def working_days_between(self, a: dt.date, b: dt.date) -> WorkingDayCount:
         sign = 1
         if b < a:
@@ -110,6 +125,10 @@ def add_working_days(start: dt.date, n: int) -> WorkingDayResult:
 
 def working_days_between(a: dt.date, b: dt.date) -> WorkingDayCount:
     return load_calendar().working_days_between(a, b)
+
+
+def working_days_before(end: dt.date, n: int) -> WorkingDayResult:
+    return load_calendar().working_days_before(end, n)
 
 
 # --- keeping the table filled ---------------------------------------------------------------
