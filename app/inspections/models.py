@@ -89,6 +89,17 @@ CLOSED_CASE_STATUSES = ("rectified", "inadequate", "refused")
 BLACKLIST_GROUNDS = ("inadequate", "refused")
 
 RECORD_WORKING_DAYS = 20  # R11.3
+# What services.submit_record requires before a record is submitted (提交前必填).
+RECORD_SUBMIT_REQUIRED = (
+    "inspection_date",
+    "method",
+    "items",
+    "situation",
+    "problems",
+    "result_code",
+    "follow_up",
+    "present_person",
+)
 # What the inspectors enter, on the page and through the REST API alike.
 RECORD_ENTRY_COLUMNS = [
     "inspection_date",

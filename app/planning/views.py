@@ -269,6 +269,7 @@ class PlanLineView(AppModelView):
     search_columns = ["plan", "name", "items"]
     order_columns = ["name", "window_start", "window_end"]
     add_form_extra_fields = edit_form_extra_fields = LINE_FORM_FIELDS
+    validators_columns = {"items": [DataRequired()]}
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "plan": [["status", FilterEqual, "draft"]],
         "items": PUBLISHED_ITEMS,
@@ -485,10 +486,14 @@ class SpotCheckTaskView(AppModelView):
     base_order = ("number", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
         **SCOPE_FORM_FIELDS,
+        # The form adds checks outside the plan only: each says why (marked required).
         "out_of_plan_reason": TextAreaField(
-            LABELS["out_of_plan_reason"], widget=BS3TextAreaFieldWidget()
+            LABELS["out_of_plan_reason"],
+            widget=BS3TextAreaFieldWidget(),
+            validators=[DataRequired()],
         ),
     }
+    validators_columns = {"items": [DataRequired()]}
     add_form_query_rel_fields = edit_form_query_rel_fields = {"items": PUBLISHED_ITEMS}
     formatters_columns = {"items": relation_text, "participating_departments": relation_text}
     show_template = "planning/task_show.html"
