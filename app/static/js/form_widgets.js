@@ -68,9 +68,8 @@
 
   function showDateError(input, message) {
     var box = $(input).closest(".input-group");
-    var cell = box.parent();
-    cell.find(".dsr-date-error").remove();
-    cell.toggleClass("has-error", !!message);
+    box.siblings(".dsr-date-error").remove();
+    box.toggleClass("has-error", !!message); // this field only, not its whole form
     input.setCustomValidity(message || "");
     if (message) {
       $('<span class="help-block dsr-date-error" role="alert"></span>').text(message).insertAfter(box);
