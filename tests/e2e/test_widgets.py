@@ -25,7 +25,7 @@ from app.extensions import db
 from app.inspections import services as inspections
 from tests.directory.conftest import acting, directory  # noqa: F401  (fixture)
 from tests.e2e.conftest import require_browser
-from tests.inspections.conftest import fill, inspected  # noqa: F401  (fixture)
+from tests.inspections.conftest import enter_all, fill, inspected  # noqa: F401  (fixture)
 from tests.planning.conftest import plan  # noqa: F401  (fixture)
 
 require_browser()
@@ -213,4 +213,25 @@ def test_native_date_inputs_are_the_same_picker(desktop, app, inspected):  # noq
     assert date.input_value() == future.isoformat()
     assert "日期不能晚于" in v.page.inner_text(".dsr-date-error")  # the old max= kept
     v.shot("widgets-record-show")
+    assert v.console_errors == [], v.console_errors
+
+
+@pytest.mark.parametrize("path", ["/tasks/list/", "/plans/list/", "/records/list/"])
+def test_dates_and_statuses_stay_on_one_line(desktop, app, inspected, path):  # noqa: F811
+    """Lists use the width, and a date or a status (已发布) is never broken across lines."""
+    enter_all(app, inspected)
+    v = desktop("leader")
+    v.go(path)
+    v.shot(f"widgets-list{path.replace('/', '-').rstrip('-')}")
+    cells = v.page.evaluate(
+        r"""() => Array.from(document.querySelectorAll('table td'))
+               .map(td => ({text: td.innerText.trim(), lines:
+                            Math.round(td.getBoundingClientRect().height /
+                                       parseFloat(getComputedStyle(td).lineHeight)),
+                            wrap: getComputedStyle(td).whiteSpace}))
+               .filter(c => /^(\d{4}-\d{2}-\d{2}|已\S{1,4}|待\S{1,6})$/.test(c.text))"""
+    )
+    assert cells, "no date or status cell on " + path
+    for cell in cells:
+        assert cell["wrap"] == "nowrap", cell
     assert v.console_errors == [], v.console_errors
