@@ -15,6 +15,7 @@ Screenshots: test-output/e2e/widgets-*.png."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -119,6 +120,19 @@ def test_an_invalid_date_is_kept_with_a_chinese_message_and_not_sent(desktop, ap
             select(func.count()).select_from(Inspector).where(Inspector.name == "孙误")
         )
         assert count == 0
+
+
+def test_a_day_picked_in_the_calendar_replaces_a_wrong_entry(desktop):
+    v = desktop("operator_a")
+    v.go("/inspectors/add")
+    v.page.type(DATE_FIELD, "2026-1")
+    v.page.click("#name")
+    assert v.page.locator(".dsr-date-error").count() == 1
+    v.page.click(DATE_FIELD)  # the calendar opens on focus
+    days = v.page.locator(".datepicker-days td.day:not(.old):not(.new)")
+    days.filter(has_text=re.compile(r"^15$")).click()
+    assert re.fullmatch(r"\d{4}-\d{2}-15", v.page.input_value(DATE_FIELD))
+    assert v.page.locator(".dsr-date-error").count() == 0
 
 
 def test_long_multi_selects_are_searchable_in_chinese(desktop):

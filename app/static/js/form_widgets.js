@@ -135,15 +135,11 @@
     },
     true
   );
-  document.addEventListener(
-    "change",
-    function (event) {
-      if (dateInput(event.target)) {
-        checkDate(event.target);
-      }
-    },
-    true
-  );
+  // Through jQuery: the picker announces a picked day with jQuery's trigger("change"), which
+  // native listeners do not hear; this one hears both.
+  $(document).on("change", ".appbuilder_date input, .dsr-date input", function () {
+    checkDate(this);
+  });
   document.addEventListener(
     "focusout",
     function (event) {
