@@ -48,6 +48,7 @@ _LIST_KEEPERS = roles.STAFF_ROLES
 
 ITEM_STATUSES = {"draft": _l("Draft"), "published": _l("Published"), "retired": _l("Retired")}
 ITEM_CLASSES = ("重点", "一般")
+# 检查方式: the one pick-list of items, plan lines, tasks and records.
 INSPECTION_METHODS = ("实地检查", "书面检查", "网络监测", "检验检测", "委托专业机构")
 
 INSPECTOR_STATUSES = ("在岗", "离岗", "调离", "退休")

@@ -83,7 +83,9 @@ def _select(choices, label_key, required=True):
 
 
 class MultiChoiceField(SelectMultipleField):
-    """A multi-select stored as one text column ("水资源、河湖管理")."""
+    """A multi-select stored as one text column ("水资源、河湖管理"), searchable (select2)."""
+
+    widget = Select2ManyWidget()
 
     def process_data(self, value):
         self.data = split_multi(value) if isinstance(value, str) else (value or [])

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import backref, relationship
 
 from app.core.models import ScalarDefaults
-from app.directory.models import InspectionItem, Target, TargetSnapshot
+from app.directory.models import INSPECTION_METHODS, InspectionItem, Target, TargetSnapshot
 from app.draws.models import Assignment, DrawnTarget
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, TaskScoped
 from app.security import roles
@@ -37,7 +37,8 @@ from app.security.models import Department
 
 # DESIGN.md "Formats": the values are stored as written there (they are what the filings and
 # the public pages show).
-METHODS = ("实地检查", "书面检查", "网络监测", "检验检测", "委托专业机构")
+# 检查方式: one list for items, plan lines, tasks and records (app/directory/models.py).
+METHODS = INSPECTION_METHODS
 RESULT_CODES = (
     "未发现问题",
     "发现问题已责令改正",
@@ -91,6 +92,17 @@ CLOSED_CASE_STATUSES = ("rectified", "inadequate", "refused")
 BLACKLIST_GROUNDS = ("inadequate", "refused")
 
 RECORD_WORKING_DAYS = 20  # R11.3
+# What services.submit_record requires before a record is submitted (提交前必填).
+RECORD_SUBMIT_REQUIRED = (
+    "inspection_date",
+    "method",
+    "items",
+    "situation",
+    "problems",
+    "result_code",
+    "follow_up",
+    "present_person",
+)
 # What the inspectors enter, on the page and through the REST API alike.
 RECORD_ENTRY_COLUMNS = [
     "inspection_date",

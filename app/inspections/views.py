@@ -33,6 +33,7 @@ from app.inspections.models import (
     FOLLOW_UPS,
     METHODS,
     RECORD_ENTRY_COLUMNS,
+    RECORD_SUBMIT_REQUIRED,
     RESULT_CODES,
     SUMMARY_FIELDS,
     Evidence,
@@ -134,6 +135,7 @@ class InspectionRecordView(AppModelView):
         "return_comment",
     ]
     edit_columns = RECORD_ENTRY_COLUMNS
+    submit_required_columns = RECORD_SUBMIT_REQUIRED
     search_columns = ["task", "target", "status", "result_code", "inspection_date"]
     order_columns = ["inspection_date", "result_code"]
     base_order = ("id", "desc")
@@ -512,6 +514,7 @@ class InspectionSummaryView(AppModelView):
         "approved_on",
     ]
     edit_columns = SUMMARY_FIELDS
+    submit_required_columns = tuple(SUMMARY_FIELDS)
     search_columns = ["task", "status"]
     order_columns = ["version", "approved_on"]
     base_order = ("id", "desc")

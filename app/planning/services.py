@@ -19,6 +19,7 @@ from app.core.calendar import add_working_days
 from app.core.errors import DomainError
 from app.directory.models import (
     INDUSTRIES,
+    INSPECTION_METHODS,
     LIVE_STATUS,
     RISK_CLASSES,
     TARGET_TYPES,
@@ -153,7 +154,15 @@ def _check_multi(value, allowed, message):
 
 
 def check_scope_and_ratios(obj, year: int) -> None:
-    """The target filter and ratios of a plan line or a task."""
+    """The target filter and ratios of a plan line or a task, and its 检查方式 (the pick-list
+    of the items: INSPECTION_METHODS)."""
+    obj.method = _check_multi(
+        obj.method,
+        INSPECTION_METHODS,
+        _("Unknown method: %(values)s.")
+        + " "
+        + _("Allowed: %(values)s", values="、".join(INSPECTION_METHODS)),
+    )
     obj.target_types = _check_multi(
         obj.target_types, TARGET_TYPES, _("Unknown target type: %(values)s.")
     )

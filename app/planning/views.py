@@ -26,12 +26,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from wtforms import TextAreaField
+from wtforms.validators import DataRequired
 
 from app.core.downloads import DOCX_MIMETYPE, attach, plan_file_names, send_named
 from app.core.errors import DomainError
 from app.core.files import DOCUMENT_KINDS, PHOTO_KINDS, safe_display_name, store, stored_path
 from app.core.i18n import relation_text
-from app.directory.models import INDUSTRIES, RISK_CLASSES, TARGET_TYPES, InspectionItem
+from app.directory.models import (
+    INDUSTRIES,
+    INSPECTION_METHODS,
+    RISK_CLASSES,
+    TARGET_TYPES,
+    InspectionItem,
+)
 from app.directory.views import MultiChoiceField
 from app.disclosure.plan_export import filing_form_data, plan_csv
 from app.extensions import db
@@ -116,6 +123,17 @@ SCOPE_FORM_FIELDS = {
         LABELS["risk_classes"], choices=[(c, c) for c in RISK_CLASSES]
     ),
     "content": TextAreaField(LABELS["content"], widget=BS3TextAreaFieldWidget()),
+    # 检查方式: the items' pick-list (one definition), not free text.
+    "method": MultiChoiceField(LABELS["method"], choices=[(c, c) for c in INSPECTION_METHODS]),
+}
+# A plan line names its method (the service refuses a line without one): marked required.
+LINE_FORM_FIELDS = {
+    **SCOPE_FORM_FIELDS,
+    "method": MultiChoiceField(
+        LABELS["method"],
+        choices=[(c, c) for c in INSPECTION_METHODS],
+        validators=[DataRequired()],
+    ),
 }
 SCOPE_DESCRIPTIONS = {
     "target_types": _l("Empty: every type."),
@@ -261,7 +279,8 @@ class PlanLineView(AppModelView):
     add_columns = edit_columns = LINE_COLUMNS
     search_columns = ["plan", "name", "items"]
     order_columns = ["name", "window_start", "window_end"]
-    add_form_extra_fields = edit_form_extra_fields = SCOPE_FORM_FIELDS
+    add_form_extra_fields = edit_form_extra_fields = LINE_FORM_FIELDS
+    validators_columns = {"items": [DataRequired()]}
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "plan": [["status", FilterEqual, "draft"]],
         "items": PUBLISHED_ITEMS,
@@ -506,10 +525,14 @@ class SpotCheckTaskView(AppModelView):
     base_order = ("number", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
         **SCOPE_FORM_FIELDS,
+        # The form adds checks outside the plan only: each says why (marked required).
         "out_of_plan_reason": TextAreaField(
-            LABELS["out_of_plan_reason"], widget=BS3TextAreaFieldWidget()
+            LABELS["out_of_plan_reason"],
+            widget=BS3TextAreaFieldWidget(),
+            validators=[DataRequired()],
         ),
     }
+    validators_columns = {"items": [DataRequired()]}
     add_form_query_rel_fields = edit_form_query_rel_fields = {"items": PUBLISHED_ITEMS}
     formatters_columns = {"items": relation_text, "participating_departments": relation_text}
     show_template = "planning/task_show.html"

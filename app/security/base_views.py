@@ -342,6 +342,13 @@ class AppModelView(ServiceRules, GuardedActions, LandsOnSavedRow, KeepsFormOnRef
     # {"column": [FilterClass, ...]}: search filters of our own next to FAB's for that column
     # (FAB's ModelView has no hook for them; its REST API has `search_filters`).
     extra_search_filters = None
+    # Fields a row needs only before it is submitted (提交前必填): their labels on the edit form
+    # carry a mark of their own (layout.html, static/js/form_widgets.js).
+    submit_required_columns: tuple[str, ...] = ()
+
+    def render_template(self, template, **kwargs):
+        kwargs.setdefault("submit_required", list(self.submit_required_columns))
+        return super().render_template(template, **kwargs)
 
     def _init_properties(self):
         super()._init_properties()

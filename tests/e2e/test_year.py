@@ -350,7 +350,7 @@ def draft_and_submit_plan(v, year: Year) -> None:
     _choose(v, "plan", PLAN_TITLE)
     v.page.fill("input[name=name]", LINE_NAME)
     _choose(v, "items", ITEM_NAME)
-    v.page.fill("input[name=method]", "实地检查")
+    _choose(v, "method", "实地检查")  # the items' pick-list (issue 17)
     v.page.fill("textarea[name=content]", "取水许可证持证情况、取水计量设施安装及运行情况")
     v.page.fill("input[name=frequency]", "每年1次")
     v.page.select_option("select[name=industries]", ["取水单位"])
