@@ -178,7 +178,15 @@ class InspectionItemView(AppModelView):
             kwargs["item"] = self.datamodel.get(kwargs["pk"])
         return super().render_template(template, **kwargs)
 
-    @action("publish", _l("Publish"), _l("Publish the selected drafts?"), "fa-bullhorn")
+    @action(
+        "publish",
+        _l("Publish"),
+        _l(
+            "The selected drafts are published on the public item list now and cannot be "
+            "withdrawn (a later change is a recorded revision). Publish them?"
+        ),
+        "fa-bullhorn",
+    )
     def publish(self, items):
         items = items if isinstance(items, list) else [items]
         try:
@@ -230,7 +238,10 @@ class ItemRevisionView(AppModelView):
     @action(
         "publish_revision",
         _l("Publish revision"),
-        _l("Publish the selected revisions?"),
+        _l(
+            "The selected revisions replace the published items on the public list now; this "
+            "cannot be undone. Publish them?"
+        ),
         "fa-bullhorn",
     )
     def publish_revision(self, revisions):

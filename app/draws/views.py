@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core.confirm import confirm_message, confirmation_page
 from app.core.errors import DomainError
 from app.draws import services
 from app.draws.confidential import log_confidential_view
@@ -123,6 +124,9 @@ class TaskDrawView(BaseView):
     def _draw(self, pk) -> Draw:
         return ensure_in_scope(db.session.get(Draw, pk))
 
+    def _ask_first(self, step, task):
+        return confirmation_page(self, step, url_for("SpotCheckTaskView.show", pk=task.id))
+
     def _one_step(self, task, kind):
         try:
             # A one-step draw whose commitment is on record but whose completion failed (the
@@ -151,12 +155,14 @@ class TaskDrawView(BaseView):
     @expose("/<int:pk>/targets", methods=["POST"])
     @has_access
     def draw_targets(self, pk):
-        return self._one_step(self._task(pk), "target")
+        task = self._task(pk)
+        return self._ask_first("draw_targets", task) or self._one_step(task, "target")
 
     @expose("/<int:pk>/inspectors", methods=["POST"])
     @has_access
     def draw_inspectors(self, pk):
-        return self._one_step(self._task(pk), "inspector")
+        task = self._task(pk)
+        return self._ask_first("draw_inspectors", task) or self._one_step(task, "inspector")
 
     @expose("/<int:pk>/witnessed", methods=["GET", "POST"])
     @has_access
@@ -173,6 +179,9 @@ class TaskDrawView(BaseView):
             )
         )
         if request.method == "POST":
+            page = self._ask_first("draw_commit" if draw is None else "draw_complete", task)
+            if page is not None:
+                return page
             try:
                 if draw is None:
                     source = (request.form.get("entropy_source") or "").strip()
@@ -203,6 +212,9 @@ class TaskDrawView(BaseView):
     @has_access
     def substitute(self, pk):
         draw = self._draw(pk)
+        page = confirmation_page(self, "substitute", url_for("DrawView.show", pk=draw.id))
+        if page is not None:
+            return page
         try:
             replacement = services.substitute_inspector(
                 draw,
@@ -237,6 +249,7 @@ class TaskDrawView(BaseView):
             "directory/reason_form.html",
             title=_("Cancel the unfinished draw of %(number)s", number=draw.task.number),
             prompt=_("Why is the draw cancelled?"),
+            warning=confirm_message("cancel_draw"),
         )
 
     @expose("/draw/<int:pk>/verify", methods=["GET"])

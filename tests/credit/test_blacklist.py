@@ -269,7 +269,12 @@ def test_pages_show_the_workflow_and_the_badge(app, refused, operator_a2, login_
     token = csrf_token_from(leader, f"/blacklist/show/{entry_id}")
     response = leader.post(
         f"/blacklist-workflow/{entry_id}/approve",
-        data={"csrf_token": token, "decision_number": "东水信〔2027〕5号", "period_months": "24"},
+        data={
+            "csrf_token": token,
+            "decision_number": "东水信〔2027〕5号",
+            "period_months": "24",
+            "confirm": "1",
+        },
     )
     assert response.status_code == 302
     entry = _entry_of(app, refused.target)
