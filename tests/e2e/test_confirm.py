@@ -23,7 +23,10 @@ def _status(app, task_id):
 
 
 def test_publishing_the_results_shows_the_dialog_cancel_keeps_confirm_publishes(
-    app, browser, live_server, inspected  # noqa: F811
+    app,
+    browser,
+    live_server,
+    inspected,  # noqa: F811
 ):
     summary_id = _ready_to_publish(app, inspected)
     with acting(app, "leader_a"):
