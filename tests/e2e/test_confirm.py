@@ -61,3 +61,34 @@ def test_publishing_the_results_shows_the_dialog_cancel_keeps_confirm_publishes(
         assert visit.console_errors == [] and visit.outside == []
     finally:
         context.close()
+
+
+def test_without_javascript_the_server_asks_on_a_page(
+    app,
+    browser,
+    live_server,
+    inspected,  # noqa: F811
+):
+    summary_id = _ready_to_publish(app, inspected)
+    with acting(app, "leader_a"):
+        services.decide_summary(db.session.get(InspectionSummary, summary_id), True, "")
+        db.session.commit()
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1366, "height": 768}, java_script_enabled=False
+    )
+    try:
+        visit = Visit(context, live_server)
+        visit.login("operator_a")
+        visit.go(f"/tasks/show/{inspected.task}")
+        page = visit.page
+        with page.expect_navigation():
+            page.locator("#publish-results button[type=submit]").click()
+        text = visit.visible_text()
+        assert PUBLISH_MESSAGE in text and "请确认" in text
+        assert _status(app, inspected.task) == "results_entered"
+        visit.shot("confirm-publish-results-page")
+        with page.expect_navigation():
+            page.locator("#confirm-step button[type=submit]").click()
+        assert _status(app, inspected.task) == "published"
+    finally:
+        context.close()
