@@ -84,6 +84,14 @@ STEPS = {
     "blacklist_publish": _l(
         "The listing is published on the public blacklist now and cannot be withdrawn. Publish?"
     ),
+    "publish_revision": _l(
+        "The revision replaces the published item on the public list now; this cannot be "
+        "undone. Publish the revision?"
+    ),
+    "retire_item": _l(
+        "A retired item leaves the public item list and is no longer drawn; retiring cannot be "
+        "undone."
+    ),
     "close_case": _l(
         "The rectification case is closed with this outcome; this cannot be undone. Close it?"
     ),

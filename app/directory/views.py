@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
+from app.core.confirm import confirm_message, confirmation_page
 from app.core.errors import DomainError
 from app.core.i18n import relation_text
 from app.core.masking import mask_id_number, mask_person_name
@@ -263,7 +264,12 @@ class ItemWorkflowView(BaseView):
 
     route_base = "/item-workflow"
     class_permission_name = "InspectionItem"
-    method_permission_name = {"revise": "write", "retire": "publish", "reject": "publish"}
+    method_permission_name = {
+        "revise": "write",
+        "retire": "publish",
+        "reject": "publish",
+        "publish_revision": "publish",
+    }
     default_view = "revise"
 
     def _item(self, pk) -> InspectionItem:
@@ -316,7 +322,27 @@ class ItemWorkflowView(BaseView):
             prompt=_(
                 "Why is the item retired? (e.g. the law changed or the power was transferred)"
             ),
+            warning=confirm_message("retire_item"),
         )
+
+    @expose("/publish-revision/<int:pk>", methods=["POST"])
+    @has_access
+    def publish_revision(self, pk):
+        """The Leader publishes a pending revision from the item's page, with an optional 意见."""
+        revision = ensure_in_scope(db.session.get(ItemRevision, pk))
+        back = url_for("InspectionItemView.show", pk=revision.item_id)
+        page = confirmation_page(self, "publish_revision", back)
+        if page is not None:
+            return page
+        try:
+            services.publish_revision(revision, opinion=request.form.get("opinion", ""))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("%(n)d revision(s) published.", n=1), "success")
+        return redirect(back)
 
     @expose("/reject/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -427,16 +453,20 @@ class InspectionItemApi(AppModelRestApi):
     @protect()
     @safe
     def publish_revision(self, pk):
-        """Publish the item's pending revision (Leader)."""
-        return self.run_workflow(pk, lambda item, body: services.publish_revision(_pending(item)))
+        """Publish the item's pending revision (Leader): {"opinion"} (意见) optional."""
+        return self.run_workflow(
+            pk,
+            lambda item, body: services.publish_revision(_pending(item), opinion=body.opinion()),
+        )
 
     @expose("/<int:pk>/revision/reject", methods=["POST"])
     @protect()
     @safe
     def reject_revision(self, pk):
-        """Return the item's pending revision: {"note": "..."} (Leader)."""
+        """Return the item's pending revision: {"opinion": "..."} (意见, required; the older
+        {"note"} is read too) (Leader)."""
         return self.run_workflow(
-            pk, lambda item, body: services.reject_revision(_pending(item), body.get("note", ""))
+            pk, lambda item, body: services.reject_revision(_pending(item), body.opinion("note"))
         )
 
 
