@@ -133,6 +133,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.jinja_env.globals["ui_language"] = ui_language
     app.jinja_env.globals["first_in_page"] = first_in_page
+    from app.core.confirm import init_confirm
+
+    init_confirm(app)
     register_cli(app)
     from app.core.errors import register_error_pages
 
@@ -153,6 +156,7 @@ def import_models() -> None:
     import app.core.audit.models  # noqa: F401
     import app.core.audit.recorder  # noqa: F401  (registers the session events)
     import app.core.calendar.models  # noqa: F401
+    import app.core.decisions  # noqa: F401
     import app.credit.models  # noqa: F401
     import app.directory.models  # noqa: F401
     import app.draws.models  # noqa: F401
@@ -210,6 +214,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         ProgressView,
         SpotCheckTaskApi,
         SpotCheckTaskView,
+        TaskApprovalView,
         TaskMaterialView,
     )
     from app.security.views import DepartmentApi, DepartmentView
@@ -320,6 +325,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-dashboard", **planning
     )
     appbuilder.add_view_no_menu(PlanWorkflowView)
+    appbuilder.add_view_no_menu(TaskApprovalView)
     appbuilder.add_view_no_menu(TaskMaterialView)
     appbuilder.add_view(DrawView, "Draws", label=_l("Draws (摇号)"), icon="fa-random", **planning)
     appbuilder.add_view(

@@ -125,7 +125,8 @@ class BlacklistApi(AppModelRestApi):
     @protect()
     @safe
     def approve(self, pk):
-        """The Leader's decision to list, or to remove on a removal proposal."""
+        """The Leader's decision to list, or to remove on a removal proposal:
+        {"decision_number", "period_months", "decided_on", "opinion" (意见, optional)}."""
         return self.run_workflow(
             pk,
             lambda entry, body: services.approve(
@@ -133,6 +134,7 @@ class BlacklistApi(AppModelRestApi):
                 body.get("decision_number", ""),
                 body.get("period_months"),
                 _date(body.get("decided_on")),
+                opinion=body.opinion(),
             ),
         )
 
@@ -140,9 +142,10 @@ class BlacklistApi(AppModelRestApi):
     @protect()
     @safe
     def reject(self, pk):
-        """The Leader refuses the listing or the removal: {"reason"}."""
+        """The Leader refuses the listing or the removal: {"opinion"} (意见, required; the
+        older {"reason"} is read too)."""
         return self.run_workflow(
-            pk, lambda entry, body: services.reject(entry, body.get("reason", ""))
+            pk, lambda entry, body: services.reject(entry, body.opinion("reason"))
         )
 
     @expose("/<int:pk>/remove", methods=["POST"])

@@ -275,16 +275,23 @@ def _decision_date(value, earliest: dt.datetime | None) -> dt.date:
     return day
 
 
+def _with_opinion(text: str, opinion: str) -> str:
+    return f"{text}；意见：{opinion}" if opinion else text
+
+
 def approve(
     entry: BlacklistEntry,
     decision_number: str,
     period_months=None,
     decided_on: dt.date | None = None,
     user=None,
+    opinion: str = "",
 ) -> None:
     """The Leader's decision: list the target (reviewed entries) or remove it (removal
-    proposals). A decision number is required either way."""
+    proposals). A decision number is required either way; the 意见 (opinion) is optional and
+    kept in the event's comment."""
     user = _actor(user)
+    opinion = _text(opinion)
     _ensure_department(entry, user)
     number = _text(decision_number)
     if not number:
@@ -313,7 +320,9 @@ def approve(
         entry.period_months = months
         entry.expires_on = day + relativedelta(months=months)
         entry.target.listed_on = day
-        _record_event(entry, "approve", f"列入期限 {months} 个月", number, user=user)
+        _record_event(
+            entry, "approve", _with_opinion(f"列入期限 {months} 个月", opinion), number, user=user
+        )
     elif entry.status == "removal_proposed":
         day = _decision_date(decided_on, entry.removal_proposed_on)
         entry.status = "removed"
@@ -322,7 +331,13 @@ def approve(
         entry.removed_on = day
         entry.active_key = None
         entry.target.listed_on = None
-        _record_event(entry, "approve_removal", entry.removal_kind_label, number, user=user)
+        _record_event(
+            entry,
+            "approve_removal",
+            _with_opinion(str(entry.removal_kind_label), opinion),
+            number,
+            user=user,
+        )
     else:
         raise DomainError(_("Nothing of this entry awaits a decision."))
 

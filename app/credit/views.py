@@ -202,8 +202,9 @@ class BlacklistWorkflowView(WorkflowView):
     @has_access
     def dismiss(self, pk):
         entry = self._entry(pk)
-        return self._run(
+        return self._run_confirmed(
             entry,
+            "blacklist_dismiss",
             lambda: services.dismiss(entry, request.form.get("reason", "")),
             _("The suggestion is set aside."),
         )
@@ -224,13 +225,15 @@ class BlacklistWorkflowView(WorkflowView):
     def approve(self, pk):
         entry = self._entry(pk)
         form = request.form
-        return self._run(
+        return self._run_confirmed(
             entry,
+            "blacklist_decision",
             lambda: services.approve(
                 entry,
                 form.get("decision_number", ""),
                 form.get("period_months"),
                 _parse_date(form.get("decided_on")),
+                opinion=form.get("opinion", ""),
             ),
             _("The decision is recorded."),
         )
@@ -239,8 +242,9 @@ class BlacklistWorkflowView(WorkflowView):
     @has_access
     def reject(self, pk):
         entry = self._entry(pk)
-        return self._run(
+        return self._run_confirmed(
             entry,
+            "blacklist_refuse",
             lambda: services.reject(entry, request.form.get("reason", "")),
             _("The refusal is recorded."),
         )
@@ -249,8 +253,9 @@ class BlacklistWorkflowView(WorkflowView):
     @has_access
     def publish(self, pk):
         entry = self._entry(pk)
-        return self._run(
+        return self._run_confirmed(
             entry,
+            "blacklist_publish",
             lambda: services.publish(entry),
             _("The listing is published on the public blacklist."),
         )

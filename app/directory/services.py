@@ -257,7 +257,8 @@ def propose_revision(item: InspectionItem, new_values: dict, reason: str, user=N
     return revision
 
 
-def publish_revision(revision: ItemRevision, user=None, today=None):
+def publish_revision(revision: ItemRevision, user=None, today=None, opinion: str = ""):
+    """The Leader publishes a pending revision; the 意见 (opinion) is optional and kept."""
     user = user or current_actor()
     _require_leader(user)
     if revision.status != "pending":
@@ -274,6 +275,7 @@ def publish_revision(revision: ItemRevision, user=None, today=None):
     revision.status = "published"
     revision.published_on = today
     revision.published_by_id = user.id
+    revision.decision_note = (opinion or "").strip() or None
     return item
 
 
@@ -384,9 +386,7 @@ def _check_login(inspector: Inspector) -> None:
     scope = departments_in_scope(current_actor())
     own = {d.id for d in user.departments}
     if roles.INSPECTOR not in role_names(user) or not (scope is ALL or own & scope):
-        raise DomainError(
-            _("Link the inspector to an Inspector's login of your departments.")
-        )
+        raise DomainError(_("Link the inspector to an Inspector's login of your departments."))
 
 
 def _valid(kind, code: str) -> str:

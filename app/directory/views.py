@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
+from app.core.confirm import confirm_message, confirmation_page
 from app.core.errors import DomainError
 from app.core.i18n import relation_text
 from app.core.masking import mask_id_number, mask_person_name
@@ -180,7 +181,15 @@ class InspectionItemView(AppModelView):
             kwargs["item"] = self.datamodel.get(kwargs["pk"])
         return super().render_template(template, **kwargs)
 
-    @action("publish", _l("Publish"), _l("Publish the selected drafts?"), "fa-bullhorn")
+    @action(
+        "publish",
+        _l("Publish"),
+        _l(
+            "The selected drafts are published on the public item list now and cannot be "
+            "withdrawn (a later change is a recorded revision). Publish them?"
+        ),
+        "fa-bullhorn",
+    )
     def publish(self, items):
         items = items if isinstance(items, list) else [items]
         try:
@@ -232,7 +241,10 @@ class ItemRevisionView(AppModelView):
     @action(
         "publish_revision",
         _l("Publish revision"),
-        _l("Publish the selected revisions?"),
+        _l(
+            "The selected revisions replace the published items on the public list now; this "
+            "cannot be undone. Publish them?"
+        ),
         "fa-bullhorn",
     )
     def publish_revision(self, revisions):
@@ -254,7 +266,12 @@ class ItemWorkflowView(BaseView):
 
     route_base = "/item-workflow"
     class_permission_name = "InspectionItem"
-    method_permission_name = {"revise": "write", "retire": "publish", "reject": "publish"}
+    method_permission_name = {
+        "revise": "write",
+        "retire": "publish",
+        "reject": "publish",
+        "publish_revision": "publish",
+    }
     default_view = "revise"
 
     def _item(self, pk) -> InspectionItem:
@@ -307,7 +324,27 @@ class ItemWorkflowView(BaseView):
             prompt=_(
                 "Why is the item retired? (e.g. the law changed or the power was transferred)"
             ),
+            warning=confirm_message("retire_item"),
         )
+
+    @expose("/publish-revision/<int:pk>", methods=["POST"])
+    @has_access
+    def publish_revision(self, pk):
+        """The Leader publishes a pending revision from the item's page, with an optional 意见."""
+        revision = ensure_in_scope(db.session.get(ItemRevision, pk))
+        back = url_for("InspectionItemView.show", pk=revision.item_id)
+        page = confirmation_page(self, "publish_revision", back)
+        if page is not None:
+            return page
+        try:
+            services.publish_revision(revision, opinion=request.form.get("opinion", ""))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("%(n)d revision(s) published.", n=1), "success")
+        return redirect(back)
 
     @expose("/reject/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -418,16 +455,20 @@ class InspectionItemApi(AppModelRestApi):
     @protect()
     @safe
     def publish_revision(self, pk):
-        """Publish the item's pending revision (Leader)."""
-        return self.run_workflow(pk, lambda item, body: services.publish_revision(_pending(item)))
+        """Publish the item's pending revision (Leader): {"opinion"} (意见) optional."""
+        return self.run_workflow(
+            pk,
+            lambda item, body: services.publish_revision(_pending(item), opinion=body.opinion()),
+        )
 
     @expose("/<int:pk>/revision/reject", methods=["POST"])
     @protect()
     @safe
     def reject_revision(self, pk):
-        """Return the item's pending revision: {"note": "..."} (Leader)."""
+        """Return the item's pending revision: {"opinion": "..."} (意见, required; the older
+        {"note"} is read too) (Leader)."""
         return self.run_workflow(
-            pk, lambda item, body: services.reject_revision(_pending(item), body.get("note", ""))
+            pk, lambda item, body: services.reject_revision(_pending(item), body.opinion("note"))
         )
 
 

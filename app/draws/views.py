@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core.confirm import confirm_message, confirmation_page
 from app.core.downloads import attach
 from app.core.errors import DomainError
 from app.draws import services
@@ -126,6 +127,9 @@ class TaskDrawView(BaseView):
     def _draw(self, pk) -> Draw:
         return ensure_in_scope(db.session.get(Draw, pk))
 
+    def _ask_first(self, step, task):
+        return confirmation_page(self, step, url_for("SpotCheckTaskView.show", pk=task.id))
+
     def _one_step(self, task, kind):
         try:
             # A one-step draw whose commitment is on record but whose completion failed (the
@@ -154,12 +158,14 @@ class TaskDrawView(BaseView):
     @expose("/<int:pk>/targets", methods=["POST"])
     @has_access
     def draw_targets(self, pk):
-        return self._one_step(self._task(pk), "target")
+        task = self._task(pk)
+        return self._ask_first("draw_targets", task) or self._one_step(task, "target")
 
     @expose("/<int:pk>/inspectors", methods=["POST"])
     @has_access
     def draw_inspectors(self, pk):
-        return self._one_step(self._task(pk), "inspector")
+        task = self._task(pk)
+        return self._ask_first("draw_inspectors", task) or self._one_step(task, "inspector")
 
     @expose("/<int:pk>/witnessed", methods=["GET", "POST"])
     @has_access
@@ -176,6 +182,9 @@ class TaskDrawView(BaseView):
             )
         )
         if request.method == "POST":
+            page = self._ask_first("draw_commit" if draw is None else "draw_complete", task)
+            if page is not None:
+                return page
             try:
                 if draw is None:
                     source = (request.form.get("entropy_source") or "").strip()
@@ -208,8 +217,11 @@ class TaskDrawView(BaseView):
             not_open=not_open,
         )
 
-    def _replace(self, pk, operation, done=None):
+    def _replace(self, pk, operation, step="substitute", done=None):
         draw = self._draw(pk)
+        page = confirmation_page(self, step, url_for("DrawView.show", pk=draw.id))
+        if page is not None:
+            return page
         try:
             replacement = operation(
                 draw,
@@ -240,6 +252,7 @@ class TaskDrawView(BaseView):
         return self._replace(
             pk,
             services.supplementary_draw,
+            "supplement",
             lambda name: _(
                 "Supplementary draw (补充摇号): %(name)s replaces the inspector.", name=name
             ),
@@ -263,6 +276,7 @@ class TaskDrawView(BaseView):
             "directory/reason_form.html",
             title=_("Cancel the unfinished draw of %(number)s", number=draw.task.number),
             prompt=_("Why is the draw cancelled?"),
+            warning=confirm_message("cancel_draw"),
         )
 
     @expose("/draw/<int:pk>/verify", methods=["GET"])

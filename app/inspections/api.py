@@ -124,9 +124,9 @@ class InspectionRecordApi(AppModelRestApi):
     @protect()
     @safe
     def return_record(self, pk):
-        """Return the record to the inspectors: {"comment"}."""
+        """Return the record to the inspectors: {"opinion"} (or the older "comment") required."""
         return self.run_workflow(
-            pk, lambda record, body: services.return_record(record, body.get("comment", ""))
+            pk, lambda record, body: services.return_record(record, body.opinion("comment"))
         )
 
     @expose("/<int:pk>/evidence", methods=["POST"])
@@ -227,20 +227,20 @@ class InspectionSummaryApi(AppModelRestApi):
     @protect()
     @safe
     def approve(self, pk):
-        """Approve the submitted version: {"comment"} optional."""
+        """Approve the submitted version: {"opinion"} (意见, or the older "comment") optional."""
         return self.run_workflow(
             pk,
-            lambda summary, body: services.decide_summary(summary, True, body.get("comment", "")),
+            lambda summary, body: services.decide_summary(summary, True, body.opinion("comment")),
         )
 
     @expose("/<int:pk>/return", methods=["POST"])
     @protect()
     @safe
     def return_(self, pk):
-        """Return the submitted version with comments: {"comment"}."""
+        """Return the submitted version: {"opinion"} (意见, or the older "comment") required."""
         return self.run_workflow(
             pk,
-            lambda summary, body: services.decide_summary(summary, False, body.get("comment", "")),
+            lambda summary, body: services.decide_summary(summary, False, body.opinion("comment")),
         )
 
 

@@ -362,8 +362,9 @@ class RecordWorkflowView(WorkflowView):
     @has_access
     def close_follow_up(self, pk):
         record = self._record(pk)
-        return self._run(
+        return self._run_confirmed(
             record,
+            "close_follow_up",
             lambda: services.close_follow_up(record, request.form.get("note", "")),
             _("The follow-up is closed."),
         )
@@ -468,8 +469,9 @@ class CaseWorkflowView(WorkflowView):
     @has_access
     def close(self, pk):
         case = self._case(pk)
-        return self._run(
+        return self._run_confirmed(
             case,
+            "close_case",
             lambda: services.close_case(
                 case, request.form.get("status", ""), request.form.get("note", "")
             ),
@@ -595,9 +597,10 @@ class SummaryWorkflowView(WorkflowView):
     @has_access
     def approve(self, pk):
         summary = self._summary(pk)
-        return self._run(
+        return self._run_confirmed(
             summary,
-            lambda: services.decide_summary(summary, True, request.form.get("comment", "")),
+            "approve_summary",
+            lambda: services.decide_summary(summary, True, request.form.get("opinion", "")),
             _("The summary is approved."),
         )
 
@@ -659,15 +662,20 @@ class TaskResultsView(WorkflowView):
     @has_access
     def publish(self, pk):
         task = self._task(pk)
-        return self._run(
-            task, lambda: services.publish_results(task), _("The results are published.")
+        return self._run_confirmed(
+            task,
+            "publish_results",
+            lambda: services.publish_results(task),
+            _("The results are published."),
         )
 
     @expose("/<int:pk>/archive", methods=["POST"])
     @has_access
     def archive(self, pk):
         task = self._task(pk)
-        return self._run(task, lambda: services.archive_task(task), _("The task is archived."))
+        return self._run_confirmed(
+            task, "archive_task", lambda: services.archive_task(task), _("The task is archived.")
+        )
 
     @expose("/<int:pk>/bundle.zip", methods=["GET"])
     @has_access

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import case, func, inspect, select
 
 from app.core.calendar import add_working_days
+from app.core.decisions import record_decision
 from app.core.errors import DomainError
 from app.directory.models import (
     INDUSTRIES,
@@ -300,7 +301,8 @@ def submit_plan(plan: AnnualPlan, user=None) -> AnnualPlan:
     return plan
 
 
-def approve_plan(plan: AnnualPlan, user=None, today=None) -> AnnualPlan:
+def approve_plan(plan: AnnualPlan, user=None, today=None, opinion: str = "") -> AnnualPlan:
+    """The Leader approves a submitted plan; the 意见 (opinion) is optional and kept."""
     user = user or current_actor()
     _require_leader(user)
     _require_in_scope(plan.department_id)
@@ -308,6 +310,7 @@ def approve_plan(plan: AnnualPlan, user=None, today=None) -> AnnualPlan:
     plan.status = "approved"
     plan.approved_by_id = user.id
     plan.approved_on = today or dt.date.today()
+    record_decision(plan, "approved", opinion, user)
     return plan
 
 
@@ -320,6 +323,7 @@ def return_plan(plan: AnnualPlan, comment: str, user=None) -> AnnualPlan:
         raise DomainError(_("Say what must change before the plan can be approved."))
     plan.status = "draft"
     plan.return_comment = comment.strip()
+    record_decision(plan, "returned", comment, user)
     return plan
 
 
@@ -519,6 +523,7 @@ def decide_out_of_plan_task(task: SpotCheckTask, approve: bool, note: str = "", 
     task.approval = "approved" if approve else "rejected"
     task.approval_note = (note or "").strip() or None
     task.approved_by_id = user.id
+    record_decision(task, task.approval, note, user)
     return task
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
+from app.core.confirm import STEPS, confirmation_page
 from app.core.downloads import DOCX_MIMETYPE, attach, plan_file_names, send_named
 from app.core.errors import DomainError
 from app.core.files import DOCUMENT_KINDS, PHOTO_KINDS, safe_display_name, store, stored_path
@@ -56,6 +57,7 @@ from app.security.base_views import (
     VIEW_METHOD_PERMISSIONS,
     AppModelRestApi,
     AppModelView,
+    WorkflowView,
     WrongType,
     form_integer,
 )
@@ -340,12 +342,18 @@ class PlanWorkflowView(BaseView):
     @has_access
     def approve(self, pk):
         plan = self._plan(pk)
-        return self._step(plan, lambda: services.approve_plan(plan), _("The plan is approved."))
+        opinion = request.form.get("opinion", "")
+        return self._step(
+            plan, lambda: services.approve_plan(plan, opinion=opinion), _("The plan is approved.")
+        )
 
     @expose("/<int:pk>/publish", methods=["POST"])
     @has_access
     def publish(self, pk):
         plan = self._plan(pk)
+        page = confirmation_page(self, "publish_plan", url_for("AnnualPlanView.show", pk=plan.id))
+        if page is not None:
+            return page
         return self._step(plan, lambda: services.publish_plan(plan), _("The plan is published."))
 
     @expose("/<int:pk>/filing", methods=["GET", "POST"])
@@ -356,6 +364,9 @@ class PlanWorkflowView(BaseView):
         if request.method == "GET":
             name, fallback = plan_file_names(plan, "备案", "filing", "csv")
             return attach(Response(plan_csv(plan), mimetype="text/csv"), name, fallback)
+        page = confirmation_page(self, "file_plan", url_for("AnnualPlanView.show", pk=plan.id))
+        if page is not None:
+            return page
         return self._step(
             plan,
             lambda: services.file_plan(plan, plan_csv(plan)),
@@ -569,7 +580,7 @@ class SpotCheckTaskView(AppModelView):
     @action(
         "draw_targets",
         _l("Draw (摇号)"),
-        _l("Draw the targets of this task now?"),
+        STEPS["draw_targets"],
         "fa-random",
     )
     def draw_targets(self, tasks):
@@ -595,7 +606,10 @@ class SpotCheckTaskView(AppModelView):
     @action(
         "approve_tasks",
         _l("Approve the check outside the plan"),
-        _l("Approve the selected checks outside the plan?"),
+        _l(
+            "The selected checks outside the plan are approved now, without an opinion; this "
+            "cannot be undone. To give an opinion, decide on the task's page. Approve them?"
+        ),
         "fa-check",
     )
     def approve_tasks(self, tasks):
@@ -610,6 +624,35 @@ class SpotCheckTaskView(AppModelView):
             db.session.commit()
             flash(_("%(n)d task(s) approved.", n=len(tasks)), "success")
         return redirect(url_for(".list"))
+
+
+class TaskApprovalView(WorkflowView):
+    """The Leader's decision on a check outside the plan, with its 意见 (opinion): required to
+    refuse, optional to approve; kept as a `Decision` and shown on the task's page."""
+
+    route_base = "/task-approval"
+    class_permission_name = "SpotCheckTask"
+    method_permission_name = {"decide": "approve"}
+    default_view = "decide"
+    back_endpoint = "SpotCheckTaskView.show"
+
+    @expose("/<int:pk>/decide", methods=["POST"])
+    @has_access
+    def decide(self, pk):
+        task = ensure_in_scope(db.session.get(SpotCheckTask, pk))
+        approve = request.form.get("decision") == "approve"
+        opinion = request.form.get("opinion", "")
+        if approve or opinion.strip():  # a refusal without its opinion is refused at once
+            page = confirmation_page(self, "decide_task", url_for(self.back_endpoint, pk=task.id))
+            if page is not None:
+                return page
+        return self._run(
+            task,
+            lambda: services.decide_out_of_plan_task(task, approve, opinion),
+            _("The check outside the plan is approved.")
+            if approve
+            else _("The check outside the plan is refused."),
+        )
 
 
 class TaskMaterialView(BaseView):
@@ -756,16 +799,19 @@ class AnnualPlanApi(AppModelRestApi):
     @protect()
     @safe
     def approve(self, pk):
-        """Approve a submitted plan (Leader)."""
-        return self.run_workflow(pk, lambda plan, body: services.approve_plan(plan))
+        """Approve a submitted plan (Leader): {"opinion"} (意见) optional."""
+        return self.run_workflow(
+            pk, lambda plan, body: services.approve_plan(plan, opinion=body.opinion())
+        )
 
     @expose("/<int:pk>/return", methods=["POST"])
     @protect()
     @safe
     def return_plan(self, pk):
-        """Return a plan with a comment: {"comment": "..."} (Leader)."""
+        """Return a plan (Leader): {"opinion": "..."} (意见, required; the older {"comment"}
+        is read too)."""
         return self.run_workflow(
-            pk, lambda plan, body: services.return_plan(plan, body.get("comment", ""))
+            pk, lambda plan, body: services.return_plan(plan, body.opinion("comment"))
         )
 
     @expose("/<int:pk>/publish", methods=["POST"])
@@ -889,7 +935,7 @@ class SpotCheckTaskApi(AppModelRestApi):
         return self.run_workflow(
             pk,
             lambda task, body: services.decide_out_of_plan_task(
-                task, approve, body.get("note", "")
+                task, approve, body.opinion("note")
             ),
         )
 
@@ -897,14 +943,15 @@ class SpotCheckTaskApi(AppModelRestApi):
     @protect()
     @safe
     def approve(self, pk):
-        """Approve a check outside the plan (Leader)."""
+        """Approve a check outside the plan (Leader): {"opinion"} (意见) optional."""
         return self._decide(pk, True)
 
     @expose("/<int:pk>/reject", methods=["POST"])
     @protect()
     @safe
     def reject(self, pk):
-        """Refuse a check outside the plan: {"note": "..."} (Leader)."""
+        """Refuse a check outside the plan (Leader): {"opinion": "..."} (意见, required; the
+        older {"note"} is read too)."""
         return self._decide(pk, False)
 
     def _draw(self, pk, kind):

@@ -711,6 +711,14 @@ class WorkflowBody(dict):
             raise WrongType(_("%(field)s must be text.", field=key))
         return value
 
+    def opinion(self, legacy: str = "") -> str:
+        """A Leader's 意见 (opinion): `opinion`, or the endpoint's older field name
+        (`comment`, `note`, `reason`) that clients already send."""
+        value = self.get("opinion", "")
+        if not (value or "").strip() and legacy:
+            value = self.get(legacy, "")
+        return value or ""
+
     def integer(self, key) -> int:
         value = super().get(key)
         if value in (None, ""):
@@ -755,6 +763,13 @@ class WorkflowView(BaseView):
         else:
             flash(success, "success")
         return redirect(url_for(self.back_endpoint, pk=obj.id))
+
+    def _run_confirmed(self, obj, step, operation, success):
+        """`_run` for a step that cannot be undone: asked first (app/core/confirm.py)."""
+        from app.core.confirm import confirmation_page
+
+        page = confirmation_page(self, step, url_for(self.back_endpoint, pk=obj.id))
+        return page if page is not None else self._run(obj, operation, success)
 
 
 __all__ = [

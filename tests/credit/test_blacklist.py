@@ -266,14 +266,26 @@ def test_pages_show_the_workflow_and_the_badge(app, refused, operator_a2, login_
     leader = login_as("leader_a")
     page = leader.get(f"/blacklist/show/{entry_id}").get_data(as_text=True)
     assert "BlacklistWorkflowView" not in page and f"/blacklist-workflow/{entry_id}/approve" in page
+    assert "决定立即对该检查对象生效" in page and 'name="opinion"' in page  # dialog, 意见
     token = csrf_token_from(leader, f"/blacklist/show/{entry_id}")
+    decision = {
+        "csrf_token": token,
+        "decision_number": "东水信〔2027〕5号",
+        "period_months": "24",
+        "opinion": "拒不整改情节严重，同意列入",
+    }
+    # Unconfirmed (no dialog): the confirmation page, nothing listed.
+    asked = leader.post(f"/blacklist-workflow/{entry_id}/approve", data=decision)
+    assert asked.status_code == 200 and "不能撤销" in asked.get_data(as_text=True)
+    assert _entry_of(app, refused.target).status == "reviewed"
     response = leader.post(
-        f"/blacklist-workflow/{entry_id}/approve",
-        data={"csrf_token": token, "decision_number": "东水信〔2027〕5号", "period_months": "24"},
+        f"/blacklist-workflow/{entry_id}/approve", data={**decision, "confirm": "1"}
     )
     assert response.status_code == 302
     entry = _entry_of(app, refused.target)
     assert entry.status == "listed" and entry.period_months == 24
+    history = leader.get(f"/blacklist/show/{entry_id}").get_data(as_text=True)
+    assert "意见：拒不整改情节严重，同意列入" in history
     # Without the token nothing happens.
     response = leader.post(f"/blacklist-workflow/{entry_id}/reject", data={"reason": "x"})
     assert response.status_code == 400

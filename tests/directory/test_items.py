@@ -290,3 +290,33 @@ def test_item_workflow_api_respects_scope(app, api_token, directory):
         f"/api/v1/item/{directory.item_b}/retire", json={"reason": "x"}, headers=headers
     )
     assert response.status_code == 404
+
+
+def test_the_leader_publishes_a_revision_from_the_item_page_with_an_opinion(
+    app, login_as, directory
+):
+    """Issue 17: the page asks first (the revision replaces the public item for good) and keeps
+    the Leader's 意见 on the revision."""
+    with acting(app, "operator_a"):
+        item = db.session.get(InspectionItem, directory.item_a)
+        services.propose_revision(item, {"name": "取水许可及计量设施检查"}, "办法修订")
+        db.session.commit()
+        rev_id = item.pending_revision.id
+    leader = login_as("leader")
+    page = leader.get(f"/items/show/{directory.item_a}").get_data(as_text=True)
+    assert 'id="revision-publish"' in page and "该修订将立即替换公开清单上已发布的事项" in page
+    token = csrf_token_from(leader, f"/items/show/{directory.item_a}")
+    url = f"/item-workflow/publish-revision/{rev_id}"
+    form = {"csrf_token": token, "opinion": "同意按新办法修订"}
+    asked = leader.post(url, data=form)
+    assert asked.status_code == 200 and "不能撤销" in asked.get_data(as_text=True)
+    assert _item(app, directory.item_a)["version"] == 1
+    # An Operator cannot publish it, confirmed or not.
+    operator = login_as("operator_a")
+    operator_token = csrf_token_from(operator, f"/items/edit/{directory.draft_a}")
+    denied = operator.post(url, data={"csrf_token": operator_token, "confirm": "1"})
+    assert denied.status_code == 403
+    assert leader.post(url, data={**form, "confirm": "1"}).status_code == 302
+    assert _item(app, directory.item_a)["version"] == 2
+    shown = leader.get(f"/item-revisions/show/{rev_id}").get_data(as_text=True)
+    assert "同意按新办法修订" in shown and "审定意见" in shown

@@ -258,7 +258,8 @@ def test_witnessed_draw_in_two_steps(app, login_as, task):
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/task-draw/{task}/witnessed")
     page = client.post(
-        f"/task-draw/{task}/witnessed", data={"csrf_token": token, "witnesses": "张监督、李监督"}
+        f"/task-draw/{task}/witnessed",
+        data={"csrf_token": token, "witnesses": "张监督、李监督", "confirm": "1"},
     )
     text = page.get_data(as_text=True)
     assert "承诺值" in text and "第二步" in text
@@ -267,7 +268,7 @@ def test_witnessed_draw_in_two_steps(app, login_as, task):
         assert draw.status == "committed" and draw.result is None
     done = client.post(
         f"/task-draw/{task}/witnessed",
-        data={"csrf_token": token, "entropy": " 20270315  开奖号码 8 "},
+        data={"csrf_token": token, "entropy": " 20270315  开奖号码 8 ", "confirm": "1"},
     )
     assert done.status_code == 302
     with acting(app, "operator_a"):
@@ -283,7 +284,8 @@ def test_the_printable_site_record_of_a_witnessed_draw(app, login_as, task):
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/task-draw/{task}/witnessed")
     client.post(
-        f"/task-draw/{task}/witnessed", data={"csrf_token": token, "witnesses": "张监督、李监督"}
+        f"/task-draw/{task}/witnessed",
+        data={"csrf_token": token, "witnesses": "张监督、李监督", "confirm": "1"},
     )
     with acting(app, "operator_a"):
         draw = db.session.scalar(select(Draw).where(Draw.task_id == task))
@@ -309,7 +311,10 @@ def test_the_printable_site_record_of_a_witnessed_draw(app, login_as, task):
     assert f"第 {commit['seq']} 条" in page or f"{commit['seq']}" in page
     for outside in ("http://", "https://", "<script", "<link", "<img", "@import"):
         assert outside not in page, outside
-    client.post(f"/task-draw/{task}/witnessed", data={"csrf_token": token, "entropy": "5 8 2"})
+    client.post(
+        f"/task-draw/{task}/witnessed",
+        data={"csrf_token": token, "entropy": "5 8 2", "confirm": "1"},
+    )
     with acting(app, "operator_a"):
         draw = db.session.get(Draw, draw_id)
         record_hash = draw.record_hash

@@ -89,7 +89,9 @@ def test_the_one_step_draw_is_refused_by_default(app, api_token, login_as, stric
     assert f"/task-draw/{task}/targets" not in page and f"/task-draw/{task}/witnessed" in page
     token = csrf_token_from(operator, f"/tasks/show/{task}")
     refused = operator.post(
-        f"/task-draw/{task}/targets", data={"csrf_token": token}, follow_redirects=True
+        f"/task-draw/{task}/targets",
+        data={"csrf_token": token, "confirm": "1"},
+        follow_redirects=True,
     )
     assert "外部随机源" in refused.get_data(as_text=True)
     assert _n_draws(app) == 0 and _ledger(client)["entries"] == []
@@ -144,11 +146,13 @@ def test_the_witness_page_shows_the_public_commitment_before_the_entropy(
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/task-draw/{task}/witnessed")
     one = client.post(
-        f"/task-draw/{task}/witnessed", data={"csrf_token": token, "witnesses": "张监督"}
+        f"/task-draw/{task}/witnessed",
+        data={"csrf_token": token, "witnesses": "张监督", "confirm": "1"},
     )
     assert "至少两名" in one.get_data(as_text=True) and _n_draws(app) == 0
     page = client.post(
-        f"/task-draw/{task}/witnessed", data={"csrf_token": token, "witnesses": WITNESSES}
+        f"/task-draw/{task}/witnessed",
+        data={"csrf_token": token, "witnesses": WITNESSES, "confirm": "1"},
     ).get_data(as_text=True)
     (commit,) = [e for e in _ledger(app.test_client())["entries"] if e["event"] == "commit"]
     # The witnesses see the entry (number, hash, time) that the public ledger shows.
@@ -156,7 +160,8 @@ def test_the_witness_page_shows_the_public_commitment_before_the_entropy(
     public_page = app.test_client().get("/public/draws/ledger").get_data(as_text=True)
     assert commit["hash"] in public_page and "摇号公示台账" in public_page
     done = client.post(
-        f"/task-draw/{task}/witnessed", data={"csrf_token": token, "entropy": "3 8 1"}
+        f"/task-draw/{task}/witnessed",
+        data={"csrf_token": token, "entropy": "3 8 1", "confirm": "1"},
     )
     assert done.status_code == 302
     with acting(app, "operator_a"):

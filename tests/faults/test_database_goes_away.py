@@ -39,7 +39,9 @@ def test_a_draw_cut_in_the_middle_completes_on_retry(
     operator = login_as("operator_a")
     token = csrf_token_from(operator, f"/tasks/show/{approved_task}")
     calls = _cut_during(monkeypatch, protocol, "select_targets", cut)
-    response = operator.post(f"/task-draw/{approved_task}/targets", data={"csrf_token": token})
+    response = operator.post(
+        f"/task-draw/{approved_task}/targets", data={"csrf_token": token, "confirm": "1"}
+    )
     assert calls, (response.status_code, response.headers.get("Location"))
     assert response.status_code == 503
     assert UNAVAILABLE in response.get_data(as_text=True)
@@ -52,7 +54,9 @@ def test_a_draw_cut_in_the_middle_completes_on_retry(
         assert draw.status == "committed" and draw.result is None
         commitment = draw.commitment
     # The same button again: the committed draw is completed, not drawn anew.
-    response = operator.post(f"/task-draw/{approved_task}/targets", data={"csrf_token": token})
+    response = operator.post(
+        f"/task-draw/{approved_task}/targets", data={"csrf_token": token, "confirm": "1"}
+    )
     assert response.status_code == 302 and "/draws/show/" in response.headers["Location"]
     with app.app_context():
         draw = db.session.scalars(select(Draw).where(Draw.task_id == approved_task)).one()

@@ -213,7 +213,9 @@ def _archived(app, inspected, login_as):
         record_id = db.session.scalar(select(InspectionRecord.id))
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/tasks/show/{inspected.task}")
-    response = client.post(f"/task-results/{inspected.task}/archive", data={"csrf_token": token})
+    response = client.post(
+        f"/task-results/{inspected.task}/archive", data={"csrf_token": token, "confirm": "1"}
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(SpotCheckTask, inspected.task).status == "archived"
@@ -238,7 +240,8 @@ def test_archive_makes_every_write_path_refuse(app, inspected, login_as):
     # Pages and actions
     token = csrf_token_from(client, f"/tasks/show/{inspected.task}")
     response = client.post(
-        f"/record-workflow/{record_id}/close", data={"csrf_token": token, "note": "x"}
+        f"/record-workflow/{record_id}/close",
+        data={"csrf_token": token, "note": "x", "confirm": "1"},
     )
     assert response.status_code == 302
     response = client.post(

@@ -43,7 +43,9 @@ def _archive(app, inspected, login_as):
     finish(app, inspected)
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/tasks/show/{inspected.task}")
-    response = client.post(f"/task-results/{inspected.task}/archive", data={"csrf_token": token})
+    response = client.post(
+        f"/task-results/{inspected.task}/archive", data={"csrf_token": token, "confirm": "1"}
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(SpotCheckTask, inspected.task).status == "archived"

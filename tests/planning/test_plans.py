@@ -242,11 +242,11 @@ def test_plan_pages_and_workflow_buttons(app, login_as, plan):
     leader_token = csrf_token_from(leader, f"/plan-workflow/{plan}/return")
     leader.post(f"/plan-workflow/{plan}/approve", data={"csrf_token": leader_token})
     assert _plan(app, plan).status == "approved"
-    operator.post(f"/plan-workflow/{plan}/publish", data={"csrf_token": token})
+    operator.post(f"/plan-workflow/{plan}/publish", data={"csrf_token": token, "confirm": "1"})
     assert _plan(app, plan).status == "published"
     csv_file = operator.get(f"/plan-workflow/{plan}/filing")
     assert csv_file.data.startswith("\ufeff".encode()) and "计划名称".encode() in csv_file.data
-    operator.post(f"/plan-workflow/{plan}/filing", data={"csrf_token": token})
+    operator.post(f"/plan-workflow/{plan}/filing", data={"csrf_token": token, "confirm": "1"})
     assert _plan(app, plan).status == "filed"
     assert operator.post(f"/plan-workflow/{plan}/submit").status_code == 400  # no CSRF token
 

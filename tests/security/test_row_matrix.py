@@ -48,6 +48,7 @@ VIEW_MODELS = {
     "CaseWorkflowView": RectificationCase,
     "SummaryWorkflowView": InspectionSummary,
     "TaskResultsView": SpotCheckTask,
+    "TaskApprovalView": SpotCheckTask,
     "TaskDrawView": SpotCheckTask,
     "CreditRecordView": Target,
 }
