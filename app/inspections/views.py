@@ -565,6 +565,7 @@ class InspectionSummaryView(AppModelView):
         for name in ("check_period", "content", "situation", "opinions")
     }
     show_template = "inspections/summary_show.html"
+    edit_template = "inspections/summary_edit.html"
     item_rule = services.check_summary_entry
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
@@ -579,6 +580,8 @@ class InspectionSummaryView(AppModelView):
         return super().edit(pk)
 
     def render_template(self, template, **kwargs):
+        if template == self.edit_template:
+            kwargs["summary"] = self.datamodel.get((request.view_args or {}).get("pk"))
         if template == self.show_template and "pk" in kwargs:
             summary = self.datamodel.get(kwargs["pk"])
             if summary is not None:

@@ -20,7 +20,7 @@ from app.directory.models import InspectionItem, Target
 from app.draws.models import DrawnTarget
 from app.extensions import db
 from app.inspections import services
-from app.inspections.models import Evidence, InspectionRecord
+from app.inspections.models import Evidence, InspectionRecord, InspectionSummary
 from app.planning.models import SpotCheckTask, TaskAttachment
 from app.security.system_user import acting_as_system
 from tests.directory.conftest import acting, directory, new_item  # noqa: F401  (fixture)
@@ -203,27 +203,25 @@ def _state(v: Visit) -> str:
     return v.page.locator("[data-draft-label]").inner_text()
 
 
-def test_a_draft_typed_without_signal_is_kept_and_saved_when_the_connection_returns(
-    app, phone, site
-):
-    record_id, _ = site
-    v = phone()
-    v.login("inspector_a")
-    v.go(f"/records/edit/{record_id}")
+def _typed_offline_saved_online(phone, v: Visit, url: str, key: str, fields: dict, offline):
+    """Type into the form at `url` without signal, press 保存, come back online: the draft is
+    kept while offline (`offline()` checks then that nothing reached the server) and sent,
+    confirmed and cleared once the connection returns."""
+    v.go(url)
     assert _state(v) == "已保存"
     phone.context.set_offline(True)
-    v.page.fill("#situation", "取水口计量设施运行正常，读数 12345 立方米")
-    v.page.fill("#present_person", "张三（法定代表人）")
+    for selector, text in fields.items():
+        v.page.fill(selector, text)
     assert _state(v) == "未保存"
     assert "无网络" in v.page.locator("#record-draft-state").inner_text()
     # Saving without signal: the page stays, the draft stays in the browser.
     v.page.click("#model_form button[type=submit]")
-    assert f"/records/edit/{record_id}" in v.page.url
+    assert url in v.page.url
     assert _state(v) == "未保存"
-    key = f"dsr-draft:{_user_id(app, 'inspector_a')}:record:{record_id}"
     draft = v.page.evaluate("k => JSON.parse(localStorage.getItem(k))", key)
-    assert draft["values"]["situation"].startswith("取水口计量设施")
-    assert _record(app, record_id).situation is None
+    for selector, text in fields.items():
+        assert draft["values"][selector.lstrip("#")] == text
+    offline()
     # The connection returns: the draft is sent, read back, and cleared.
     phone.context.set_offline(False)
     v.page.wait_for_function(
@@ -231,9 +229,41 @@ def test_a_draft_typed_without_signal_is_kept_and_saved_when_the_connection_retu
     )
     assert _state(v) == "已保存"
     assert v.page.evaluate("k => localStorage.getItem(k)", key) is None
+
+
+def test_a_draft_typed_without_signal_is_kept_and_saved_when_the_connection_returns(
+    app, phone, site
+):
+    record_id, _ = site
+    v = phone()
+    v.login("inspector_a")
+    key = f"dsr-draft:{_user_id(app, 'inspector_a')}:record:{record_id}"
+    fields = {"#situation": "取水口计量设施运行正常，读数 12345 立方米", "#present_person": "张三"}
+
+    def nothing_saved():
+        assert _record(app, record_id).situation is None
+
+    _typed_offline_saved_online(
+        phone, v, f"/records/edit/{record_id}", key, fields, offline=nothing_saved
+    )
     saved = _record(app, record_id)
-    assert saved.situation == "取水口计量设施运行正常，读数 12345 立方米"
-    assert saved.present_person == "张三（法定代表人）"
+    assert (saved.situation, saved.present_person) == tuple(fields.values())
+
+
+def test_the_summary_draft_survives_the_network_too(app, phone, site, inspected):  # noqa: F811
+    enter_all(app, inspected)
+    with acting(app, "inspector_a"):
+        summary = services.open_summary(db.session.get(SpotCheckTask, inspected.task))
+        db.session.commit()
+        summary_id = summary.id
+    v = phone()
+    v.login("inspector_a")
+    key = f"dsr-draft:{_user_id(app, 'inspector_a')}:summary:{summary_id}"
+    fields = {"#opinions": "加强计量设施日常维护"}
+    url = f"/summaries/edit/{summary_id}"
+    _typed_offline_saved_online(phone, v, url, key, fields, offline=lambda: None)
+    with app.app_context():
+        assert db.session.get(InspectionSummary, summary_id).opinions == "加强计量设施日常维护"
 
 
 def test_a_draft_left_unsaved_is_offered_back_on_reload(app, phone, site):

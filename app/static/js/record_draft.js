@@ -1,12 +1,14 @@
-/* The record form's draft, kept in this browser (issue 17: the inspector's phone at the site).
+/* An entry form's draft (a record, a summary), kept in this browser (issue 17: the inspector's
+ * phone at the site). Loaded by templates/inspections/_draft.html.
  *
- * Every change is written to localStorage under data-key (the user and the record), so nothing
+ * Every change is written to localStorage under data-key (the user and the row), so nothing
  * typed is lost when the network drops or the page is closed. The state label says 已保存 when
  * the form holds what the server has, 未保存 otherwise.
  * - Saving without a connection is held back: the draft stays here and is sent when the
  *   connection returns (the `online` event), then read back from the server.
  * - A draft is cleared only once the server confirms it: the record's form, as the server
  *   renders it (data-from-server="yes", or read back after a save), holds the same values.
+ *   A form the server showed again after refusing a save (data-from-server="no") is unsaved.
  * - Opening the form with a draft the server does not have puts the draft back in the form
  *   and offers to discard it.
  * Served by the application itself (offline intranet); no other script is needed except
