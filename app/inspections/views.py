@@ -13,7 +13,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import false, select
 from wtforms import SelectField, TextAreaField
 
 from app.core.audit import log_event
@@ -99,7 +99,7 @@ class EntryItems(BaseFilter):
         pk = (request.view_args or {}).get("pk")
         record_id = int(pk) if str(pk).isdigit() and is_row_id(int(pk)) else None
         if pk is not None and record_id is None:
-            return query.filter(False)
+            return query.filter(false())
         allowed = services.entry_items(services._actor(), record_id)
         return query.filter(self.model.id.in_(allowed))
 
@@ -202,6 +202,8 @@ class InspectionRecordView(AppModelView):
             record = self.datamodel.get((request.view_args or {}).get("pk"))
             if record is not None:
                 kwargs.update(record=record, **record_header(record))
+                # The header names a drawn target of its task (R13.1).
+                log_confidential_view([record.task_id], "record form")
         if template == self.show_template and "pk" in kwargs:
             record = self.datamodel.get(kwargs["pk"])
             if record is not None:
@@ -581,7 +583,11 @@ class InspectionSummaryView(AppModelView):
 
     def render_template(self, template, **kwargs):
         if template == self.edit_template:
-            kwargs["summary"] = self.datamodel.get((request.view_args or {}).get("pk"))
+            summary = self.datamodel.get((request.view_args or {}).get("pk"))
+            kwargs["summary"] = summary
+            if summary is not None:
+                # The form names the task and its drawn targets (R13.1).
+                log_confidential_view([summary.task_id], "summary form")
         if template == self.show_template and "pk" in kwargs:
             summary = self.datamodel.get(kwargs["pk"])
             if summary is not None:

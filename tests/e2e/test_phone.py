@@ -139,6 +139,14 @@ def test_every_page_of_the_inspector_fits_the_phone(app, phone, site, inspected)
     v = phone()
     v.login("inspector_a")
     _fits(v, "/", "home")
+    # Every page of the Inspector's menu.
+    menu = v.page.eval_on_selector_all(
+        ".navbar a[href^='/']", "links => links.map(a => a.getAttribute('href'))"
+    )
+    menu = sorted({href for href in menu if not href.startswith(("/logout", "/lang"))})
+    assert "/my-assignments/" in menu, menu
+    for href in [*menu, "/conflicts/add"]:
+        _fits(v, href, "menu" + href.rstrip("/").replace("/", "-"))
     _fits(v, "/my-assignments/", "my-assignments")
     # A card per target: its name, task, the whole address and the training material readable.
     card = v.page.locator("table.phone-cards tr", has_text=ADDRESS[:10]).first
@@ -273,17 +281,21 @@ def test_a_draft_left_unsaved_is_offered_back_on_reload(app, phone, site):
     v.login("inspector_a")
     v.go(f"/records/edit/{record_id}")
     v.page.fill("#problems", "取水计量设施未按期检定")
+    v.page.select_option("#method", "实地检查", force=True)
     assert _state(v) == "未保存"
     # The page is closed (the battery, a call) before anything is saved.
     v.page.reload()
     assert v.page.input_value("#problems") == "取水计量设施未按期检定"
+    assert v.page.input_value("#method") == "实地检查"
+    assert "实地检查" in v.page.locator("#select2-method-container").inner_text()
     assert _state(v) == "未保存"
     assert "草稿" in v.page.locator("#record-draft-state").inner_text()
     assert _record(app, record_id).problems is None
     # Saved: the server has it, and the next opening of the form clears the draft.
     v.page.click("#model_form button[type=submit]")
     v.page.wait_for_load_state()
-    assert _record(app, record_id).problems == "取水计量设施未按期检定"
+    saved = _record(app, record_id)
+    assert (saved.problems, saved.method) == ("取水计量设施未按期检定", "实地检查")
     v.go(f"/records/edit/{record_id}")
     assert _state(v) == "已保存"
     key = f"dsr-draft:{_user_id(app, 'inspector_a')}:record:{record_id}"
