@@ -22,6 +22,7 @@ from app.inspections.models import (
     InspectionSummary,
     RectificationCase,
 )
+from app.inspections.views import ENTRY_ITEMS
 from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi
 from app.security.scope import ScopedInterface
 
@@ -93,6 +94,8 @@ class InspectionRecordApi(AppModelRestApi):
         "return_comment",
     ]
     edit_columns = RECORD_ENTRY_COLUMNS
+    # `_info`'s item choices: the items of the tasks the user enters (as on the page).
+    edit_query_rel_fields = ENTRY_ITEMS
     search_columns = [
         "task",
         "target",

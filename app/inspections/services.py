@@ -46,7 +46,7 @@ from app.inspections.models import (
     Reinspection,
     SummaryVersion,
 )
-from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask
+from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, task_item
 from app.planning.services import require_lead_department
 from app.security.models import Department
 from app.security.scope import ensure_in_scope
@@ -152,6 +152,27 @@ def can_enter(record: InspectionRecord, user=None) -> bool:
     except DomainError:
         return False
     return True
+
+
+def entry_items(user, record_id: int | None = None):
+    """SELECT the ids of the items a record may name (finding 7 of issue 17): its task's items.
+    Without a record (the REST `_info`), the items of every task whose record the user enters
+    now: an active member of one of its groups, the task not archived."""
+    if record_id is not None:
+        tasks = select(InspectionRecord.task_id).where(InspectionRecord.id == record_id)
+    else:
+        user_id = getattr(user, "id", None)
+        tasks = (
+            select(Assignment.task_id)
+            .join(Inspector, Inspector.id == Assignment.inspector_id)
+            .join(SpotCheckTask, SpotCheckTask.id == Assignment.task_id)
+            .where(
+                Inspector.user_id == user_id,
+                Assignment.active.is_(True),
+                SpotCheckTask.status != "archived",
+            )
+        )
+    return select(task_item.c.item_id).where(task_item.c.task_id.in_(tasks))
 
 
 def check_record_entry(record: InspectionRecord, user=None) -> None:

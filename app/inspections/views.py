@@ -9,19 +9,21 @@ import io
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
-from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import false, select
 from wtforms import SelectField, TextAreaField
 
 from app.core.audit import log_event
 from app.core.downloads import DOCX_MIMETYPE, send_named, task_file_names
 from app.core.errors import DomainError
 from app.core.files import stored_path
+from app.core.masking import mask_id_number
 from app.core.models import is_row_id
 from app.core.text import chinese_date
+from app.directory.models import NATURAL_PERSON
 from app.draws.confidential import log_confidential_view
 from app.draws.models import DrawnTarget
 from app.extensions import db
@@ -86,6 +88,25 @@ DESCRIPTIONS = {
     "problems": _l("Describe the problems, or write 无 when none were found."),
     "follow_up": _l("无需后续处置 closes the follow-up at once."),
 }
+
+
+class EntryItems(BaseFilter):
+    """The item choice of a record: its task's items only (services.entry_items). The record is
+    the route's `pk` (the edit page); without one (REST `_info`), the tasks the user enters."""
+
+    name = "Items of the task"
+    arg_name = "tsk"
+
+    def apply(self, query, value):
+        pk = (request.view_args or {}).get("pk")
+        record_id = int(pk) if str(pk).isdigit() and is_row_id(int(pk)) else None
+        if pk is not None and record_id is None:
+            return query.filter(false())
+        allowed = services.entry_items(services._actor(), record_id)
+        return query.filter(self.model.id.in_(allowed))
+
+
+ENTRY_ITEMS = {"items": [["id", EntryItems, None]]}
 
 
 def _choices(values):
@@ -155,9 +176,10 @@ class InspectionRecordView(AppModelView):
             for name in ("other_items", "situation", "problems", "opinions")
         },
     }
-    # The item dropdown: published items (the rule then keeps the task's own).
-    edit_form_query_rel_fields = {"items": [["status", FilterEqual, "published"]]}
+    # The item dropdown: the task's own items, nothing the rule would then refuse.
+    edit_form_query_rel_fields = ENTRY_ITEMS
     show_template = "inspections/record_show.html"
+    edit_template = "inspections/record_edit.html"
     item_rule = services.check_record_entry
 
     def pre_update(self, item):
@@ -178,6 +200,13 @@ class InspectionRecordView(AppModelView):
         return super().edit(pk)
 
     def render_template(self, template, **kwargs):
+        if template == self.edit_template:
+            # FAB renders the edit page without its pk: the route has it (edit() scoped it).
+            record = self.datamodel.get((request.view_args or {}).get("pk"))
+            if record is not None:
+                kwargs.update(record=record, **record_header(record))
+                # The header names a drawn target of its task (R13.1).
+                log_confidential_view([record.task_id], "record form")
         if template == self.show_template and "pk" in kwargs:
             record = self.datamodel.get(kwargs["pk"])
             if record is not None:
@@ -192,6 +221,24 @@ class InspectionRecordView(AppModelView):
                     today=dt.date.today(),
                 )
         return super().render_template(template, **kwargs)
+
+
+def record_header(record: InspectionRecord) -> dict:
+    """What the record form shows at its top: whose record, of which task, on which items."""
+    target, task = record.target, record.task
+    if target.target_type == NATURAL_PERSON:
+        identifier = mask_id_number(target.id_number) if target.id_number else ""
+        identifier_label = _("Citizen ID number")
+    else:
+        identifier, identifier_label = target.uscc or "", _("Unified social credit code")
+    return {
+        "header_identifier": identifier,
+        "header_identifier_label": identifier_label,
+        "header_window": " 至 ".join(
+            dict.fromkeys(d.isoformat() for d in (task.window_start, task.window_end) if d)
+        ),
+        "header_items": sorted(task.items, key=lambda i: i.code),
+    }
 
 
 class RecordWorkflowView(WorkflowView):
@@ -272,15 +319,16 @@ class RecordWorkflowView(WorkflowView):
     @has_access
     def evidence_upload(self, pk):
         record = self._record(pk)
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
+        # The page offers a camera input and a file input, both named `file`: each one filled
+        # is attached, all or none.
+        uploads = [u for u in request.files.getlist("file") if u.filename]
+        if not uploads:
             flash(_("Choose a file to upload."), "danger")
             return redirect(url_for("InspectionRecordView.show", pk=record.id))
+        note = request.form.get("note", "")
         return self._run(
             record,
-            lambda: services.add_evidence(
-                record, upload.stream, upload.filename, request.form.get("note", "")
-            ),
+            lambda: [services.add_evidence(record, u.stream, u.filename, note) for u in uploads],
             _("The evidence is attached."),
         )
 
@@ -525,6 +573,7 @@ class InspectionSummaryView(AppModelView):
         for name in ("check_period", "content", "situation", "opinions")
     }
     show_template = "inspections/summary_show.html"
+    edit_template = "inspections/summary_edit.html"
     item_rule = services.check_summary_entry
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
@@ -539,6 +588,12 @@ class InspectionSummaryView(AppModelView):
         return super().edit(pk)
 
     def render_template(self, template, **kwargs):
+        if template == self.edit_template:
+            summary = self.datamodel.get((request.view_args or {}).get("pk"))
+            kwargs["summary"] = summary
+            if summary is not None:
+                # The form names the task and its drawn targets (R13.1).
+                log_confidential_view([summary.task_id], "summary form")
         if template == self.show_template and "pk" in kwargs:
             summary = self.datamodel.get(kwargs["pk"])
             if summary is not None:
