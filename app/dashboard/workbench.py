@@ -50,10 +50,13 @@ class Todo:
     count: int
     url: str  # the list (or page) where the work is done
     rows: list[TodoRow] = field(default_factory=list)
+    # When each row stands for several (records per task): how many such rows there are.
+    groups: int | None = None
 
     @property
     def more(self) -> int:
-        return max(self.count - len(self.rows), 0)
+        total = self.count if self.groups is None else self.groups
+        return max(total - len(self.rows), 0)
 
 
 @dataclass
@@ -251,8 +254,9 @@ def _substitutes(user, today: dt.date) -> Todo:
         return _where(q, SpotCheckTask, user)
 
     count = db.session.scalar(query(func.count())) or 0
-    rows = []
+    rows, groups = [], None
     if count:
+        groups = db.session.scalar(query(func.count(Draw.id.distinct())))
         found = db.session.execute(
             query(Draw.id, SpotCheckTask.number, SpotCheckTask.name, func.count())
             .group_by(Draw.id, SpotCheckTask.number, SpotCheckTask.name)
@@ -268,15 +272,22 @@ def _substitutes(user, today: dt.date) -> Todo:
             )
             for draw_id, number, name, n in found
         ]
-    return Todo("substitutes", _("Substitutes to draw"), count, _list("DrawView"), rows)
+    return Todo("substitutes", _("Substitutes to draw"), count, _list("DrawView"), rows, groups)
 
 
 def _per_task(key, label, user, condition, note, extra=()) -> Todo:
     """Records of a state, counted in SQL and shown per task (a count, not the targets)."""
     base = [condition, *extra]
     count = _count(InspectionRecord, user, *base)
-    rows = []
+    rows, groups = [], None
     if count:
+        groups = db.session.scalar(
+            _where(
+                select(func.count(InspectionRecord.task_id.distinct())).where(*base),
+                InspectionRecord,
+                user,
+            )
+        )
         query = _where(
             select(SpotCheckTask.id, SpotCheckTask.number, SpotCheckTask.name, func.count())
             .select_from(InspectionRecord)
@@ -294,7 +305,7 @@ def _per_task(key, label, user, condition, note, extra=()) -> Todo:
             TodoRow(f"{number} {name}", _show("SpotCheckTaskView", task_id), note % {"n": n})
             for task_id, number, name, n in found
         ]
-    return Todo(key, label, count, _list("InspectionRecordView"), rows)
+    return Todo(key, label, count, _list("InspectionRecordView"), rows, groups)
 
 
 # --- Leader -----------------------------------------------------------------------------------
@@ -412,9 +423,10 @@ def inspector_todos(user, today: dt.date) -> list[Todo]:
 
     mine = _my_entry_targets(user).subquery()
     count = db.session.scalar(select(func.count()).select_from(mine)) or 0
-    rows = []
+    rows, groups = [], None
     assignments = url_for("MyAssignmentsView.index")
     if count:
+        groups = db.session.scalar(select(func.count(mine.c.task_id.distinct())))
         found = db.session.execute(
             select(
                 SpotCheckTask.id,
@@ -442,7 +454,7 @@ def inspector_todos(user, today: dt.date) -> list[Todo]:
                     f"{number} {name}", assignments, f"{note}；{left}" if left else note, urgent
                 )
             )
-    todos = [Todo("records_to_enter", _("Records to enter"), count, assignments, rows)]
+    todos = [Todo("records_to_enter", _("Records to enter"), count, assignments, rows, groups)]
 
     returned = [InspectionRecord.status == "returned", _assigned(user, InspectionRecord)]
     returned_todo = _todo(

@@ -16,6 +16,7 @@ from app.inspections import services as inspections
 from app.inspections.models import InspectionRecord, InspectionSummary
 from app.planning import services as planning
 from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask
+from tests.credit.conftest import operator_a2, refused  # noqa: F401  (fixtures)
 from tests.directory.conftest import acting, new_item
 from tests.inspections.conftest import enter_all, published_task
 from tests.planning.test_tasks import _out_of_plan
@@ -138,6 +139,7 @@ def test_records_to_review_are_counted_per_task(app, world, inspected):
     review = board(app, "operator_a")["records_to_review"]
     assert review.count == 2
     assert review.rows[0].url == f"/tasks/show/{inspected.task}"
+    assert review.more == 0  # one task holds both
     assert "2" in review.rows[0].note
     assert "records_to_review" not in board(app, "operator_b")
 
@@ -176,8 +178,8 @@ def test_leader_sees_every_approval_waiting_in_scope(app, world, directory, plan
     with acting(app, "leader_a"):
         planning.decide_out_of_plan_task(db.session.get(SpotCheckTask, task_id), False, "证据不足")
         db.session.commit()
-    refused = board(app, "operator_a")["returned_tasks"]
-    assert refused.rows[0].url == f"/tasks/show/{task_id}" and "证据不足" in refused.rows[0].note
+    back = board(app, "operator_a")["returned_tasks"]
+    assert back.rows[0].url == f"/tasks/show/{task_id}" and "证据不足" in back.rows[0].note
     assert "tasks_to_approve" not in board(app, "leader_a")
 
 
@@ -334,3 +336,24 @@ def test_each_count_is_one_query_not_a_load_of_rows(app, world, directory):
         db.session.commit()
     todo = board(app, "operator_a")["draft_items"]
     assert todo.count == 41 and len(todo.rows) == 5 and todo.more == 36
+
+
+def test_leader_sees_a_blacklist_listing_to_decide(app, world, refused, operator_a2):  # noqa: F811
+    from app.credit import services as credit
+    from app.credit.models import BlacklistEntry
+
+    with acting(app, "operator_a"):
+        entry = db.session.scalar(
+            select(BlacklistEntry).where(BlacklistEntry.target_id == refused.target)
+        )
+        entry.reasons = "拒不整改"
+        credit.propose(entry)
+        db.session.commit()
+        entry_id = entry.id
+    assert "blacklist_to_decide" not in board(app, "leader_a")  # the department reviews first
+    with acting(app, "operator_a2"):
+        credit.review(db.session.get(BlacklistEntry, entry_id), True, "同意")
+        db.session.commit()
+    todo = board(app, "leader_a")["blacklist_to_decide"]
+    assert todo.count == 1 and todo.rows[0].url == f"/blacklist/show/{entry_id}"
+    assert "blacklist_to_decide" not in board(app, "operator_b")
