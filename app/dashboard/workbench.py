@@ -132,15 +132,7 @@ def _latest_rejected_revision():
 def operator_todos(user, today: dt.date) -> list[Todo]:
     task_url = _list("SpotCheckTaskView")
     todos = [
-        _todo(
-            "draft_items",
-            _("Draft inspection items (not published yet)"),
-            InspectionItem,
-            user,
-            [InspectionItem.status == "draft"],
-            _list("InspectionItemView"),
-            lambda i: TodoRow(f"{i.code} {i.name}", _show("InspectionItemView", i.id)),
-        ),
+        _draft_items(user, "draft_items", _("Draft inspection items (not published yet)")),
         _todo(
             "draft_plans",
             _("Draft annual plans (not submitted)"),
@@ -148,9 +140,7 @@ def operator_todos(user, today: dt.date) -> list[Todo]:
             user,
             [AnnualPlan.status == "draft", AnnualPlan.return_comment.is_(None)],
             _list("AnnualPlanView"),
-            lambda p: TodoRow(
-                p.title, _show("AnnualPlanView", p.id), _("Due by %(date)s", date=p.deadline)
-            ),
+            _plan_row,
         ),
         _todo(
             "returned_plans",
@@ -221,6 +211,33 @@ def operator_todos(user, today: dt.date) -> list[Todo]:
         ),
     ]
     return todos
+
+
+def _draft_items(user, key, label) -> Todo:
+    """Items not published yet: the Operator's drafts, which a Leader publishes."""
+    return _todo(
+        key,
+        label,
+        InspectionItem,
+        user,
+        [InspectionItem.status == "draft"],
+        _list("InspectionItemView"),
+        lambda i: TodoRow(f"{i.code} {i.name}", _show("InspectionItemView", i.id)),
+    )
+
+
+def _plan_row(plan, today: dt.date | None = None) -> TodoRow:
+    """A plan with its deadline: the end of February (R9.1), or for an adjustment the date by
+    which it is republished and refiled (R9.6)."""
+    today = today or dt.date.today()
+    revision = plan.open_revision if plan.revision_no else None
+    if revision is not None:
+        due = revision.due_on
+        note = _("Adjustment %(n)d: republish and refile by %(date)s", n=revision.number, date=due)
+    else:
+        due = plan.deadline
+        note = _("Due by %(date)s", date=due)
+    return TodoRow(plan.title, _show("AnnualPlanView", plan.id), note, due < today)
 
 
 def _comment(text) -> str:
@@ -320,15 +337,7 @@ def leader_todos(user, today: dt.date) -> list[Todo]:
         )
 
     return [
-        _todo(
-            "items_to_publish",
-            _("Draft inspection items to publish"),
-            InspectionItem,
-            user,
-            [InspectionItem.status == "draft"],
-            _list("InspectionItemView"),
-            lambda i: TodoRow(f"{i.code} {i.name}", _show("InspectionItemView", i.id)),
-        ),
+        _draft_items(user, "items_to_publish", _("Draft inspection items to publish")),
         _todo(
             "item_changes",
             _("Item changes waiting for a decision"),
@@ -347,9 +356,7 @@ def leader_todos(user, today: dt.date) -> list[Todo]:
             user,
             [AnnualPlan.status == "submitted"],
             _list("AnnualPlanView"),
-            lambda p: TodoRow(
-                p.title, _show("AnnualPlanView", p.id), _("Due by %(date)s", date=p.deadline)
-            ),
+            _plan_row,
         ),
         _todo(
             "tasks_to_approve",

@@ -42,6 +42,16 @@ def _submit(app, plan_id):
         db.session.commit()
 
 
+def _publish(app, plan_id):
+    _submit(app, plan_id)
+    with acting(app, "leader_a"):
+        planning.approve_plan(db.session.get(AnnualPlan, plan_id))
+        db.session.commit()
+    with acting(app, "operator_a"):
+        planning.publish_plan(db.session.get(AnnualPlan, plan_id))
+        db.session.commit()
+
+
 def _b_work(app, world):
     """Department B's own work: a draft item, a submitted plan, a pending check outside the plan."""
     with acting(app, "operator_b"):
@@ -241,13 +251,9 @@ def test_a_returned_record_waits_for_its_inspector_with_the_comment(app, world, 
 
 
 def test_joint_office_sees_filings_since_its_last_download(app, world, directory, plan, login_as):
-    _submit(app, plan)
-    with acting(app, "leader_a"):
-        planning.approve_plan(db.session.get(AnnualPlan, plan))
-        db.session.commit()
+    _publish(app, plan)
     with acting(app, "operator_a"):
         p = db.session.get(AnnualPlan, plan)
-        planning.publish_plan(p)
         planning.file_plan(p, b"filing")
         db.session.commit()
     todo = board(app, "jointoffice")["new_filings"]
@@ -357,3 +363,14 @@ def test_leader_sees_a_blacklist_listing_to_decide(app, world, refused, operator
     todo = board(app, "leader_a")["blacklist_to_decide"]
     assert todo.count == 1 and todo.rows[0].url == f"/blacklist/show/{entry_id}"
     assert "blacklist_to_decide" not in board(app, "operator_b")
+
+
+def test_an_adjusted_plan_is_due_by_its_refiling_deadline(app, world, directory, plan):
+    _publish(app, plan)
+    with acting(app, "operator_a"):
+        p = db.session.get(AnnualPlan, plan)
+        revision = planning.revise_plan(p, "新增节水检查事项")
+        db.session.commit()
+        due = revision.due_on
+    row = board(app, "operator_a")["draft_plans"].rows[0]
+    assert "第 1 次调整" in row.note and due.isoformat() in row.note
