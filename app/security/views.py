@@ -13,6 +13,7 @@ from wtforms.validators import Regexp
 from app.core.audit.wording import person_name
 from app.core.calendar.service import unconfirmed_calendar_years
 from app.core.i18n import relation_text, yes_no
+from app.dashboard.workbench import workbench
 from app.security import passwords, permission_labels, role_rules, roles
 from app.security.base_views import (
     AppModelRestApi,
@@ -44,6 +45,7 @@ class HomeView(IndexView):
             sees_all=user is not None and departments_in_scope(user) is None,
             role_labels=roles.ROLE_LABELS,
             unconfirmed_years=unconfirmed_calendar_years(),
+            sections=workbench(user),
         )
 
 
