@@ -1,10 +1,12 @@
 """工作台 in real Chromium at 1366×768 (issue 17, finding 10): the Operator's and the Leader's
 home pages list what waits for them under 待办, with counts and the notes that say why (the
 Leader's 意见 on a returned plan), and each row leads to the row itself. Screenshots of both go
-to docs/images/ (README.md shows them)."""
+to test-output/e2e/; DOCS_SCREENSHOTS=1 also refreshes docs/images/ (README.md shows them)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from app.extensions import db
 from app.planning import services as planning
 from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask
 from tests.directory.conftest import acting, directory  # noqa: F401  (fixture)
-from tests.e2e.conftest import require_browser
+from tests.e2e.conftest import SHOTS, require_browser
 from tests.e2e.test_pages import _english
 from tests.inspections.conftest import enter_all, inspected  # noqa: F401  (fixture)
 from tests.planning.conftest import plan  # noqa: F401  (fixture)
@@ -99,6 +101,13 @@ def _clean(v):
     assert v.outside == [] and v.console_errors == [], (v.outside, v.console_errors)
 
 
+def _screenshot(page, name: str) -> None:
+    """Into test-output/e2e/; DOCS_SCREENSHOTS=1 also refreshes the README's picture."""
+    page.screenshot(path=str(SHOTS / name))
+    if os.environ.get("DOCS_SCREENSHOTS"):
+        shutil.copyfile(SHOTS / name, DOCS / name)
+
+
 def test_the_operators_workbench(visit, year_under_way, inspected):  # noqa: F811
     v = _open_home(visit, "operator_a")
     page = v.page
@@ -114,7 +123,7 @@ def test_the_operators_workbench(visit, year_under_way, inspected):  # noqa: F81
     assert page.locator("#public-site-link").get_attribute("href") == "/public/"
     _fits(v)
     _clean(v)
-    page.screenshot(path=str(DOCS / "workbench-operator.png"))
+    _screenshot(page, "workbench-operator.png")
     # The returned plan's row opens that plan.
     returned.locator("a.list-group-item").first.click()
     page.wait_for_load_state()
@@ -138,7 +147,7 @@ def test_the_leaders_workbench(app, visit, year_under_way):
     assert _todo(v, "items_to_publish").get_attribute("data-count") == "1"
     _fits(v)
     _clean(v)
-    page.screenshot(path=str(DOCS / "workbench-leader.png"))
+    _screenshot(page, "workbench-leader.png")
     _todo(v, "tasks_to_approve").locator("a.list-group-item").first.click()
     page.wait_for_load_state()
     assert page.url.endswith(f"/tasks/show/{year_under_way['task']}")
