@@ -613,6 +613,9 @@ class _Substitution:
     def __init__(self, draw: Draw, target_id: int, inspector_id: int, reason: str, note: str):
         ensure_in_scope(draw.task)
         require_lead_department(draw.task)
+        # The draw's row is locked until this step commits: two substitutes of one draw at the
+        # same moment would each append to the chain they read and one event would be lost.
+        db.session.refresh(draw, with_for_update=True)
         if draw.kind != "inspector" or draw.status != "done":
             raise DomainError(_("Substitutes are drawn for a completed inspector draw."))
         if draw.published:

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -602,3 +603,51 @@ def test_a_participating_department_reads_a_joint_check_but_does_not_run_it(
     assert "牵头部门" in response.get_json()["message"]
     with acting(app, "operator_a"):
         assert db.session.get(Draw, draw_id).substitutions in (None, "[]")
+
+
+def test_two_substitutes_at_once_both_stay_in_the_chain(app, task, monkeypatch):
+    """Two officers replace two members of one draw at the same moment: each step appends to
+    the substitution chain it read, so without the draw's row lock one event was lost."""
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite has no row locks; it serialises writers itself")
+    _draw(app, task, "target")
+    draw_id = _draw(app, task, "inspector")
+    with acting(app, "operator_a"):
+        groups = db.session.get(Draw, draw_id).result_data()
+    members = [(int(t), group[0]) for t, group in list(groups.items())[:2]]
+    chain = services._chain
+
+    def slow_chain(draw):  # widen the window between reading the chain and writing it
+        found = chain(draw)
+        time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(services, "_chain", slow_chain)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def substitute(target_id, inspector_id):
+        with acting(app, "operator_a"):
+            try:
+                barrier.wait(timeout=10)
+                draw = db.session.get(Draw, draw_id)
+                services.substitute_inspector(draw, target_id, inspector_id, "病假")
+                db.session.commit()
+                outcomes.append("ok")
+            except Exception as exc:  # noqa: BLE001
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=substitute, args=m) for m in members]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcomes == ["ok", "ok"], outcomes
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        assert len(draw.substitution_events()) == 2
+        assert services.verify_draw(draw) == []
