@@ -2,7 +2,10 @@
 fixed one):
 
 - 水资源管理科's plan of this year, approved, published and filed, with one line for the whole
-  year; from it the task 「<year>年取水许可与计划用水专项抽查」, whose window runs from five
+  year.
+- From July on, its spring check 「<year>年春季取水许可专项抽查」 (March to May): drawn, every
+  record entered, reviewed, the summary approved and the results published (history to look at).
+- The task 「<year>年取水许可与计划用水专项抽查」, whose window runs from five
   working days before today to twenty working days after (within the year), its targets and
   inspectors drawn with two witnesses. The section's only inspectors on duty are 王建国
   (inspector_wang) and 苏日娜, and a group has two members: whatever the draw picks,
@@ -25,6 +28,8 @@ from app.directory.models import InspectionItem
 from app.disclosure.plan_export import plan_csv
 from app.draws import services as draws
 from app.extensions import db
+from app.inspections import services as inspections
+from app.inspections.models import InspectionSummary
 from app.planning import services
 from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask
 
@@ -119,15 +124,19 @@ def _szyk_plan(szyk, users, today) -> AnnualPlan:
     return plan
 
 
-def _current_task(plan: AnnualPlan, operator, today) -> SpotCheckTask:
-    name = current_task_name(plan.year)
-    task = db.session.scalar(
+def _find_task(plan: AnnualPlan, name: str) -> SpotCheckTask | None:
+    return db.session.scalar(
         select(SpotCheckTask).where(
             SpotCheckTask.department_id == plan.department_id,
             SpotCheckTask.year == plan.year,
             SpotCheckTask.name == name,
         )
     )
+
+
+def _current_task(plan: AnnualPlan, operator, today) -> SpotCheckTask:
+    name = current_task_name(plan.year)
+    task = _find_task(plan, name)
     if task is not None:
         return task
     with acting_as(operator):
@@ -150,7 +159,7 @@ def _draw(task: SpotCheckTask, kind: str) -> None:
         db.session.commit()
 
 
-def draw_current_task(task: SpotCheckTask, operator) -> None:
+def draw_task(task: SpotCheckTask, operator) -> None:
     with acting_as(operator):
         if task.status == "planned":
             _draw(task, "target")
@@ -158,17 +167,139 @@ def draw_current_task(task: SpotCheckTask, operator) -> None:
             _draw(task, "inspector")
 
 
+def finished_task_name(year: int) -> str:
+    return f"{year}年春季取水许可专项抽查"
+
+
+def finished_window(today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The spring check (March to May), finished and published; only once it lies well before
+    the current task's window (from July on)."""
+    if today < dt.date(today.year, 7, 1):
+        return None
+    return dt.date(today.year, 3, 2), dt.date(today.year, 5, 29)
+
+
+# What the inspectors found at the spring check, record by record (the first has a problem
+# corrected on the spot; the others none).
+FINDINGS = [
+    (
+        "发现问题已责令改正",
+        "取水台账记录不完整，3月份取水量未登记；已当场责令补记",
+        "补齐取水台账，按月报送取水量",
+    ),
+    ("未发现问题", "无", "继续规范取用水管理"),
+]
+FINDING_SITUATION = "取水计量设施运行正常，取水许可证在有效期内，取水量未超许可水量"
+
+
+def _finish(task: SpotCheckTask, users: dict, window: tuple[dt.date, dt.date]) -> None:
+    """Every record entered by inspector_wang, reviewed by the operator, the summary approved
+    by the Leader in charge and the results published: the task as a bureau leaves it."""
+    from app.draws.models import DrawnTarget
+
+    with acting_as(users["inspector_wang"]):
+        drawn = db.session.scalars(
+            select(DrawnTarget).where(DrawnTarget.task_id == task.id).order_by(DrawnTarget.id)
+        ).all()
+        for n, row in enumerate(drawn):
+            record = inspections.open_record(row)
+            if not record.editable:
+                continue
+            result, problems, opinions = FINDINGS[min(n, len(FINDINGS) - 1)]
+            calendar_day = add_working_days(window[0], 10 + 3 * n).date
+            record.inspection_date = min(calendar_day, window[1])
+            record.method = "实地检查"
+            record.items = list(task.items)
+            record.situation = FINDING_SITUATION
+            record.problems = problems
+            record.result_code = result
+            record.follow_up = "无需后续处置"
+            record.opinions = opinions
+            target = row.target
+            record.present_person = (
+                f"{target.name}（本人）"
+                if target.target_type == "自然人"
+                else f"{target.contact_person}（单位联系人）"
+            )
+            inspections.submit_record(record)
+        db.session.flush()
+    with acting_as(users["operator_szy"]):
+        for record in inspections.task_records(task):
+            if record.status == "submitted":
+                inspections.review_record(record)
+        db.session.flush()
+    with acting_as(users["inspector_wang"]):
+        summary = inspections.open_summary(task)
+        if summary.editable:
+            inspections.submit_summary(summary)
+            db.session.flush()
+    with acting_as(users["leader_szy"]):
+        summary = db.session.scalar(
+            select(InspectionSummary).where(InspectionSummary.task_id == task.id)
+        )
+        if summary.status == "submitted":
+            inspections.decide_summary(summary, True, "同意，按程序公示")
+            db.session.flush()
+    with acting_as(users["operator_szy"]):
+        inspections.publish_results(task)
+    _dates_of_spring(task, window)
+    db.session.commit()
+
+
+def _at(day: dt.date, working_days: int, hour: int) -> dt.datetime:
+    return dt.datetime.combine(add_working_days(day, working_days).date, dt.time(hour, 30))
+
+
+def _dates_of_spring(task: SpotCheckTask, window: tuple[dt.date, dt.date]) -> None:
+    """The steps were taken just now; the history they stand for happened in spring: each record
+    entered two working days after its inspection and reviewed two later, the summary approved
+    and the results published within the 20 working days after the window (R11.1, R11.3)."""
+    for record in inspections.task_records(task):
+        record.submitted_on = _at(record.inspection_date, 2, 16)
+        record.reviewed_on = _at(record.inspection_date, 4, 10)
+    summary = db.session.scalar(
+        select(InspectionSummary).where(InspectionSummary.task_id == task.id)
+    )
+    version = summary.versions[-1]
+    version.submitted_on = _at(window[1], 3, 15)
+    version.decided_on = _at(window[1], 5, 9)
+    summary.approved_on = version.decided_on.date()
+    task.results_published_on = add_working_days(window[1], 7).date
+
+
+def _finished_task(plan: AnnualPlan, users: dict, today: dt.date) -> None:
+    window = finished_window(today)
+    if window is None:
+        return
+    operator = users["operator_szy"]
+    task = _find_task(plan, finished_task_name(plan.year))
+    if task is None:
+        with acting_as(operator):
+            task = services.create_task_from_line(plan.lines[0], name=finished_task_name(plan.year))
+            task.window_start, task.window_end = window
+            services.check_task(task)
+            db.session.add(task)
+        db.session.commit()
+    if task.status == "published" or task.status == "archived":
+        return
+    draw_task(task, operator)
+    _finish(task, users, window)
+
+
 def seed_planning(departments: dict, users: dict) -> None:
     today = dt.date.today()
     szyk, hhk = departments["SZYK"], departments["HHK"]
     plan = _szyk_plan(szyk, users, today)
+    _finished_task(plan, users, today)
     task = _current_task(plan, users["operator_szy"], today)
     db.session.commit()  # the task exists before its draws' commitments go public
-    draw_current_task(task, users["operator_szy"])
+    draw_task(task, users["operator_szy"])
 
     next_year = today.year + 1
     if not db.session.scalar(
-        select(AnnualPlan.id).where(AnnualPlan.department_id == hhk.id, AnnualPlan.year == next_year)
+        select(AnnualPlan.id).where(
+            AnnualPlan.department_id == hhk.id, AnnualPlan.year == next_year
+        )
     ):
         _plan(
             hhk,

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from app.core.identifiers import USCC, CitizenID
-from app.demo.planning import acting_as, current_task_name
+from app.demo.planning import acting_as, current_task_name, finished_task_name, finished_window
 from app.directory import services as directory
 from app.directory.models import DONGSHENG_AREAS, Area, Inspector, Target
 from app.draws.models import Assignment, Draw, DrawnTarget
 from app.extensions import db
 from app.inspections import services as inspections
+from app.inspections.deadlines import entered_late_by
 from app.planning.models import AnnualPlan, SpotCheckTask
 from app.security.system_user import acting_as_system
 
@@ -186,3 +187,26 @@ def test_the_data_set_is_the_same_on_every_machine(app, world):
     with app.app_context():
         _clean_database(db)
     assert load() == first
+
+
+def test_the_spring_check_is_finished_and_its_results_are_public(app, seeded):
+    today = dt.date.today()
+    window = finished_window(today)
+    if window is None:
+        pytest.skip("before July the demo has no finished check of the year")
+    with app.app_context():
+        task = db.session.scalar(
+            select(SpotCheckTask).where(SpotCheckTask.name == finished_task_name(today.year))
+        )
+        assert task.status == "published"
+        assert (task.window_start, task.window_end) == window
+        records = inspections.task_records(task)
+        assert records and {r.status for r in records} == {"reviewed"}
+        assert all(window[0] <= r.inspection_date <= window[1] for r in records)
+        # History as it happened: entered on time, published in June, not all today.
+        assert [entered_late_by(r) for r in records] == [0] * len(records)
+        assert window[1] < task.results_published_on < today
+    html = app.test_client().get("/public/results").get_data(as_text=True)
+    assert finished_task_name(today.year) in html
+    # The current task is not public: its records are yet to be entered.
+    assert current_task_name(today.year) not in html
