@@ -11,7 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from app.core.identifiers import USCC, CitizenID
-from app.demo.planning import acting_as, current_task_name, finished_task_name, finished_window
+from app.demo.planning import (
+    acting_as,
+    current_task_name,
+    finished_task_name,
+    finished_window,
+    task_window,
+)
 from app.directory import services as directory
 from app.directory.models import DONGSHENG_AREAS, Area, Inspector, Target
 from app.draws.models import Assignment, Draw, DrawnTarget
@@ -210,3 +216,27 @@ def test_the_spring_check_is_finished_and_its_results_are_public(app, seeded):
     assert finished_task_name(today.year) in html
     # The current task is not public: its records are yet to be entered.
     assert current_task_name(today.year) not in html
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        dt.date(2027, 1, 1),  # a holiday, the first day of the year
+        dt.date(2027, 2, 12),  # in the Spring Festival holidays
+        dt.date(2028, 2, 29),
+        dt.date(2027, 6, 30),
+        dt.date(2027, 7, 1),
+        dt.date(2027, 10, 4),  # National Day week
+        dt.date(2027, 12, 31),
+    ],
+)
+def test_on_any_day_of_the_year_the_windows_fit(app, today):
+    """Whatever day the demo is loaded on: the current window contains it and lies in its year,
+    and the finished spring check (from July) ends before the current window starts."""
+    with app.app_context():
+        start, end = task_window(today)
+    assert dt.date(today.year, 1, 1) <= start <= today <= end <= dt.date(today.year, 12, 31)
+    spring = finished_window(today)
+    assert (spring is None) == (today.month < 7)
+    if spring:
+        assert spring[0].year == today.year and spring[1] < start
