@@ -182,13 +182,22 @@ def finished_window(today: dt.date) -> tuple[dt.date, dt.date] | None:
 # What the inspectors found at the spring check, record by record (the first has a problem
 # corrected on the spot; the others none).
 FINDINGS = [
+    # result, problems, opinions, follow-up
     (
         "发现问题已责令改正",
         "取水台账记录不完整，3月份取水量未登记；已当场责令补记",
         "补齐取水台账，按月报送取水量",
+        "无需后续处置",
     ),
-    ("未发现问题", "无", "继续规范取用水管理"),
+    (
+        "发现问题待后续处理",
+        "未按规定安装取水计量设施，自备井取水量无法计量",
+        "限期安装经检定合格的取水计量设施",
+        "责令改正、跟踪整改",
+    ),
+    ("未发现问题", "无", "继续规范取用水管理", "无需后续处置"),
 ]
+DECISION_NUMBER = "东水信用〔{year}〕1号"
 FINDING_SITUATION = "取水计量设施运行正常，取水许可证在有效期内，取水量未超许可水量"
 
 
@@ -205,7 +214,7 @@ def _finish(task: SpotCheckTask, users: dict, window: tuple[dt.date, dt.date]) -
             record = inspections.open_record(row)
             if not record.editable:
                 continue
-            result, problems, opinions = FINDINGS[min(n, len(FINDINGS) - 1)]
+            result, problems, opinions, follow_up = FINDINGS[min(n, len(FINDINGS) - 1)]
             calendar_day = add_working_days(window[0], 10 + 3 * n).date
             record.inspection_date = min(calendar_day, window[1])
             record.method = "实地检查"
@@ -213,7 +222,7 @@ def _finish(task: SpotCheckTask, users: dict, window: tuple[dt.date, dt.date]) -
             record.situation = FINDING_SITUATION
             record.problems = problems
             record.result_code = result
-            record.follow_up = "无需后续处置"
+            record.follow_up = follow_up
             record.opinions = opinions
             target = row.target
             record.present_person = (
@@ -243,6 +252,67 @@ def _finish(task: SpotCheckTask, users: dict, window: tuple[dt.date, dt.date]) -
     with acting_as(users["operator_szy"]):
         inspections.publish_results(task)
     _dates_of_spring(task, window)
+    db.session.commit()
+    _refused_and_listed(task, users)
+
+
+def _refused_and_listed(task: SpotCheckTask, users: dict) -> None:
+    """The record that called for rectification: its case closed as 拒不整改 after the
+    re-inspection, the suggested listing proposed, reviewed by the Leader in charge, decided by
+    the bureau's Leader and published (R12.1): the demo's blacklist entry."""
+    from app.credit import services as credit
+    from app.credit.models import BlacklistEntry
+
+    record = next(
+        (r for r in inspections.task_records(task) if r.follow_up == "责令改正、跟踪整改"), None
+    )
+    if record is None or record.rectification_cases:
+        return
+    deadline = add_working_days(record.inspection_date, 15).date
+    with acting_as(users["operator_szy"]):
+        case = inspections.open_case(
+            record,
+            task.department_id,
+            "限期安装经检定合格的取水计量设施并报送安装验收资料",
+            deadline,
+        )
+        db.session.flush()
+        inspections.add_reinspection(
+            case, add_working_days(deadline, 2).date, "复查时仍未安装取水计量设施", False
+        )
+        inspections.close_case(case, "refused", "逾期拒不安装取水计量设施，经复查仍未整改")
+        db.session.flush()
+        entry = db.session.scalar(select(BlacklistEntry).where(BlacklistEntry.case_id == case.id))
+        credit.propose(entry)
+        db.session.flush()
+    proposed = _at(deadline, 3, 10)
+    entry.proposed_on = proposed
+    with acting_as(users["leader_szy"]):
+        credit.review(entry, True, "情况属实，证据充分，同意列入")
+    with acting_as(users["leader"]):
+        credit.approve(
+            entry,
+            DECISION_NUMBER.format(year=task.year),
+            period_months=12,
+            decided_on=add_working_days(proposed.date(), 5).date,
+        )
+    with acting_as(users["operator_szy"]):
+        credit.publish(entry)
+    # As it happened: the case closed, reviewed and decided in spring, published in June.
+    case.closed_on = add_working_days(deadline, 2).date
+    entry.reviewed_on = _at(proposed.date(), 2, 15)
+    entry.decided_on = _at(proposed.date(), 5, 11)
+    entry.published_on = add_working_days(proposed.date(), 6).date
+    steps = {
+        "suggest": _at(deadline, 2, 16),
+        "propose": proposed,
+        "review": entry.reviewed_on,
+        "approve": entry.decided_on,
+        "publish": _at(proposed.date(), 6, 9),
+    }
+    for event in entry.events:
+        event.at = steps.get(event.action, event.at)
+    record.follow_up_closed_on = case.closed_on
     db.session.commit()
 
 

@@ -240,3 +240,20 @@ def test_on_any_day_of_the_year_the_windows_fit(app, today):
     assert (spring is None) == (today.month < 7)
     if spring:
         assert spring[0].year == today.year and spring[1] < start
+
+
+def test_the_spring_check_left_a_published_blacklist_entry(app, seeded):
+    from app.credit.models import BlacklistEntry
+
+    today = dt.date.today()
+    if finished_window(today) is None:
+        pytest.skip("before July the demo has no finished check of the year")
+    with app.app_context():
+        entry = db.session.scalar(select(BlacklistEntry))
+        assert entry.status == "listed" and entry.basis == "refused"
+        assert entry.case.status == "refused" and entry.target.listed_on == entry.listed_on
+        assert entry.listed_on <= entry.published_on < today
+        assert [e.at for e in entry.events] == sorted(e.at for e in entry.events)
+        name = entry.target.name
+    html = app.test_client().get("/public/blacklist").get_data(as_text=True)
+    assert name in html
