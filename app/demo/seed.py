@@ -31,7 +31,7 @@ DEPARTMENTS = [
 
 # username, family name, given name, role, department codes, what the account is for
 USERS = [
-    ("admin", "赵", "信息", roles.ADMIN, [], "系统管理员：用户、部门、日历"),
+    ("admin", "赵", "宏宇", roles.ADMIN, [], "系统管理员：用户、部门、日历"),
     ("leader", "高", "志远", roles.LEADER, ["DSSLJ"], "局领导：全局数据"),
     ("leader_szy", "孙", "明", roles.LEADER, ["SZYK"], "分管领导：水资源管理科及节约用水办公室"),
     ("operator_szy", "刘", "芳", roles.OPERATOR, ["SZYK"], "业务管理员：水资源管理科"),
