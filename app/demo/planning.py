@@ -10,6 +10,9 @@ fixed one):
   inspectors drawn with two witnesses. The section's only inspectors on duty are 王建国
   (inspector_wang) and 苏日娜, and a group has two members: whatever the draw picks,
   inspector_wang is in every group and has records to enter on the first day.
+- The task 「<year>年计划用水户用水计量专项抽查」, approved and not drawn, its window from today
+  to the twentieth working day after: its draw is open, for a new user (and the checks outside
+  the repository, DESIGN.md "Demo data") to draw targets and inspectors.
 - 河湖管理科's plan of next year as a draft.
 
 Idempotent for the day: plans are found by department and year, the task by its department,
@@ -64,6 +67,26 @@ def task_window(today: dt.date) -> tuple[dt.date, dt.date]:
         counted += calendar.is_working_day(start)
     end = min(add_working_days(today, WINDOW_AFTER).date, dt.date(today.year, 12, 31))
     return start, end
+
+
+def waiting_task_name(year: int) -> str:
+    return f"{year}年计划用水户用水计量专项抽查"
+
+
+def _waiting_task(plan: AnnualPlan, operator, today) -> SpotCheckTask:
+    """Approved, not drawn; its window starts today, so the draw is open (it opens a few
+    working days before the window, DRAW_OPENS_WORKING_DAYS_BEFORE)."""
+    name = waiting_task_name(plan.year)
+    task = _find_task(plan, name)
+    if task is not None:
+        return task
+    with acting_as(operator):
+        task = services.create_task_from_line(plan.lines[0], name=name)
+        task.window_start, task.window_end = today, task_window(today)[1]
+        services.check_task(task)
+        db.session.add(task)
+        db.session.flush()
+    return task
 
 
 def _plan(department, year, title, item_codes, line_name, method, content, window):
@@ -210,6 +233,9 @@ def _finish(task: SpotCheckTask, users: dict, window: tuple[dt.date, dt.date]) -
         drawn = db.session.scalars(
             select(DrawnTarget).where(DrawnTarget.task_id == task.id).order_by(DrawnTarget.id)
         ).all()
+        # The findings about a company's books and meters go to companies first (the draw may
+        # have picked natural persons too).
+        drawn = sorted(drawn, key=lambda row: row.target.target_type == "自然人")
         for n, row in enumerate(drawn):
             record = inspections.open_record(row)
             if not record.editable:
@@ -364,6 +390,7 @@ def seed_planning(departments: dict, users: dict) -> None:
     task = _current_task(plan, users["operator_szy"], today)
     db.session.commit()  # the task exists before its draws' commitments go public
     draw_task(task, users["operator_szy"])
+    _waiting_task(plan, users["operator_szy"], today)
 
     next_year = today.year + 1
     if not db.session.scalar(

@@ -255,5 +255,48 @@ def test_the_spring_check_left_a_published_blacklist_entry(app, seeded):
         assert entry.listed_on <= entry.published_on < today
         assert [e.at for e in entry.events] == sorted(e.at for e in entry.events)
         name = entry.target.name
+        if entry.target.target_type == "自然人":  # masked on every public page
+            from app.core.masking import mask_person_name
+
+            name = mask_person_name(name)
     html = app.test_client().get("/public/blacklist").get_data(as_text=True)
     assert name in html
+
+
+def test_a_task_of_this_year_waits_to_be_drawn_and_its_draw_is_open(app, seeded):
+    """DESIGN.md's demo contract: an approved task of 水资源管理科 (operator_szy) with drawable
+    targets and inspectors in the current year."""
+    from app.demo.planning import waiting_task_name
+    from app.draws import services as draws
+    from tests.directory.conftest import acting
+
+    today = dt.date.today()
+    with app.app_context():
+        task = db.session.scalar(
+            select(SpotCheckTask).where(SpotCheckTask.name == waiting_task_name(today.year))
+        )
+        assert task.department.name == "水资源管理科" and task.year == today.year
+        assert (task.approval, task.status) == ("approved", "planned")
+        assert draws.target_draw_not_open(task) is None
+        task_id = task.id
+    with acting(app, "operator_szy"):
+        draw = draws.start_draw(
+            db.session.get(SpotCheckTask, task_id),
+            "target",
+            mode="witnessed",
+            witnesses="白玉梅、郝建平",
+        )
+        db.session.commit()
+        draws.complete_draw(draw, witness_entropy="3 1 4 1")
+        db.session.commit()
+        assert draw.status == "done" and draw.result_data()
+        draw = draws.start_draw(
+            db.session.get(SpotCheckTask, task_id),
+            "inspector",
+            mode="witnessed",
+            witnesses="白玉梅、郝建平",
+        )
+        db.session.commit()
+        draws.complete_draw(draw, witness_entropy="2 7 1 8")
+        db.session.commit()
+        assert draw.status == "done"
