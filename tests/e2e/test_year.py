@@ -159,8 +159,14 @@ def _flashed(v) -> str:
 def _click(v, locator, flash: str = "", url=None) -> None:
     """Click a link or a form's button, wait for the next page (at `url`, when given), fail on
     a flashed error; `flash`: the success message expected."""
+    asks_first = locator.evaluate("el => !!(el.form && el.form.hasAttribute('data-confirm'))")
     with v.page.expect_navigation(**({"url": url} if url else {})):
         locator.click()
+        if asks_first:  # an irreversible step: the dialog says what happens, then 确定
+            dialog = v.page.locator("#confirm-step-dialog")
+            dialog.wait_for(state="visible")
+            assert "不能" in dialog.inner_text(), dialog.inner_text()
+            v.page.locator("#confirm-step-ok").click()
     v.page.wait_for_load_state()
     assert not _flash_errors(v), (v.page.url, _flash_errors(v))
     assert flash in _flashed(v), (v.page.url, flash, _flashed(v))

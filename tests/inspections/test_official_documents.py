@@ -94,7 +94,9 @@ def test_downloads_are_named_by_task_number_and_title(app, inspected, login_as, 
         assert public_name.startswith(f"{number}_{name}_") and uid not in public_name + plain
     # The archive bundle.
     token = csrf_token_from(operator, f"/tasks/show/{inspected.task}")
-    operator.post(f"/task-results/{inspected.task}/archive", data={"csrf_token": token})
+    operator.post(
+        f"/task-results/{inspected.task}/archive", data={"csrf_token": token, "confirm": "1"}
+    )
     response = operator.get(f"/task-results/{inspected.task}/bundle.zip")
     assert response.status_code == 200
     assert _names(response) == (f"{number}_{name}_归档包.zip", f"task-{year}-{seq:03d}-archive.zip")

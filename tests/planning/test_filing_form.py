@@ -52,7 +52,7 @@ def test_the_docx_has_the_title_and_fields(app, login_as, plan):
     _through_publication(app, plan, dt.date(2027, 2, 10))
     operator = login_as("operator_a")
     token = csrf_token_from(operator, f"/plans/show/{plan}")
-    operator.post(f"/plan-workflow/{plan}/filing", data={"csrf_token": token})
+    operator.post(f"/plan-workflow/{plan}/filing", data={"csrf_token": token, "confirm": "1"})
     with app.app_context():
         filed = db.session.get(AnnualPlan, plan)
         assert filed.status == "filed"
