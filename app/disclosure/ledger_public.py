@@ -73,11 +73,21 @@ def event_label(event: str) -> str:
     return str(EVENT_LABELS.get(event, event))
 
 
+def entry_time(at: str) -> str:
+    """An entry's time as people read it, "2026-12-02 10:08:02" (Beijing time, as every time
+    the system shows); the entry itself keeps its ISO form with +08:00 (the hashed text)."""
+    return (at or "").replace("T", " ").removesuffix("+08:00")
+
+
 @bp.app_context_processor
 def _ledger_helpers():
     from app.draws import ledger
 
-    return {"ledger_entries": ledger.entries_of, "ledger_event_label": event_label}
+    return {
+        "ledger_entries": ledger.entries_of,
+        "ledger_event_label": event_label,
+        "ledger_time": entry_time,
+    }
 
 
 @bp.route("/draws/ledger")

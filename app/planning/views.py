@@ -577,6 +577,27 @@ class SpotCheckTaskView(AppModelView):
                 log_confidential_view([task.id], "task page")
         return super().render_template(template, **kwargs)
 
+    def _offered_actions(self, task=None) -> dict:
+        """The one-step draw (摇号) only where a draw without outside entropy is allowed
+        (DRAW_ALLOW_NO_ENTROPY) and, on a task's page, only while its targets are to be drawn:
+        elsewhere the button could only end in a refusal. The witnessed draw is on the page."""
+        from flask import current_app
+
+        offered = dict(self.actions)
+        if not current_app.config.get("DRAW_ALLOW_NO_ENTROPY") or (
+            task is not None and task.status != "planned"
+        ):
+            offered.pop("draw_targets", None)
+        return offered
+
+    def _get_show_widget(self, pk, item, **kwargs):
+        kwargs.setdefault("actions", self._offered_actions(item))
+        return super()._get_show_widget(pk, item, **kwargs)
+
+    def _get_list_widget(self, filters, **kwargs):
+        kwargs.setdefault("actions", self._offered_actions())
+        return super()._get_list_widget(filters, **kwargs)
+
     @action(
         "draw_targets",
         _l("Draw (摇号)"),

@@ -579,3 +579,21 @@ def test_draw_verify_catches_a_draw_rewritten_in_the_database(app, strict, task)
     bad = runner.invoke(args=["draw", "verify", str(draw_id)])
     assert bad.exit_code == 1 and "INVALID" in bad.output
     assert "entropy differs" in bad.output and "record_hash differs" in bad.output
+
+
+def test_the_one_step_draw_is_offered_only_where_it_can_run(app, task, login_as, monkeypatch):
+    """Without DRAW_ALLOW_NO_ENTROPY the one-step 摇号 could only end in a refusal naming a
+    setting: the task page offers the witnessed draw alone; once drawn, no 摇号 at all."""
+    operator = login_as("operator_a")
+    assert f"/tasks/action/draw_targets/{task}" in operator.get(f"/tasks/show/{task}").get_data(
+        as_text=True
+    )
+    monkeypatch.setitem(app.config, "DRAW_ALLOW_NO_ENTROPY", False)
+    page = operator.get(f"/tasks/show/{task}").get_data(as_text=True)
+    assert "/tasks/action/draw_targets/" not in page and "DRAW_ALLOW_NO_ENTROPY" not in page
+    assert "draw_targets" not in operator.get("/tasks/list/").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "DRAW_ALLOW_NO_ENTROPY", True)
+    _witnessed(app, task, "target")
+    assert "/tasks/action/draw_targets/" not in operator.get(f"/tasks/show/{task}").get_data(
+        as_text=True
+    )
