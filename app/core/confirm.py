@@ -50,6 +50,11 @@ STEPS = {
         "inspector drawn replaces this member, in the record and the public draw ledger, and it "
         "cannot be undone. Draw?"
     ),
+    # Asked in the dialog only: a confirmation page cannot carry the chosen files again.
+    "attach_evidence": _l(
+        "The chosen files are attached to the record as evidence and cannot be deleted "
+        "afterwards (R10.2: the evidence is kept as taken). Attach them?"
+    ),
     "cancel_draw": _l(
         "The unfinished draw is cancelled; the cancellation and its reason stay visible in the "
         "draw ledger and cannot be undone."

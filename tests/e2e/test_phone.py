@@ -319,6 +319,11 @@ def test_evidence_takes_a_photo_with_the_camera(app, phone, site, tmp_path):
     assert "现场照片.png" in v.page.locator("#evidence-chosen").inner_text()
     v.page.fill(".evidence-form input[name=note]", "取水口计量表")
     v.page.click(".evidence-form button[type=submit]")
+    dialog = v.page.locator("#confirm-step-dialog")  # evidence cannot be deleted: it asks first
+    dialog.wait_for(state="visible")
+    assert "不能删除" in dialog.inner_text()
+    with v.page.expect_navigation():
+        v.page.locator("#confirm-step-ok").click()
     v.page.wait_for_load_state()
     assert "证据材料已上传" in v.visible_text()
     with app.app_context():
