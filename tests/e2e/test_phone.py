@@ -353,3 +353,18 @@ def test_the_desktop_keeps_its_tables(app, browser, live_server, site):
         assert field["x"] > label["x"] + label["width"] - 1  # beside, as before
     finally:
         context.close()
+
+
+def test_a_draft_is_removed_when_another_user_signs_in_on_the_phone(app, phone, site):
+    """A shared phone: the draft names a confidential target, so it does not outlive its
+    user's turn on the device once somebody else signs in."""
+    record_id, _ = site
+    v = phone()
+    v.login("inspector_a")
+    v.go(f"/records/edit/{record_id}")
+    v.page.fill("#problems", "取水计量设施未按期检定")
+    key = f"dsr-draft:{_user_id(app, 'inspector_a')}:record:{record_id}"
+    assert v.page.evaluate("k => localStorage.getItem(k)", key) is not None
+    v.go("/logout/")
+    v.login("operator_a")
+    assert v.page.evaluate("k => localStorage.getItem(k)", key) is None
