@@ -117,6 +117,13 @@ RECORD_ENTRY_COLUMNS = [
     "present_person",
 ]
 SUMMARY_FIELDS = ["check_period", "content", "situation", "opinions"]
+# The parts as the form labels them (views.LABELS), for a refusal that names the empty ones.
+SUMMARY_FIELD_LABELS = {
+    "check_period": _l("Check time"),
+    "content": _l("Inspection content"),
+    "situation": _l("On-site situation"),
+    "opinions": _l("Handling opinions and suggestions"),
+}
 
 record_item = Table(
     "record_item",

@@ -35,6 +35,7 @@ from app.inspections.models import (
     PROBLEM_RESULTS,
     RECORD_WORKING_DAYS,
     RESULT_CODES,
+    SUMMARY_FIELD_LABELS,
     SUMMARY_FIELDS,
     CaseTransfer,
     Evidence,
@@ -610,9 +611,11 @@ def submit_summary(summary: InspectionSummary, user=None) -> SummaryVersion:
     task = summary.task
     if task.status != "results_entered":
         raise DomainError(_("Submit the summary once every record of the task is entered."))
-    missing = [f for f in SUMMARY_FIELDS if not _text(getattr(summary, f))]
+    missing = [SUMMARY_FIELD_LABELS[f] for f in SUMMARY_FIELDS if not _text(getattr(summary, f))]
     if missing:
-        raise DomainError(_("Fill in every part of the summary before submitting it."))
+        raise DomainError(
+            _("Fill in before submitting: %(fields)s.", fields="、".join(str(m) for m in missing))
+        )
     summary.version = (summary.version or 0) + 1
     summary.status = "submitted"
     version = SummaryVersion(

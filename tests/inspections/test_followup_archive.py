@@ -373,3 +373,16 @@ def test_the_frequency_rule_leaves_out_targets_found_clean_recently(app, inspect
         with pytest.raises(DomainError, match="1 到 60"):
             planning.check_scope_and_ratios(again, 2027)
         db.session.rollback()
+
+
+def test_a_summary_submitted_with_empty_parts_is_told_which(app, inspected):
+    enter_all(app, inspected)
+    summary_id = _summary(app, inspected)
+    with acting(app, "inspector_a"):
+        summary = db.session.get(InspectionSummary, summary_id)
+        summary.opinions = ""
+        summary.situation = "  "
+        with pytest.raises(DomainError) as refused:
+            services.submit_summary(summary)
+        assert "现场检查情况" in str(refused.value) and "处理意见和建议" in str(refused.value)
+        assert "检查内容" not in str(refused.value)
