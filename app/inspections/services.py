@@ -144,6 +144,10 @@ def ensure_can_enter(record: InspectionRecord, user=None) -> None:
     ensure_task_open(record.task)
     ensure_group_member(record, user)
     if not record.editable:
+        if record.task.results_published_on is not None:
+            raise DomainError(
+                _("The task's results are published: its records can no longer be changed.")
+            )
         raise DomainError(_("A submitted record cannot be changed; ask for it to be returned."))
 
 

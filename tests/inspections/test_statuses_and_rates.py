@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from app.extensions import db
 from app.inspections.models import InspectionRecord
 from app.planning.models import SpotCheckTask
@@ -72,3 +74,17 @@ def test_the_task_page_says_who_writes_the_summary(
     # The inspectors write it from their assignments page (they do not open task pages).
     mine = login_as("inspector_a").get("/my-assignments/").get_data(as_text=True)
     assert f"/summary-workflow/open/{inspected.task}" in mine
+
+
+def test_a_published_record_says_it_can_no_longer_change(app, inspected):  # noqa: F811
+    from app.core.errors import DomainError
+    from app.inspections import services
+
+    task_id = finish(app, inspected)
+    with acting(app, "inspector_a"):
+        record = db.session.scalars(
+            db.select(InspectionRecord).where(InspectionRecord.task_id == task_id)
+        ).first()
+        with pytest.raises(DomainError) as refused:
+            services.ensure_can_enter(record)
+        assert "已公示" in str(refused.value) and "退回" not in str(refused.value)
