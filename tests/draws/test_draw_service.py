@@ -651,3 +651,12 @@ def test_two_substitutes_at_once_both_stay_in_the_chain(app, task, monkeypatch):
         draw = db.session.get(Draw, draw_id)
         assert len(draw.substitution_events()) == 2
         assert services.verify_draw(draw) == []
+
+
+def test_the_target_draw_page_leads_on_to_the_inspector_draw(app, task, login_as):
+    draw_id = _draw(app, task, "target")
+    operator = login_as("operator_a")
+    page = operator.get(f"/draws/show/{draw_id}").get_data(as_text=True)
+    assert "下一步：为这些检查对象抽取检查人员" in page and f"/tasks/show/{task}" in page
+    _draw(app, task, "inspector")
+    assert "下一步" not in operator.get(f"/draws/show/{draw_id}").get_data(as_text=True)
