@@ -620,6 +620,9 @@ class _Substitution:
         require_lead_department(draw.task)
         # The draw's row is locked until this step commits: two substitutes of one draw at the
         # same moment would each append to the chain they read and one event would be lost.
+        from app.core.locks import lock_for_update
+
+        lock_for_update(db.session, Draw.__table__, draw.id)
         db.session.refresh(draw, with_for_update=True)
         if draw.kind != "inspector" or draw.status != "done":
             raise DomainError(_("Substitutes are drawn for a completed inspector draw."))

@@ -338,3 +338,70 @@ def test_the_rest_api_draws_a_supplementary_inspector(app, world, api_token, tas
         assert draw.substitution_events()[-1]["substitute"] in added
         assert services.verify_draw(draw) == []
         assert db.session.get(SpotCheckTask, task).status == "inspectors_drawn"
+
+
+def test_parallel_supplementary_draws_are_one_draw_and_clear_refusals(app, world, api_token, task):
+    """Six requests for the same supplementary draw at once: one draws, the others are
+    refused in Chinese (the member was replaced already, or another operation holds the
+    database), never a 500."""
+    import threading
+
+    draw_id, target, member = _exhaust(app, task)
+    _add_inspectors(app, world, target)
+    headers = {"Authorization": f"Bearer {api_token('leader_a')}"}
+    body = {"target_id": target, "inspector_id": member, "reason": "病假"}
+    barrier = threading.Barrier(6)
+    answers = []
+
+    def supplement():
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        answer = client.post(f"/api/v1/draw/{draw_id}/supplement", json=body, headers=headers)
+        answers.append((answer.status_code, (answer.get_json() or {}).get("message")))
+
+    threads = [threading.Thread(target=supplement) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    codes = sorted(code for code, _message in answers)
+    assert len(answers) == 6 and codes.count(200) == 1, answers
+    for code, message in answers:
+        if code != 200:
+            assert code in (409, 422) and message, answers
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in message), answers
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        assert sum("pool" in e for e in draw.substitution_events()) == 1
+        assert services.verify_draw(draw) == []
+
+
+def test_a_lock_that_times_out_is_a_clear_refusal(
+    app, world, api_token, login_as, task, monkeypatch
+):
+    """SQLite's "database is locked" (or a lock timeout elsewhere) is not a 500: the page and
+    the API say another operation is under way, and nothing is written."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    draw_id, target, member = _exhaust(app, task)
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("UPDATE draws", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(services, "supplementary_draw", locked)
+    headers = {"Authorization": f"Bearer {api_token('leader_a')}"}
+    body = {"target_id": target, "inspector_id": member, "reason": "病假"}
+    answer = app.test_client().post(
+        f"/api/v1/draw/{draw_id}/supplement", json=body, headers=headers
+    )
+    assert answer.status_code == 409
+    assert answer.get_json()["message"] == "另一操作正在进行，请稍后重试。"
+    leader = login_as("leader_a")
+    token = csrf_token_from(leader, f"/draws/show/{draw_id}")
+    page = leader.post(
+        f"/task-draw/draw/{draw_id}/supplement",
+        data={"csrf_token": token, **body, "note": "", "confirm": "1"},
+    )
+    assert page.status_code == 409 and "另一操作正在进行，请稍后重试" in page.get_data(as_text=True)
