@@ -56,8 +56,17 @@ def database_unavailable(error):
     as a whole, so nothing was saved. Say so plainly, without the menu (rendering it needs the
     database); the next request gets a fresh connection (pool_pre_ping). Other database errors
     are a 500."""
+    from app.core.locks import LOCK_CONFLICT, is_lock_conflict
     from app.extensions import db
 
+    if is_lock_conflict(error):
+        # Another request holds the lock (SQLite's "database is locked", a lock timeout, a
+        # deadlock): nothing was saved, and trying again in a moment works.
+        db.session.rollback()
+        message = str(LOCK_CONFLICT)
+        if request.path.startswith("/api/"):
+            return {"message": message}, 409
+        return render_template("public/error.html", message=message), 409
     if not (isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated):
         return error_page(error)
     current_app.logger.warning("database unavailable: %s", error.__class__.__name__)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.core.audit.chain import HEAD_ID as AUDIT_HEAD_ID
 from app.core.audit.models import AuditChainHead
+from app.core.locks import lock_for_update
 from app.draws.ledger_chain import GENESIS_HASH, canonical_json, entry_hash
 from app.draws.models import DrawLedgerEntry, DrawLedgerHead
 from app.extensions import db
@@ -54,13 +55,8 @@ def _lock(connection):
         .where(AuditChainHead.id == AUDIT_HEAD_ID)
         .with_for_update()
     ).first()
-    if connection.dialect.name == "sqlite":
-        # SQLite has no row locks: a write takes the database's lock until the transaction ends.
-        connection.execute(
-            update(DrawLedgerHead)
-            .where(DrawLedgerHead.id == HEAD_ID)
-            .values(last_seq=DrawLedgerHead.last_seq)
-        )
+    # SQLite has no row locks: a write takes the database's lock until the transaction ends.
+    lock_for_update(connection, DrawLedgerHead.__table__, HEAD_ID)
     head = connection.execute(
         select(DrawLedgerHead.last_seq, DrawLedgerHead.last_hash)
         .where(DrawLedgerHead.id == HEAD_ID)

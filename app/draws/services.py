@@ -418,6 +418,11 @@ def _check_enough_inspectors(targets, inspectors, conflicts, excluded, size):
 def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     if draw.status != "committed":
         raise DomainError(_("This draw is not waiting to be completed."))
+    if draw.kind == "target":
+        # The timing rule holds at the draw itself, not only at its commitment.
+        not_open = target_draw_not_open(draw.task)
+        if not_open:
+            raise DomainError(not_open)
     try:
         entropy = protocol.normalise_witness_entropy(witness_entropy)
     except protocol.ProtocolError:
@@ -615,6 +620,9 @@ class _Substitution:
         require_lead_department(draw.task)
         # The draw's row is locked until this step commits: two substitutes of one draw at the
         # same moment would each append to the chain they read and one event would be lost.
+        from app.core.locks import lock_for_update
+
+        lock_for_update(db.session, Draw.__table__, draw.id)
         db.session.refresh(draw, with_for_update=True)
         if draw.kind != "inspector" or draw.status != "done":
             raise DomainError(_("Substitutes are drawn for a completed inspector draw."))
@@ -721,7 +729,7 @@ def substitute_inspector(
 RANKING_USED_UP = _(
     "No eligible inspector is left for this target in the draw's ranking. A substitute comes "
     "only from the inspectors frozen in the pool when the inspectors were drawn, so an "
-    "inspector added to the roster since then cannot be chosen this way. Use the "
+    "inspector added to the roster since then cannot be chosen this way. A Leader runs the "
     "supplementary inspector draw (补充摇号): it draws at random from today's roster."
 )
 
@@ -750,7 +758,12 @@ def supplementary_draw(
     """补充摇号 (R7.2 “从检查人员名录库再次随机抽取”): when the draw's ranking has nobody left for
     the target, the substitute is drawn from today's roster, ranked with a seed derived from
     the draw's seed, the supplementary pool's hash and the event's place in the chain. The
-    pool goes into the event, so the record, its ledger seal and the verifier cover it."""
+    pool goes into the event, so the record, its ledger seal and the verifier cover it.
+
+    Separation of duties: the Operator edits the roster, so a Leader runs the supplementary
+    draw (as a cancellation), else an Operator could add inspectors and redraw the member
+    who came in by the last draw until the person wanted comes up."""
+    _require_leader(draw)
     sub = _Substitution(draw, target_id, inspector_id, reason, note)
     if not sub.ranking_used_up():
         raise DomainError(
@@ -854,9 +867,8 @@ def is_assigned_to_task(user, task_id: int, target_id: int | None = None) -> boo
     return db.session.scalar(query) is not None
 
 
-def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
-    """A witnessed draw committed but never completed blocks its task: a Leader cancels it
-    with a reason. The row stays visible; a completed draw is never cancelled (no redraw)."""
+def _require_leader(draw: Draw, user=None) -> None:
+    """Only a Leader of the task's lead department (cancellation, supplementary draw)."""
     from app.security import roles
     from app.security.scope import current_actor, role_names
 
@@ -865,6 +877,12 @@ def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
         raise DomainError(_("Only a Leader can do this."))
     ensure_in_scope(draw.task)
     require_lead_department(draw.task, user)
+
+
+def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
+    """A witnessed draw committed but never completed blocks its task: a Leader cancels it
+    with a reason. The row stays visible; a completed draw is never cancelled (no redraw)."""
+    _require_leader(draw, user)
     if draw.status != "committed":
         raise DomainError(_("Only a draw that was committed and never completed can be cancelled."))
     if not (reason or "").strip():

@@ -113,7 +113,9 @@ class TaskDrawView(BaseView):
         "draw_inspectors": "draw",
         "witnessed": "draw",
         "substitute": "draw",
-        "supplement": "draw",
+        # 补充摇号 is a Leader's (separation of duties: the Operator edits the roster), under
+        # the Leader's permission to correct a draw, as a cancellation.
+        "supplement": "cancel",
         "cancel": "cancel",
         "verify": "read",
         "record_json": "read",
@@ -127,7 +129,13 @@ class TaskDrawView(BaseView):
     def _draw(self, pk) -> Draw:
         return ensure_in_scope(db.session.get(Draw, pk))
 
-    def _ask_first(self, step, task):
+    def _ask_first(self, step, task, kind="target"):
+        # A draw the timing rule refuses is refused at once: nobody is asked to confirm a step
+        # that cannot be done.
+        not_open = services.target_draw_not_open(task) if kind == "target" else None
+        if not_open:
+            flash(not_open, "danger")
+            return redirect(url_for("SpotCheckTaskView.show", pk=task.id))
         return confirmation_page(self, step, url_for("SpotCheckTaskView.show", pk=task.id))
 
     def _one_step(self, task, kind):
@@ -165,7 +173,7 @@ class TaskDrawView(BaseView):
     @has_access
     def draw_inspectors(self, pk):
         task = self._task(pk)
-        return self._ask_first("draw_inspectors", task) or self._one_step(task, "inspector")
+        return self._ask_first("draw_inspectors", task, "inspector") or self._one_step(task, "inspector")
 
     @expose("/<int:pk>/witnessed", methods=["GET", "POST"])
     @has_access
@@ -182,7 +190,7 @@ class TaskDrawView(BaseView):
             )
         )
         if request.method == "POST":
-            page = self._ask_first("draw_commit" if draw is None else "draw_complete", task)
+            page = self._ask_first("draw_commit" if draw is None else "draw_complete", task, kind)
             if page is not None:
                 return page
             try:
@@ -355,7 +363,7 @@ class DrawApi(AppModelRestApi):
         **API_METHOD_PERMISSIONS,
         "record": "read",
         "substitute": "draw",
-        "supplement": "draw",
+        "supplement": "cancel",  # a Leader's, as on the page
     }
     list_columns = [
         "id",

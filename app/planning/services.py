@@ -544,12 +544,36 @@ def _changed_fields(obj, names) -> list[str]:
     return [n for n in names if n in state.attrs and state.attrs[n].history.has_changes()]
 
 
+def _has_draw_under_way(task_id: int) -> bool:
+    from app.draws.models import Draw
+
+    with db.session.no_autoflush:
+        return (
+            db.session.scalar(
+                select(Draw.id)
+                .where(Draw.task_id == task_id, Draw.status.in_(("committed", "done")))
+                .limit(1)
+            )
+            is not None
+        )
+
+
 def check_task_editable(task: SpotCheckTask) -> None:
     # Before check_task: its queries flush the session, which clears the attributes' history.
     changed = _changed_fields(task, APPROVED_TASK_FIELDS)
     check_task(task)
     if task.status != "planned":
         raise DomainError(_("A task can be changed only before its targets are drawn."))
+    if task.id is not None and _has_draw_under_way(task.id):
+        # The draw froze the window, scope, ratios and group rules under its commitment: a
+        # change now (and back before completion) would draw on other terms than the draw
+        # timing rule and the public ledger say.
+        raise DomainError(
+            _(
+                "A draw of this task is under way (committed, not completed): the task cannot "
+                "be changed until the draw is completed or a Leader cancels it."
+            )
+        )
     if not changed:
         return
     line = task.plan_line

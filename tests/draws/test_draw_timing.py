@@ -131,3 +131,54 @@ def test_the_draw_opens_on_its_day(app, login_as, api_token, task):
     headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
     done = app.test_client().post(f"/api/v1/task/{task}/draw_targets", json={}, headers=headers)
     assert done.status_code == 200, done.get_json()
+
+
+def test_a_task_under_a_committed_draw_keeps_its_window_and_the_draw_rechecks_the_day(
+    app, api_token, task
+):
+    """The outside prober's attack: move the window early, commit a witnessed draw, move the
+    window back, complete the draw three weeks early. The window cannot change under a
+    committed draw (REST and page, one service rule), and completing re-checks the day."""
+    today = dt.date.today()
+    with app.app_context():
+        start = add_working_days(today, 5).date  # open today
+    with acting(app, "operator_a"):
+        t = db.session.get(SpotCheckTask, task)
+        t.year = start.year
+        t.window_start, t.window_end = start, start + dt.timedelta(days=10)
+        db.session.commit()
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    committed = api.post(
+        f"/api/v1/task/{task}/draw_targets",
+        json={"mode": "witnessed", "witnesses": "张监督、李监督"},
+        headers=headers,
+    )
+    assert committed.status_code == 200, committed.get_json()
+    later = (start + dt.timedelta(days=3)).isoformat()
+    moved = api.put(f"/api/v1/task/{task}", json={"window_start": later}, headers=headers)
+    assert moved.status_code == 422, moved.get_json()
+    assert "抽取已开始" in moved.get_json()["message"]
+    # Nor by any field the draw's parameters depend on (the page's edit form and REST
+    # share services.check_task_editable).
+    for change in ({"group_size": 3}, {"window_end": later}, {"name": "改名"}):
+        moved = api.put(f"/api/v1/task/{task}", json=change, headers=headers)
+        assert moved.status_code == 422 and "抽取已开始" in moved.get_json()["message"]
+    with acting(app, "operator_a"):
+        t = db.session.get(SpotCheckTask, task)
+        assert t.window_start == start and t.name != "改名"
+        # Had the window moved anyway (an old row, a direct edit), the draw itself refuses.
+        t.window_start = add_working_days(today, 9).date
+        db.session.commit()
+        draw = db.session.scalar(db.select(Draw).where(Draw.task_id == task))
+        draw_id = draw.id
+        with pytest.raises(DomainError, match="最早可于"):
+            services.complete_draw(draw, "314159")
+        db.session.rollback()
+    done = api.post(
+        f"/api/v1/task/{task}/draw_targets", json={"witness_entropy": "314159"}, headers=headers
+    )
+    assert done.status_code == 422 and "最早可于" in done.get_json()["message"]
+    with acting(app, "operator_a"):
+        assert db.session.get(Draw, draw_id).status == "committed"
+        assert db.session.get(SpotCheckTask, task).status == "planned"

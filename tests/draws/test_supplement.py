@@ -104,12 +104,15 @@ def test_a_used_up_ranking_says_why_and_a_supplementary_draw_takes_todays_roster
         message = str(refused.value)
         assert "该检查对象已无符合条件的检查人员可供递补" in message
         assert "新增" in message and "补充摇号" in message  # why, and the way on
+        db.session.rollback()
+    with acting(app, "leader_a"):
         # Nobody new in the roster yet: the supplementary draw says so, and writes nothing.
+        draw = db.session.get(Draw, draw_id)
         with pytest.raises(DomainError, match="名录库中也没有"):
             services.supplementary_draw(draw, target, member, "病假")
         db.session.rollback()
     added, expired, conflicted = _add_inspectors(app, world, target)
-    with acting(app, "operator_a"):
+    with acting(app, "leader_a"):
         draw = db.session.get(Draw, draw_id)
         events_before = len(draw.substitution_events())
         replacement = services.supplementary_draw(draw, target, member, "公务冲突")
@@ -172,7 +175,7 @@ def test_a_used_up_ranking_says_why_and_a_supplementary_draw_takes_todays_roster
 def test_a_supplementary_pool_changed_after_the_fact_is_reported(app, world, task):
     draw_id, target, member = _exhaust(app, task)
     _add_inspectors(app, world, target)
-    with acting(app, "operator_a"):
+    with acting(app, "leader_a"):
         draw = db.session.get(Draw, draw_id)
         services.supplementary_draw(draw, target, member, "回避", "新申报")
         db.session.commit()
@@ -188,7 +191,7 @@ def test_a_supplementary_pool_changed_after_the_fact_is_reported(app, world, tas
 def test_no_supplementary_draw_while_the_ranking_has_someone_left(app, world, task):
     _draw(app, task, "target")
     draw_id = _draw(app, task, "inspector")
-    with acting(app, "operator_a"):
+    with acting(app, "leader_a"):
         draw = db.session.get(Draw, draw_id)
         target, group = next(iter(draw.result_data().items()))
         with pytest.raises(DomainError, match="递补抽取"):
@@ -248,30 +251,51 @@ def test_the_page_offers_the_supplementary_draw_and_asks_for_a_reason(app, world
     draw_id, target, member = _exhaust(app, task)
     client = login_as("operator_a")
     page = client.get(f"/draws/show/{draw_id}").get_data(as_text=True)
+    # The Operator edits the roster, so a Leader runs the supplementary draw: the Operator's
+    # page says so and offers no button for it.
+    assert "补充摇号待领导执行" in page
+    assert f"/task-draw/draw/{draw_id}/supplement" not in page
+    token = csrf_token_from(client, f"/draws/show/{draw_id}")
+    form = {"csrf_token": token, "target_id": target, "inspector_id": member, "note": ""}
+    # The substitute button says why it cannot help, and who can.
+    answer = client.post(
+        f"/task-draw/draw/{draw_id}/substitute",
+        data={**form, "reason": "病假", "confirm": "1"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "可供递补" in answer and "由领导执行“补充摇号”" in answer
+    added, _expired, _conflicted = _add_inspectors(app, world, target)
+    refused = client.post(
+        f"/task-draw/draw/{draw_id}/supplement", data={**form, "reason": "病假", "confirm": "1"}
+    )
+    assert refused.status_code == 403
+    with acting(app, "operator_a"):
+        assert not any("pool" in e for e in db.session.get(Draw, draw_id).substitution_events())
+    leader = login_as("leader_a")
+    page = leader.get(f"/draws/show/{draw_id}").get_data(as_text=True)
     # No reason preselected: a blank first choice.
     assert (
         '<option value="">（请选择原因）</option>' in page
         and "selected" not in page.split("（请选择原因）")[1].split("</select>")[0]
     )
     assert f"/task-draw/draw/{draw_id}/supplement" in page and "补充摇号" in page
-    token = csrf_token_from(client, f"/draws/show/{draw_id}")
-    form = {"csrf_token": token, "target_id": target, "inspector_id": member, "note": ""}
-    # The substitute button says why it cannot help.
-    answer = client.post(
-        f"/task-draw/draw/{draw_id}/substitute",
-        data={**form, "reason": "病假"},
+    token = csrf_token_from(leader, f"/draws/show/{draw_id}")
+    form["csrf_token"] = token
+    # No reason chosen: a Chinese error, nothing written.
+    answer = leader.post(
+        f"/task-draw/draw/{draw_id}/supplement",
+        data={**form, "reason": "", "confirm": "1"},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "可供递补" in answer and "补充摇号" in answer
-    # No reason chosen: a Chinese error, nothing written.
-    answer = client.post(
-        f"/task-draw/draw/{draw_id}/supplement", data={**form, "reason": ""}, follow_redirects=True
-    ).get_data(as_text=True)
     assert "请选择检查人员不能参加检查的原因" in answer
-    added, _expired, _conflicted = _add_inspectors(app, world, target)
-    answer = client.post(
+    # Without confirm=1 the page asks first and draws nothing.
+    asked = leader.post(
+        f"/task-draw/draw/{draw_id}/supplement", data={**form, "reason": "病假"}
+    ).get_data(as_text=True)
+    assert "补充摇号" in asked and 'name="confirm"' in asked
+    answer = leader.post(
         f"/task-draw/draw/{draw_id}/supplement",
-        data={**form, "reason": "病假"},
+        data={**form, "reason": "病假", "confirm": "1"},
         follow_redirects=True,
     ).get_data(as_text=True)
     with acting(app, "operator_a"):
@@ -282,21 +306,19 @@ def test_the_page_offers_the_supplementary_draw_and_asks_for_a_reason(app, world
     # Another department's operator cannot reach it.
     other = login_as("operator_b")
     token = csrf_token_from(other, "/plans/add")
-    assert (
-        other.post(
-            f"/task-draw/draw/{draw_id}/supplement",
-            data={**form, "csrf_token": token, "reason": "病假"},
-        ).status_code
-        == 404
-    )
+    assert other.post(
+        f"/task-draw/draw/{draw_id}/supplement",
+        data={**form, "csrf_token": token, "reason": "病假", "confirm": "1"},
+    ).status_code in (403, 404)
 
 
 def test_the_rest_api_draws_a_supplementary_inspector(app, world, api_token, task):
     draw_id, target, member = _exhaust(app, task)
     client = app.test_client()
-    headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    operator = {"Authorization": f"Bearer {api_token('operator_a')}"}
+    headers = {"Authorization": f"Bearer {api_token('leader_a')}"}
     body = {"target_id": target, "inspector_id": member, "reason": "病假"}
-    refused = client.post(f"/api/v1/draw/{draw_id}/substitute", json=body, headers=headers)
+    refused = client.post(f"/api/v1/draw/{draw_id}/substitute", json=body, headers=operator)
     assert refused.status_code == 422 and "补充摇号" in refused.get_json()["message"]
     blank = client.post(
         f"/api/v1/draw/{draw_id}/supplement", json={**body, "reason": ""}, headers=headers
@@ -304,10 +326,11 @@ def test_the_rest_api_draws_a_supplementary_inspector(app, world, api_token, tas
     assert blank.status_code == 422 and "原因" in blank.get_json()["message"]
     added, _expired, _conflicted = _add_inspectors(app, world, target)
     other = {"Authorization": f"Bearer {api_token('operator_b')}"}
-    assert (
-        client.post(f"/api/v1/draw/{draw_id}/supplement", json=body, headers=other).status_code
-        == 404
-    )
+    for who in (other, operator):  # the Operators who edit the roster do not run it
+        answer = client.post(f"/api/v1/draw/{draw_id}/supplement", json=body, headers=who)
+        assert answer.status_code == 403
+    with acting(app, "operator_a"):
+        assert not any("pool" in e for e in db.session.get(Draw, draw_id).substitution_events())
     done = client.post(f"/api/v1/draw/{draw_id}/supplement", json=body, headers=headers)
     assert done.status_code == 200, done.get_json()
     with acting(app, "operator_a"):
@@ -315,3 +338,70 @@ def test_the_rest_api_draws_a_supplementary_inspector(app, world, api_token, tas
         assert draw.substitution_events()[-1]["substitute"] in added
         assert services.verify_draw(draw) == []
         assert db.session.get(SpotCheckTask, task).status == "inspectors_drawn"
+
+
+def test_parallel_supplementary_draws_are_one_draw_and_clear_refusals(app, world, api_token, task):
+    """Six requests for the same supplementary draw at once: one draws, the others are
+    refused in Chinese (the member was replaced already, or another operation holds the
+    database), never a 500."""
+    import threading
+
+    draw_id, target, member = _exhaust(app, task)
+    _add_inspectors(app, world, target)
+    headers = {"Authorization": f"Bearer {api_token('leader_a')}"}
+    body = {"target_id": target, "inspector_id": member, "reason": "病假"}
+    barrier = threading.Barrier(6)
+    answers = []
+
+    def supplement():
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        answer = client.post(f"/api/v1/draw/{draw_id}/supplement", json=body, headers=headers)
+        answers.append((answer.status_code, (answer.get_json() or {}).get("message")))
+
+    threads = [threading.Thread(target=supplement) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    codes = sorted(code for code, _message in answers)
+    assert len(answers) == 6 and codes.count(200) == 1, answers
+    for code, message in answers:
+        if code != 200:
+            assert code in (409, 422) and message, answers
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in message), answers
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        assert sum("pool" in e for e in draw.substitution_events()) == 1
+        assert services.verify_draw(draw) == []
+
+
+def test_a_lock_that_times_out_is_a_clear_refusal(
+    app, world, api_token, login_as, task, monkeypatch
+):
+    """SQLite's "database is locked" (or a lock timeout elsewhere) is not a 500: the page and
+    the API say another operation is under way, and nothing is written."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    draw_id, target, member = _exhaust(app, task)
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("UPDATE draws", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(services, "supplementary_draw", locked)
+    headers = {"Authorization": f"Bearer {api_token('leader_a')}"}
+    body = {"target_id": target, "inspector_id": member, "reason": "病假"}
+    answer = app.test_client().post(
+        f"/api/v1/draw/{draw_id}/supplement", json=body, headers=headers
+    )
+    assert answer.status_code == 409
+    assert answer.get_json()["message"] == "另一操作正在进行，请稍后重试。"
+    leader = login_as("leader_a")
+    token = csrf_token_from(leader, f"/draws/show/{draw_id}")
+    page = leader.post(
+        f"/task-draw/draw/{draw_id}/supplement",
+        data={"csrf_token": token, **body, "note": "", "confirm": "1"},
+    )
+    assert page.status_code == 409 and "另一操作正在进行，请稍后重试" in page.get_data(as_text=True)

@@ -40,7 +40,7 @@ def test_the_draw_page_offers_the_supplementary_draw(app, world, visit, task):
     added, _expired, _conflicted = _add_inspectors(app, world, target)
     v = visit()
     v.page.set_viewport_size(DESKTOP)
-    v.login("operator_a")
+    v.login("leader_a")  # the Operator edits the roster: a Leader runs 补充摇号
     v.go(f"/draws/show/{draw_id}")
     row = (
         v.page.locator("form")
@@ -53,6 +53,13 @@ def test_the_draw_page_offers_the_supplementary_draw(app, world, visit, task):
     v.shot("draw-supplement-offered-1366")
     select.select_option("病假")
     row.get_by_role("button", name="补充摇号").click()
+    # The confirmation dialog says what the supplementary draw does; 确定 sends the form to
+    # the button's own formaction (/supplement), not to the form's /substitute.
+    dialog = v.page.locator("#confirm-step-dialog")
+    dialog.wait_for(state="visible")
+    assert "补充摇号" in dialog.inner_text()
+    with v.page.expect_navigation():
+        dialog.locator("#confirm-step-ok").click()
     v.page.wait_for_load_state()
     with acting(app, "operator_a"):
         event = db.session.get(Draw, draw_id).substitution_events()[-1]

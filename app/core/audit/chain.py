@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.core.audit.models import GENESIS_HASH, AuditChainHead, AuditLog
+from app.core.locks import lock_for_update
 
 HEAD_ID = 1
 HASHED_FIELDS = (
@@ -49,6 +50,7 @@ def row_hash(row: dict) -> str:
 
 
 def _lock_head(connection: Connection):
+    lock_for_update(connection, AuditChainHead.__table__, HEAD_ID)
     head = connection.execute(
         select(AuditChainHead.last_seq, AuditChainHead.last_hash)
         .where(AuditChainHead.id == HEAD_ID)

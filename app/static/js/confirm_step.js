@@ -71,6 +71,15 @@
     if (submitter && submitter.name) {
       hidden(form, submitter.name, submitter.value);
     }
+    // form.submit() ignores the clicked button's formaction/formmethod (补充摇号 is a second
+    // button of the 递补 form with its own formaction): carry them over first. The confirm
+    // field above keeps the submit listener from asking again (no re-entry).
+    if (submitter && submitter.hasAttribute("formaction")) {
+      form.setAttribute("action", submitter.formAction);
+    }
+    if (submitter && submitter.hasAttribute("formmethod")) {
+      form.setAttribute("method", submitter.getAttribute("formmethod"));
+    }
     form.submit();
   }
 
