@@ -37,8 +37,12 @@ from app.core.api_messages import translate
 from app.core.errors import DomainError, database_unavailable
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
 from app.core.models import MAX_ROW_ID, is_row_id
-from app.core.request_checks import MAX_PAGE
-from app.core.text import CONTROL_CHARACTERS, has_control_characters
+from app.core.request_checks import MAX_PAGE, json_strings
+from app.core.text import (
+    CONTROL_CHARACTERS,
+    has_control_characters,
+    without_control_characters,
+)
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -667,8 +671,8 @@ class AppModelRestApi(ServiceRules, DeclaredColumns, ModelRestApi):
         body = request.get_json(silent=True)
         if isinstance(body, dict):
             for key, value in body.items():
-                if has_control_characters(value):
-                    return f"{key}: {CONTROL_CHARACTERS}"
+                if any(map(has_control_characters, json_strings({key: value}))):
+                    return f"{without_control_characters(str(key))}: {CONTROL_CHARACTERS}"
         return None
 
     def _database_unavailable(self, exc):
