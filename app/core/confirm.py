@@ -123,7 +123,14 @@ def _same_site(url: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.host:
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.scheme not in ("", "http", "https"):
+        return None
+    # A path of one leading "/" only: "//evil.example/x" or "/\\evil.example" is another site
+    # to a browser (which also drops tabs and line breaks from a URL first).
+    path = parts.path
+    if any(ch in url for ch in "\t\r\n") or not path.startswith("/") or path[1:2] in ("/", "\\"):
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def confirmation_page(view, step: str, back_url: str):
