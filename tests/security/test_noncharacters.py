@@ -132,3 +132,4 @@ def test_an_old_plan_with_noncharacters_does_not_break_the_public_export(app, cl
     cells = {c.value for row in sheet.iter_rows(min_row=2) for c in row}
     assert "计划测试" in cells
     assert not any(isinstance(c, str) and has_control_characters(c) for c in cells)
+
