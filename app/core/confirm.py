@@ -137,6 +137,12 @@ def confirmation_page(view, step: str, back_url: str):
     """None once the step is confirmed; otherwise the confirmation page (nothing is done)."""
     if request.method != "POST" or confirmed():
         return None
+    return asking_page(view, confirm_message(step), back_url)
+
+
+def asking_page(view, message: str, back_url: str):
+    """The confirmation page for `message`: the request's form fields again, with confirm=1,
+    posted to the same URL (a FAB list action's `action` and `rowid`s too)."""
     fields = [
         (name, value)
         for name, value in request.form.items(multi=True)
@@ -144,7 +150,7 @@ def confirmation_page(view, step: str, back_url: str):
     ]
     return view.render_template(
         "core/confirm_step.html",
-        message=confirm_message(step),
+        message=message,
         action=request.full_path.rstrip("?"),
         fields=fields,
         back_url=_same_site(request.referrer) or back_url,

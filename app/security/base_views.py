@@ -171,13 +171,30 @@ class GuardedActions(DeclaredColumns):
             abort(404)
         return item
 
+    # Actions that can be undone and need no confirmation; every other action (a draw, a
+    # publication, a Leader's approval) is irreversible and runs only with confirm=1, which
+    # FAB's confirmation dialog sends (static/js/confirm_step.js); without it the answer is
+    # app/core/confirm.py's confirmation page and nothing is done.
+    reversible_actions: frozenset[str] = frozenset()
+
+    def _asks_first(self, name):
+        from app.core.confirm import asking_page, confirmed
+
+        if name in self.reversible_actions or (request.method == "POST" and confirmed()):
+            return None
+        permission = self.get_action_permission_name(name)
+        if not self.appbuilder.sm.has_access(permission, self.class_permission_name):
+            return None  # FAB answers the missing permission as before
+        message = str(self.actions[name].confirmation or "") or str(self.actions[name].text)
+        return asking_page(self, message, url_for(".list"))
+
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
         # FAB's version loads the row without base filters and crashes on an unknown action.
         if name not in self.actions:
             abort(404)
         self._load_scoped(pk)
-        return super().action(name, pk)
+        return self._asks_first(name) or super().action(name, pk)
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
@@ -189,7 +206,7 @@ class GuardedActions(DeclaredColumns):
             abort(400)
         for pk in pks:
             self._load_scoped(pk)
-        return super().action_post()
+        return self._asks_first(name) or super().action_post()
 
     @expose("/download/<string:filename>")
     @has_access
