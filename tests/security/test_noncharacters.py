@@ -58,7 +58,9 @@ def test_ordinary_text_passes_the_check():
 
 
 @pytest.mark.parametrize("bad", ["\udfff", "\ud83d", "\uffff", "\ufffe", "\ufdd0"])
-def test_the_rest_api_refuses_them_in_chinese_and_writes_nothing(app, client, world, api_token, bad):
+def test_the_rest_api_refuses_them_in_chinese_and_writes_nothing(
+    app, client, world, api_token, bad
+):
     headers = _bearer(api_token, "operator_a")
     before = _inspectors(app)
     response = client.post("/api/v1/inspector/", json=_inspector(world, name=bad), headers=headers)
@@ -74,7 +76,9 @@ def test_the_rest_api_refuses_them_in_chinese_and_writes_nothing(app, client, wo
 
 def test_the_task_api_refuses_a_lone_surrogate(app, client, world, api_token):
     response = client.post(
-        "/api/v1/task/", json={"name": "\udfff", "plan": 1}, headers=_bearer(api_token, "operator_a")
+        "/api/v1/task/",
+        json={"name": "\udfff", "plan": 1},
+        headers=_bearer(api_token, "operator_a"),
     )
     assert response.status_code == 400 and _chinese(response.get_json()["message"])
 
@@ -132,4 +136,3 @@ def test_an_old_plan_with_noncharacters_does_not_break_the_public_export(app, cl
     cells = {c.value for row in sheet.iter_rows(min_row=2) for c in row}
     assert "计划测试" in cells
     assert not any(isinstance(c, str) and has_control_characters(c) for c in cells)
-
