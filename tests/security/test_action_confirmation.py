@@ -35,8 +35,8 @@ def _approval(app, task_id):
 def test_approve_tasks_without_confirmation_asks_and_does_nothing(
     app,
     world,
-    directory,
-    login_as,  # noqa: F811
+    directory,  # noqa: F811
+    login_as,
 ):
     task_id = _pending_task(app, world, directory)
     leader = login_as("leader_a")

@@ -31,9 +31,9 @@ def test_an_overlong_opinion_is_refused_and_decides_nothing(app, world, director
 def test_the_home_page_shows_the_start_of_a_long_opinion(
     app,
     world,
-    directory,
+    directory,  # noqa: F811
     api_token,
-    login_as,  # noqa: F811
+    login_as,
 ):
     task_id = _pending_task(app, world, directory)
     opinion = "不予批准的理由" + "很长" * 900
