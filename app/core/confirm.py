@@ -128,13 +128,26 @@ def _same_site(url: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.host:
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.scheme not in ("", "http", "https"):
+        return None
+    # A path of one leading "/" only: "//evil.example/x" or "/\\evil.example" is another site
+    # to a browser (which also drops tabs and line breaks from a URL first).
+    path = parts.path
+    if any(ch in url for ch in "\t\r\n") or not path.startswith("/") or path[1:2] in ("/", "\\"):
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def confirmation_page(view, step: str, back_url: str):
     """None once the step is confirmed; otherwise the confirmation page (nothing is done)."""
     if request.method != "POST" or confirmed():
         return None
+    return asking_page(view, confirm_message(step), back_url)
+
+
+def asking_page(view, message: str, back_url: str):
+    """The confirmation page for `message`: the request's form fields again, with confirm=1,
+    posted to the same URL (a FAB list action's `action` and `rowid`s too)."""
     fields = [
         (name, value)
         for name, value in request.form.items(multi=True)
@@ -142,7 +155,7 @@ def confirmation_page(view, step: str, back_url: str):
     ]
     return view.render_template(
         "core/confirm_step.html",
-        message=confirm_message(step),
+        message=message,
         action=request.full_path.rstrip("?"),
         fields=fields,
         back_url=_same_site(request.referrer) or back_url,

@@ -45,9 +45,26 @@ class Decision(Model):
         return DECISIONS.get(self.decision, "")
 
 
+# An opinion (意见), a reason or a note typed into a decision form: a few sentences, kept in a
+# Text column and shown on the row's page and the workbench. A longer text is refused.
+MAX_OPINION = 2000
+OPINION_TOO_LONG = _l("The opinion is too long: at most %(n)d characters.")
+
+
+def check_opinion(text) -> None:
+    """Refuse an opinion, reason or note longer than MAX_OPINION characters (a DomainError, so
+    every page and the REST API answer it in Chinese and write nothing)."""
+    from app.core.errors import DomainError
+
+    if isinstance(text, str) and len(text.strip()) > MAX_OPINION:
+        raise DomainError(str(OPINION_TOO_LONG) % {"n": MAX_OPINION})
+
+
 def record_decision(obj, decision: str, opinion: str, user) -> Decision:
     """Keep the decision on `obj` (a row with `id` and `department_id`) in the session."""
     from app.extensions import db
+
+    check_opinion(opinion)
 
     row = Decision(
         object_type=obj.__table__.name,

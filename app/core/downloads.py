@@ -11,7 +11,7 @@ import unicodedata
 from urllib.parse import quote
 
 # Characters Windows, macOS or a shell refuse or misread in a file name, and control characters.
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]+')
 _NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 120
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,9 +117,22 @@ def store(stream, allowed_kinds) -> StoredFile:
             tmp.unlink()
 
 
-def safe_display_name(name: str | None, kind: str) -> str:
+# Quotes end the name in a `Content-Disposition` header or an HTML attribute someone forgot to
+# escape; a right-to-left override (U+202E) shows "txt.exe" as "exe.txt".
+_NOT_IN_NAMES = frozenset('"\'`')
+
+
+def safe_display_name(name: str | None, kind: str = "bin") -> str:
     """The uploader's file name, for display and downloads only: no path, no control
-    characters (PostgreSQL cannot store a NUL), bounded length."""
+    characters (PostgreSQL cannot store a NUL), no line breaks or tabs, no invisible format
+    characters (bidi overrides and isolates, zero-width marks), no quotes, bounded length. A
+    name stored before this was checked is cleaned again when it is downloaded."""
     name = without_control_characters((name or "").replace("\\", "/"))
-    base = os.path.basename(name).strip() or f"file.{kind}"
+    name = "".join(
+        " " if ch in "\t\r\n" else ch
+        for ch in name
+        if ch in "\t\r\n"
+        or (ch not in _NOT_IN_NAMES and unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    )
+    base = " ".join(os.path.basename(name).split()) or f"file.{kind}"
     return base[-120:]

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
 from app.core.models import MAX_ROW_ID
+from app.core.text import has_lone_surrogates
 
 NUL_MESSAGE = _l(
     "The request contains an invisible control character (NUL); type or paste the text again."
@@ -103,6 +104,34 @@ def refuse_deep_json():
         raise DeepJson() from None
     if json_depth(body) > MAX_JSON_DEPTH:
         raise DeepJson()
+    if any(has_lone_surrogates(text) for text in json_strings(body)):
+        raise LoneSurrogates()
+
+
+class LoneSurrogates(BadRequest):
+    """A JSON body may spell half of a UTF-16 pair ("\\udfff"): no text holds it and it cannot
+    be encoded for the database or a response (a 500). Refused anywhere in the body, keys too,
+    before any view. (Control characters and noncharacters in a field's value are refused by
+    the REST API with the field's name: AppModelRestApi._control_characters.)"""
+
+    user_message = _l(
+        "The request contains characters that are not text (a lone surrogate); type or paste "
+        "the text again."
+    )
+
+
+def json_strings(value):
+    """Every key and text value of a parsed JSON value, at any depth, without recursion."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def json_depth(value) -> int:

@@ -7,7 +7,15 @@ from flask_babel import lazy_gettext as _l
 
 # C0 control characters other than tab, line feed and carriage return: nothing a user means to
 # type, PostgreSQL refuses NUL outright, and they garble exports and printed documents.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Also Unicode noncharacters (U+FDD0–U+FDEF and the last two code points of every plane, such as
+# U+FFFE and U+FFFF) and lone surrogates (a JSON "\\udfff"): no text means them, XML (XLSX, DOCX)
+# cannot hold them and a lone surrogate cannot even be encoded as UTF-8 for the database.
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{_NONCHARACTERS}]")
+# What XML 1.0 cannot hold at all (tab, LF and CR it can): an export writes text without it.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CONTROL_CHARACTERS = _l("Contains invisible control characters; type or paste it again.")
 
 
@@ -15,8 +23,21 @@ def has_control_characters(value) -> bool:
     return isinstance(value, str) and _CONTROL.search(value) is not None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogates(value) -> bool:
+    return isinstance(value, str) and _SURROGATE.search(value) is not None
+
+
 def without_control_characters(value: str) -> str:
     return _CONTROL.sub("", value)
+
+
+def xml_safe(value):
+    """`value` with every character XML 1.0 cannot hold removed (a row saved before such
+    characters were refused must not break an export); anything not text as it is."""
+    return _NOT_XML.sub("", value) if isinstance(value, str) else value
 
 
 # --- dates as documents write them ----------------------------------------------------------

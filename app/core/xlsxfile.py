@@ -4,7 +4,8 @@ import templates) is written here, the way Excel users expect it:
 - typed cells: numbers stay numbers (序号, 年度, counts), dates are dates formatted yyyy-mm-dd
   (a `date`, or a text that is exactly an ISO date, as the portal layouts write dates), times
   yyyy-mm-dd hh:mm; every other cell is text, with formula cells neutralised as in CSV
-  (app/core/csvfile.py: a leading `'` before `= + - @` and control characters);
+  (app/core/csvfile.py: a leading `'` before `= + - @` and control characters); characters XML
+  cannot hold (U+FFFE, U+FFFF, lone surrogates, C0 controls) are dropped from every text;
 - the header row bold, on a grey fill, frozen (it stays in view when scrolling);
 - column widths fitted to the header and the first rows (a CJK character counts double);
 - a Chinese sheet name (cut to Excel's 31 characters, without the characters Excel refuses).
@@ -22,6 +23,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from app.core.csvfile import neutralise
+from app.core.text import xml_safe
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -51,7 +53,7 @@ def display_width(value) -> int:
 
 def sheet_title(name: str) -> str:
     """A sheet name Excel takes: no `[]:*?/\\`, at most 31 characters, never empty."""
-    return (_BAD_SHEET_CHARS.sub("", name or "").strip("' ")[:31]) or "Sheet1"
+    return (_BAD_SHEET_CHARS.sub("", xml_safe(name or "")).strip("' ")[:31]) or "Sheet1"
 
 
 def typed(value):
@@ -66,7 +68,7 @@ def typed(value):
         return value.replace(tzinfo=None), DATETIME_FORMAT
     if isinstance(value, dt.date):
         return value, DATE_FORMAT
-    text = str(value)
+    text = xml_safe(str(value))
     if _ISO_DATE.match(text):
         try:
             return dt.date.fromisoformat(text), DATE_FORMAT
@@ -130,7 +132,7 @@ def write_xlsx(
     centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(ws, value=neutralise(header))
+        cell = WriteOnlyCell(ws, value=neutralise(xml_safe(header)))
         cell.font, cell.fill, cell.alignment = bold, fill, centred
         header_cells.append(cell)
     ws.append(header_cells)
@@ -139,7 +141,7 @@ def write_xlsx(
         out = []
         for index, value in enumerate(row):
             if index in text_columns:
-                value, number_format = (None if value is None else neutralise(value)), TEXT_FORMAT
+                value, number_format = (None if value is None else neutralise(xml_safe(value))), TEXT_FORMAT
             else:
                 value, number_format = typed(value)
             cell = WriteOnlyCell(ws, value=value)

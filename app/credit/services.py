@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from app.core.audit import log_event
+from app.core.decisions import check_opinion
 from app.core.errors import DomainError
 from app.credit.models import (
     BASES,
@@ -72,6 +73,7 @@ def _text(value) -> str:
 
 def _record_event(entry: BlacklistEntry, action: str, comment=None, number=None, user=None):
     """One step: an event of the entry (its history) and a row of the audit log."""
+    check_opinion(comment)
     user = _actor(user)
     entry.events.append(
         BlacklistEvent(

@@ -240,8 +240,17 @@ def _plan_row(plan, today: dt.date | None = None) -> TodoRow:
     return TodoRow(plan.title, _show("AnnualPlanView", plan.id), note, due < today)
 
 
+# The home page shows the start of an opinion; the row's page shows it whole.
+NOTE_LENGTH = 60
+
+
 def _comment(text) -> str:
-    return _("Comment: %(text)s", text=text) if text else _("No comment given")
+    if not text:
+        return _("No comment given")
+    text = " ".join(str(text).split())
+    if len(text) > NOTE_LENGTH:
+        text = text[:NOTE_LENGTH].rstrip() + "…"
+    return _("Comment: %(text)s", text=text)
 
 
 def _task_row(task, day, template) -> TodoRow:

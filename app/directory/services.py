@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
+from app.core.decisions import check_opinion
 from app.core.errors import DomainError
 from app.core.identifiers import USCC, CitizenID, InvalidIdentifier
 from app.directory.models import (
@@ -259,6 +260,7 @@ def propose_revision(item: InspectionItem, new_values: dict, reason: str, user=N
 
 def publish_revision(revision: ItemRevision, user=None, today=None, opinion: str = ""):
     """The Leader publishes a pending revision; the 意见 (opinion) is optional and kept."""
+    check_opinion(opinion)
     user = user or current_actor()
     _require_leader(user)
     if revision.status != "pending":

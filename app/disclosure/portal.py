@@ -241,7 +241,10 @@ def published_version(plan: AnnualPlan) -> dict:
             for line in version["lines"]
         ]
     live = plan.status in PUBLIC_PLAN_STATUSES
-    version["revision"] = plan.revision_no if live else plan.revision_no - 1
+    # The version before an open revision is one adjustment earlier; a plan never published
+    # (a draft's filing CSV) is the original plan, never "第-1次调整".
+    before = plan.open_revision is not None and not live
+    version["revision"] = max(0, plan.revision_no - 1 if before else plan.revision_no)
     return version
 
 

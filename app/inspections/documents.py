@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import zipfile
 from collections.abc import Iterable
 
@@ -49,7 +48,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
-from app.core.text import chinese_date
+from app.core.text import chinese_date, xml_safe
 
 __all__ = ["format_chinese_date", "plan_filing_docx", "seal_area", "summary_docx"]
 
@@ -79,8 +78,6 @@ TEXT_WIDTH = Cm(15.6)
 GREY = RGBColor(0x80, 0x80, 0x80)
 SIZE_NOTE = Pt(10.5)  # 五号
 
-# Everything XML 1.0 cannot hold: C0 controls except tab/newline/CR, surrogates, U+FFFE/U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # Font table entries: (font, alternate name or None, PANOSE classification).
 _FONT_TABLE = (
@@ -594,7 +591,7 @@ def _text(value) -> str:
     """`value` as text XML can carry; None becomes ""."""
     if value is None:
         return ""
-    return _NOT_XML.sub("", str(value))
+    return xml_safe(str(value))
 
 
 def _lines(value) -> list[str]:

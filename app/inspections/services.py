@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import func, select
 
 from app.core.audit import log_event
+from app.core.decisions import check_opinion
 from app.core.errors import DomainError
 from app.core.files import DOCUMENT_KINDS, PHOTO_KINDS, safe_display_name, store
 from app.core.text import chinese_date_range
@@ -638,6 +639,7 @@ def submit_summary(summary: InspectionSummary, user=None) -> SummaryVersion:
 
 def decide_summary(summary: InspectionSummary, approve: bool, comment: str, user=None) -> None:
     """The Leader in charge approves the submitted version or returns it with comments."""
+    check_opinion(comment)
     user = _actor(user)
     ensure_task_open(summary.task)
     if summary.status != "submitted":

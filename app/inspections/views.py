@@ -19,7 +19,7 @@ from wtforms import SelectField, TextAreaField
 from app.core.audit import log_event
 from app.core.downloads import DOCX_MIMETYPE, send_named, task_file_names
 from app.core.errors import DomainError
-from app.core.files import stored_path
+from app.core.files import safe_display_name, stored_path
 from app.core.masking import mask_id_number
 from app.core.models import is_row_id
 from app.core.text import chinese_date
@@ -350,7 +350,7 @@ class RecordWorkflowView(WorkflowView):
             path,
             mimetype=evidence.content_type,
             as_attachment=not evidence.is_photo,
-            download_name=evidence.file_name,
+            download_name=safe_display_name(evidence.file_name),
         )
 
     @expose("/evidence/<int:evidence_id>/thumbnail", methods=["GET"])

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import case, func, inspect, select
 
 from app.core.calendar import add_working_days
-from app.core.decisions import record_decision
+from app.core.decisions import check_opinion, record_decision
 from app.core.errors import DomainError
 from app.directory.models import (
     INDUSTRIES,
@@ -513,6 +513,7 @@ def create_out_of_plan_task(task: SpotCheckTask) -> SpotCheckTask:
 
 
 def decide_out_of_plan_task(task: SpotCheckTask, approve: bool, note: str = "", user=None):
+    check_opinion(note)
     user = user or current_actor()
     _require_leader(user)
     _require_in_scope(task.department_id)

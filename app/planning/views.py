@@ -735,7 +735,7 @@ class TaskMaterialView(BaseView):
             path,
             mimetype=attachment.content_type,
             as_attachment=True,
-            download_name=attachment.file_name,
+            download_name=safe_display_name(attachment.file_name),
         )
 
 

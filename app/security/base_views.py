@@ -37,8 +37,12 @@ from app.core.api_messages import translate
 from app.core.errors import DomainError, database_unavailable
 from app.core.i18n import dash_if_empty, minute_text, relation_text, yes_no
 from app.core.models import MAX_ROW_ID, is_row_id
-from app.core.request_checks import MAX_PAGE
-from app.core.text import CONTROL_CHARACTERS, has_control_characters
+from app.core.request_checks import MAX_PAGE, json_strings
+from app.core.text import (
+    CONTROL_CHARACTERS,
+    has_control_characters,
+    without_control_characters,
+)
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -167,13 +171,30 @@ class GuardedActions(DeclaredColumns):
             abort(404)
         return item
 
+    # Actions that can be undone and need no confirmation; every other action (a draw, a
+    # publication, a Leader's approval) is irreversible and runs only with confirm=1, which
+    # FAB's confirmation dialog sends (static/js/confirm_step.js); without it the answer is
+    # app/core/confirm.py's confirmation page and nothing is done.
+    reversible_actions: frozenset[str] = frozenset()
+
+    def _asks_first(self, name):
+        from app.core.confirm import asking_page, confirmed
+
+        if name in self.reversible_actions or (request.method == "POST" and confirmed()):
+            return None
+        permission = self.get_action_permission_name(name)
+        if not self.appbuilder.sm.has_access(permission, self.class_permission_name):
+            return None  # FAB answers the missing permission as before
+        message = str(self.actions[name].confirmation or "") or str(self.actions[name].text)
+        return asking_page(self, message, url_for(".list"))
+
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
         # FAB's version loads the row without base filters and crashes on an unknown action.
         if name not in self.actions:
             abort(404)
         self._load_scoped(pk)
-        return super().action(name, pk)
+        return self._asks_first(name) or super().action(name, pk)
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
@@ -185,7 +206,7 @@ class GuardedActions(DeclaredColumns):
             abort(400)
         for pk in pks:
             self._load_scoped(pk)
-        return super().action_post()
+        return self._asks_first(name) or super().action_post()
 
     @expose("/download/<string:filename>")
     @has_access
@@ -667,8 +688,8 @@ class AppModelRestApi(ServiceRules, DeclaredColumns, ModelRestApi):
         body = request.get_json(silent=True)
         if isinstance(body, dict):
             for key, value in body.items():
-                if has_control_characters(value):
-                    return f"{key}: {CONTROL_CHARACTERS}"
+                if any(map(has_control_characters, json_strings({key: value}))):
+                    return f"{without_control_characters(str(key))}: {CONTROL_CHARACTERS}"
         return None
 
     def _database_unavailable(self, exc):

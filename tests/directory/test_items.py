@@ -169,7 +169,7 @@ def test_revision_page_and_leader_publication_through_the_ui(app, login_as, dire
     # An Operator cannot publish the revision ...
     response = operator.post(
         "/item-revisions/action_post",
-        data={"action": "publish_revision", "rowid": [rev_id], "csrf_token": token},
+        data={"action": "publish_revision", "rowid": [rev_id], "csrf_token": token, "confirm": "1"},
     )
     assert _item(app, directory.item_a)["version"] == 1
     # ... a Leader can.
@@ -177,7 +177,7 @@ def test_revision_page_and_leader_publication_through_the_ui(app, login_as, dire
     token = csrf_token_from(leader, f"/item-workflow/retire/{directory.item_a}")
     leader.post(
         "/item-revisions/action_post",
-        data={"action": "publish_revision", "rowid": [rev_id], "csrf_token": token},
+        data={"action": "publish_revision", "rowid": [rev_id], "csrf_token": token, "confirm": "1"},
     )
     state = _item(app, directory.item_a)
     assert state["version"] == 2
@@ -190,7 +190,7 @@ def test_leader_publishes_a_draft_with_the_list_action(app, login_as, directory)
     token = csrf_token_from(leader, f"/item-workflow/retire/{directory.item_a}")
     leader.post(
         "/items/action_post",
-        data={"action": "publish", "rowid": [directory.draft_a], "csrf_token": token},
+        data={"action": "publish", "rowid": [directory.draft_a], "csrf_token": token, "confirm": "1"},
     )
     assert _item(app, directory.draft_a)["status"] == "published"
 
@@ -200,7 +200,7 @@ def test_operator_cannot_publish_with_the_list_action(app, login_as, directory):
     token = csrf_token_from(operator, f"/items/edit/{directory.draft_a}")
     operator.post(
         "/items/action_post",
-        data={"action": "publish", "rowid": [directory.draft_a], "csrf_token": token},
+        data={"action": "publish", "rowid": [directory.draft_a], "csrf_token": token, "confirm": "1"},
     )
     assert _item(app, directory.draft_a)["status"] == "draft"
 

@@ -245,7 +245,7 @@ def test_no_edit_or_delete_path_for_draws(app, login_as, api_token, task):
     client = login_as("operator_a")
     token = csrf_token_from(client, "/plans/add")
     for url in (f"/draws/edit/{draw_id}", f"/draws/delete/{draw_id}"):
-        assert client.post(url, data={"csrf_token": token}).status_code in (403, 404, 405)
+        assert client.post(url, data={"csrf_token": token, "confirm": "1"}).status_code in (403, 404, 405)
     api = app.test_client()
     headers = {"Authorization": f"Bearer {api_token('operator_a')}"}
     assert api.delete(f"/api/v1/draw/{draw_id}", headers=headers).status_code in (404, 405)
@@ -417,7 +417,7 @@ def test_draw_action_in_the_task_list_for_roles_that_may_draw(app, login_as, tas
     client = login_as("operator_a")
     token = csrf_token_from(client, "/plans/add")
     response = client.post(
-        "/tasks/action_post", data={"action": "draw_targets", "rowid": [task], "csrf_token": token}
+        "/tasks/action_post", data={"action": "draw_targets", "rowid": [task], "csrf_token": token, "confirm": "1"}
     )
     assert response.status_code == 302 and "/draws/show/" in response.headers["Location"]
     with acting(app, "operator_a"):
@@ -428,7 +428,7 @@ def test_leader_cannot_run_the_draw_action(app, login_as, task):
     leader = login_as("leader_a")
     assert leader.get(f"/task-draw/{task}/witnessed").status_code == 403
     token = csrf_token_from(leader, "/resetmypassword/form")
-    response = leader.post(f"/task-draw/{task}/targets", data={"csrf_token": token})
+    response = leader.post(f"/task-draw/{task}/targets", data={"csrf_token": token, "confirm": "1"})
     assert response.status_code == 403
     with acting(app, "operator_a"):
         assert db.session.get(SpotCheckTask, task).status == "planned"

@@ -105,7 +105,7 @@ def test_an_early_draw_is_refused_everywhere_and_writes_nothing(app, login_as, a
     # The list action.
     answer = client.post(
         "/tasks/action_post",
-        data={"csrf_token": token, "action": "draw_targets", "rowid": [task]},
+        data={"csrf_token": token, "confirm": "1", "action": "draw_targets", "rowid": [task]},
         follow_redirects=True,
     )
     assert message in answer.get_data(as_text=True)

@@ -246,7 +246,7 @@ def test_archive_makes_every_write_path_refuse(app, inspected, login_as):
     assert response.status_code == 302
     response = client.post(
         "/tasks/action_post",
-        data={"csrf_token": token, "action": "draw_targets", "rowid": [str(inspected.task)]},
+        data={"csrf_token": token, "confirm": "1", "action": "draw_targets", "rowid": [str(inspected.task)]},
     )
     assert response.status_code == 302
     response = client.post(

@@ -56,7 +56,7 @@ def test_edit_of_other_department_is_404_and_changes_nothing(app, login_as, prob
 def test_delete_of_other_department_is_404(app, login_as, probes):
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/probe/edit/{probes['a']}")
-    response = client.post(f"/probe/delete/{probes['b']}", data={"csrf_token": token})
+    response = client.post(f"/probe/delete/{probes['b']}", data={"csrf_token": token, "confirm": "1"})
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(ScopeProbe, probes["b"]) is not None
@@ -65,10 +65,10 @@ def test_delete_of_other_department_is_404(app, login_as, probes):
 def test_single_action_on_other_department_is_404(app, login_as, probes):
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/probe/edit/{probes['a']}")
-    response = client.post(f"/probe/action/mark/{probes['b']}", data={"csrf_token": token})
+    response = client.post(f"/probe/action/mark/{probes['b']}", data={"csrf_token": token, "confirm": "1"})
     assert response.status_code == 404
     assert _marked(app, probes["b"]) == 0
-    response = client.post(f"/probe/action/mark/{probes['a']}", data={"csrf_token": token})
+    response = client.post(f"/probe/action/mark/{probes['a']}", data={"csrf_token": token, "confirm": "1"})
     assert response.status_code == 302
     assert _marked(app, probes["a"]) == 1
 
@@ -78,7 +78,12 @@ def test_bulk_action_with_a_row_of_other_department_is_404_and_marks_nothing(app
     token = csrf_token_from(client, f"/probe/edit/{probes['a']}")
     response = client.post(
         "/probe/action_post",
-        data={"action": "mark", "rowid": [probes["a"], probes["b"]], "csrf_token": token},
+        data={
+            "action": "mark",
+            "rowid": [probes["a"], probes["b"]],
+            "csrf_token": token,
+            "confirm": "1",
+        },
     )
     assert response.status_code == 404
     assert _marked(app, probes["a"]) == 0

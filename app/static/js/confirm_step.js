@@ -104,3 +104,26 @@
     $(modal).modal("show");
   }, true);
 })();
+
+/* FAB's list and show actions (approve_tasks, draw_targets, publish, publish_revision) ask in
+ * FAB's own dialog (#modal-confirm); its OK button sends #action_form. The server runs such an
+ * action only with confirm=1 (GuardedActions in app/security/base_views.py), so OK adds it
+ * first: this listener runs in the capture phase, before FAB's jQuery handler submits. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target || !target.closest || !target.closest("#modal-confirm-ok")) {
+      return;
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("form#action_form"), function (form) {
+      if (!form.querySelector('input[name="confirm"]')) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "confirm";
+        input.value = "1";
+        form.appendChild(input);
+      }
+    });
+  }, true);
+})();
