@@ -76,17 +76,8 @@ def waiting_task_name(year: int) -> str:
 def _waiting_task(plan: AnnualPlan, operator, today) -> SpotCheckTask:
     """Approved, not drawn; its window starts today, so the draw is open (it opens a few
     working days before the window, DRAW_OPENS_WORKING_DAYS_BEFORE)."""
-    name = waiting_task_name(plan.year)
-    task = _find_task(plan, name)
-    if task is not None:
-        return task
-    with acting_as(operator):
-        task = services.create_task_from_line(plan.lines[0], name=name)
-        task.window_start, task.window_end = today, task_window(today)[1]
-        services.check_task(task)
-        db.session.add(task)
-        db.session.flush()
-    return task
+    window = (today, task_window(today)[1])
+    return _task_of_line(plan, waiting_task_name(plan.year), operator, window)
 
 
 def _plan(department, year, title, item_codes, line_name, method, content, window):
@@ -158,13 +149,17 @@ def _find_task(plan: AnnualPlan, name: str) -> SpotCheckTask | None:
 
 
 def _current_task(plan: AnnualPlan, operator, today) -> SpotCheckTask:
-    name = current_task_name(plan.year)
+    return _task_of_line(plan, current_task_name(plan.year), operator, task_window(today))
+
+
+def _task_of_line(plan: AnnualPlan, name: str, operator, window) -> SpotCheckTask:
+    """The plan's task of that name, made from its line with that window if it is not there."""
     task = _find_task(plan, name)
     if task is not None:
         return task
     with acting_as(operator):
         task = services.create_task_from_line(plan.lines[0], name=name)
-        task.window_start, task.window_end = task_window(today)
+        task.window_start, task.window_end = window
         services.check_task(task)
         db.session.add(task)
         db.session.flush()
