@@ -416,10 +416,13 @@ def draw_targets_with_witnesses(v, year: Year) -> None:
 
 def _groups(v) -> dict[str, list[str]]:
     """The active members of each inspection group, as the inspector draw's page lists them
-    (the rows that still offer a substitute)."""
+    (the rows whose status is 已选派; a member whose substitute only a Leader's 补充摇号 can
+    give offers no form to the Operator)."""
     groups: dict[str, list[str]] = {}
-    for row in v.page.locator("tr:has(form[action$='/substitute'])").all():
+    for row in v.page.locator("tr:has(td)").all():
         cells = row.locator("td")
+        if cells.count() < 3 or not cells.nth(2).inner_text().startswith("已选派"):
+            continue
         target = next(name for name in TARGETS if name in cells.nth(0).inner_text())
         groups.setdefault(target, []).append(cells.nth(1).inner_text().strip())
     return groups
