@@ -153,3 +153,17 @@ def test_the_leaders_workbench(app, visit, year_under_way):
     assert page.url.endswith(f"/tasks/show/{year_under_way['task']}")
     with app.app_context():
         assert db.session.get(SpotCheckTask, year_under_way["task"]).approval == "pending"
+
+
+@pytest.mark.parametrize("username", ["inspector_a", "jointoffice", "admin"])
+def test_every_other_role_has_its_workbench(visit, year_under_way, username):
+    """The Inspector's, the joint-meeting office's and the Admin's home pages: 待办 heads the
+    page (their to-dos, or 当前没有待办事项), in Chinese, within the screen's width."""
+    v = _open_home(visit, username)
+    assert v.page.locator("#workbench h3").inner_text() == "待办"
+    assert v.page.locator("#workbench [data-todo]").count() or "当前没有待办事项" in (
+        v.page.locator("#workbench").inner_text()
+    )
+    _fits(v)
+    _clean(v)
+    v.page.screenshot(path=str(SHOTS / f"workbench-{username}.png"))
