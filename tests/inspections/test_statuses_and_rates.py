@@ -23,7 +23,8 @@ def _visible(html: str) -> str:
 
 
 def test_a_record_reads_published_once_the_results_are(app, inspected, login_as):  # noqa: F811
-    task_id = finish(app, inspected)
+    finish(app, inspected)
+    task_id = inspected.task
     with app.app_context():
         record_ids = db.session.scalars(
             db.select(InspectionRecord.id).where(InspectionRecord.task_id == task_id)
@@ -80,11 +81,15 @@ def test_a_published_record_says_it_can_no_longer_change(app, inspected):  # noq
     from app.core.errors import DomainError
     from app.inspections import services
 
-    task_id = finish(app, inspected)
-    with acting(app, "inspector_a"):
-        record = db.session.scalars(
-            db.select(InspectionRecord).where(InspectionRecord.task_id == task_id)
+    finish(app, inspected)
+    task_id = inspected.task
+    with app.app_context():
+        record_id = db.session.scalars(
+            db.select(InspectionRecord.id).where(InspectionRecord.task_id == task_id)
         ).first()
+    with acting(app, "inspector_a"):
+        record = db.session.get(InspectionRecord, record_id)
+        assert record is not None
         with pytest.raises(DomainError) as refused:
             services.ensure_can_enter(record)
         assert "已公示" in str(refused.value) and "退回" not in str(refused.value)
