@@ -636,13 +636,18 @@ class _Substitution:
             )
         if reason == "其他" and not (note or "").strip():
             raise DomainError(_("Describe the reason when it is 其他."))
+        # A locking read: under MariaDB's repeatable read a plain SELECT would still see the
+        # member as active after a step that waited for the lock had replaced them.
         self.current = db.session.scalar(
-            select(Assignment).where(
+            select(Assignment)
+            .where(
                 Assignment.draw_id == draw.id,
                 Assignment.target_id == target_id,
                 Assignment.inspector_id == inspector_id,
                 Assignment.active.is_(True),
             )
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if self.current is None:
             raise DomainError(_("That inspector is not in the group of that target."))
