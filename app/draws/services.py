@@ -165,19 +165,19 @@ def target_draw_opens_on(task: SpotCheckTask) -> dt.date | None:
 def target_draw_not_open(task: SpotCheckTask, today: dt.date | None = None) -> str | None:
     """Why the task's targets cannot be drawn yet (a Chinese sentence saying from which date),
     or None when the draw is open."""
-    from app.inspections.documents import format_chinese_date
+    from app.core.text import chinese_date
 
     opens = target_draw_opens_on(task)
     if opens is None or (today or dt.date.today()) >= opens:
         return None
-    end = format_chinese_date(task.window_end) if task.window_end else "—"
+    end = chinese_date(task.window_end) if task.window_end else "—"
     return str(
         _(
             "The task's inspection window is %(start)s to %(end)s: its targets can be drawn "
             "from %(opens)s.",
-            start=format_chinese_date(task.window_start),
+            start=chinese_date(task.window_start),
             end=end,
-            opens=format_chinese_date(opens),
+            opens=chinese_date(opens),
         )
     )
 

@@ -50,7 +50,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from app.core.text import chinese_date, xml_safe
 
-__all__ = ["format_chinese_date", "plan_filing_docx", "seal_area", "summary_docx"]
+__all__ = ["plan_filing_docx", "seal_area", "summary_docx"]
 
 # Fonts (GB/T 9704: 标题 2号小标宋, 正文 3号仿宋, 一级标题 黑体, 页码 4号半角宋体).
 XIAOBIAOSONG = "方正小标宋简体"
@@ -87,12 +87,6 @@ _FONT_TABLE = (
     (FANGSONG_FALLBACK, None, "02010609060101010101"),
     (HEITI, None, "02010609060101010101"),
 )
-
-
-def format_chinese_date(d: dt.date) -> str:
-    """`date(2026, 11, 28)` -> "2026年11月28日" (no leading zeros, as 公文 dates are written);
-    app/core/text.py's, the one date helper of the documents."""
-    return chinese_date(d)
 
 
 def summary_docx(doc: dict) -> bytes:
@@ -142,7 +136,7 @@ def summary_docx(doc: dict) -> bytes:
     _run(_paragraph(document, indent=True), f"检查人员：{inspectors}", FANGSONG, SIZE_BODY)
 
     report_date = doc.get("date")
-    date_text = format_chinese_date(report_date) if isinstance(report_date, dt.date) else ""
+    date_text = chinese_date(report_date) if isinstance(report_date, dt.date) else ""
     seal_area(document, issuer, date_text)
     section = _text(doc.get("section"))
     if section:
@@ -500,7 +494,7 @@ def _records_table(document, records: Iterable[dict]) -> None:
     for number, record in enumerate(records, start=1):
         record_date = record.get("date")
         if isinstance(record_date, dt.date):
-            record_date = format_chinese_date(record_date)
+            record_date = chinese_date(record_date)
         values = (
             str(number),
             record.get("target"),

@@ -129,8 +129,8 @@ def enter_all(app, inspected, **overrides) -> list[int]:
     return ids
 
 
-def finish(app, inspected) -> int:
-    """Every record entered and reviewed, the summary approved, the results published."""
+def summary_submitted(app, inspected) -> int:
+    """Every record entered and reviewed, the summary submitted to the Leader; its id."""
     ids = enter_all(app, inspected)
     with acting(app, "operator_a"):
         for record_id in ids:
@@ -140,7 +140,12 @@ def finish(app, inspected) -> int:
         summary = services.open_summary(db.session.get(SpotCheckTask, inspected.task))
         services.submit_summary(summary)
         db.session.commit()
-        summary_id = summary.id
+        return summary.id
+
+
+def finish(app, inspected) -> int:
+    """Every record entered and reviewed, the summary approved, the results published."""
+    summary_id = summary_submitted(app, inspected)
     with acting(app, "leader_a"):
         from app.inspections.models import InspectionSummary
 

@@ -21,27 +21,15 @@ from app.planning import services as planning
 from app.planning.models import AnnualPlan, SpotCheckTask
 from tests.conftest import csrf_token_from
 from tests.directory.conftest import acting
-from tests.inspections.conftest import enter_all
+from tests.inspections.conftest import summary_submitted
 from tests.planning.test_tasks import _out_of_plan
 
 PUBLISH_MESSAGE = "公示后检查结果将在公开网站发布，不能撤回"
 
 
 def _ready_to_publish(app, inspected):
-    """Every record reviewed and the summary approved: the results can be published."""
-    ids = enter_all(app, inspected)
-    with acting(app, "operator_a"):
-        for record_id in ids:
-            from app.inspections.models import InspectionRecord
-
-            services.review_record(db.session.get(InspectionRecord, record_id))
-        db.session.commit()
-    with acting(app, "inspector_a"):
-        summary = services.open_summary(db.session.get(SpotCheckTask, inspected.task))
-        services.submit_summary(summary)
-        db.session.commit()
-        summary_id = summary.id
-    return summary_id
+    """Every record reviewed and the summary submitted: the Leader's approval comes next."""
+    return summary_submitted(app, inspected)
 
 
 def _task_status(app, task_id):

@@ -11,7 +11,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt, RGBColor
 
-from app.inspections.documents import format_chinese_date, summary_docx
+from app.core.text import chinese_date
+from app.inspections.documents import summary_docx
 
 HEADINGS = ["一、检查时间", "二、检查内容", "三、现场检查情况", "四、处理意见和建议"]
 
@@ -65,9 +66,9 @@ def _east_asia(run) -> str | None:
     return run._r.rPr.rFonts.get(qn("w:eastAsia"))
 
 
-def test_format_chinese_date_has_no_leading_zeros():
-    assert format_chinese_date(dt.date(2026, 1, 5)) == "2026年1月5日"
-    assert format_chinese_date(dt.date(2026, 11, 28)) == "2026年11月28日"
+def test_chinese_date_has_no_leading_zeros():
+    assert chinese_date(dt.date(2026, 1, 5)) == "2026年1月5日"
+    assert chinese_date(dt.date(2026, 11, 28)) == "2026年11月28日"
 
 
 def test_header_block_title_and_recipient():
