@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import deferred, relationship
 
 from app.core.models import ScalarDefaults
 from app.directory.models import Inspector, Target
@@ -74,7 +74,8 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
     record_hash = Column(String(64), nullable=True)
     pool_size = Column(Integer, nullable=False, default=0)
     params = Column(Text, nullable=False)
-    pool = Column(LongText, nullable=False)
+    # Deferred: loading a draw does not pull in a pool of tens of megabytes it may not need.
+    pool = deferred(Column(LongText, nullable=False))
     excluded = Column(LongText, nullable=True)
     result = Column(Text, nullable=True)  # selection (targets) or groups (inspectors), JSON
     substitutions = Column(Text, nullable=True)  # JSON list of events

@@ -476,19 +476,32 @@ def record_hash(record: dict, pool_json: bytes | None = None) -> str:
     """SHA-256 of the canonical JSON of the record without UNHASHED_FIELDS; the pool in
     canonical order, like pool_hash. `pool_json` may pass canonical_pool_json(record["pool"])
     when the caller has it already (the application stores exactly those bytes)."""
-    content = {k: v for k, v in record.items() if k not in UNHASHED_FIELDS}
-    if "pool" not in content:
+    if "pool" not in record:
+        content = {k: v for k, v in record.items() if k not in UNHASHED_FIELDS}
         return sha256_hex(canonical_json(content))
-    # Encode the (possibly huge) pool with canonical_pool_json and splice it in where a marker
-    # stands; the bytes are those canonical_json would give for the whole object.
+    before, after = record_hash_parts(record)
+    encoded_pool = pool_json if pool_json is not None else canonical_pool_json(record["pool"])
+    digest = hashlib.sha256(before)
+    digest.update(encoded_pool)
+    digest.update(after)
+    return digest.hexdigest()
+
+
+def record_hash_parts(record: dict) -> tuple[bytes, bytes]:
+    """The canonical JSON of a record with a pool (without UNHASHED_FIELDS) cut where the
+    pool's canonical JSON stands: record_hash = SHA-256(before || canonical_pool_json || after),
+    so a (possibly huge) pool can be hashed where it is, e.g. inside a database."""
+    content = {k: v for k, v in record.items() if k not in UNHASHED_FIELDS}
+    # The pool's place is found with a marker; the bytes around it are those canonical_json
+    # gives for the whole object.
     marker = "\u0000pool\u0000"
     content["pool"] = marker
     text = canonical_json(content)
     placeholder = json.dumps(marker, ensure_ascii=False).encode("utf-8")
     if text.count(placeholder) != 1:
         raise ProtocolError("the record contains the pool marker")
-    encoded_pool = pool_json if pool_json is not None else canonical_pool_json(record["pool"])
-    return sha256_hex(text.replace(placeholder, encoded_pool))
+    before, _, after = text.partition(placeholder)
+    return before, after
 
 
 def event_hash(event: dict) -> str:

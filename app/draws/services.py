@@ -11,19 +11,18 @@ import unicodedata
 import uuid
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import log_event
 from app.core.errors import DomainError
 from app.directory.models import (
     ACTIVE_STATUS,
-    LIVE_STATUS,
     Conflict,
     Inspector,
-    Target,
 )
 from app.draws import ledger, protocol
+from app.draws import pool as pools
 from app.draws.ledger_chain import (
     NO_ENTROPY,
     SUPPLEMENT_EVENT,
@@ -33,83 +32,14 @@ from app.draws.ledger_chain import (
     without_ledger_fields,
 )
 from app.draws.models import SUBSTITUTION_REASONS, Assignment, Draw, DrawnTarget
+from app.draws.pool import target_params
 from app.extensions import db
-from app.planning.models import RISK_STRATA, SPECIAL_STRATUM, SpotCheckTask
-from app.planning.services import require_lead_department, scoped_targets
+from app.planning.models import SpotCheckTask
+from app.planning.services import require_lead_department
 from app.security.scope import ensure_in_scope
 
-
-def _ratio_bp(value) -> int:
-    return int((value or 0) * 100)
-
-
 # --- pools --------------------------------------------------------------------------------------
-
-
-def target_pool(
-    task: SpotCheckTask, on_date: dt.date | None = None
-) -> tuple[list[dict], list[dict]]:
-    """The task's candidates [{"id", "stratum"}] and the excluded [{"id", "reason"}]: targets
-    of the lead and participating departments matching the scope; not-live targets, and under
-    the task's frequency rule targets found clean recently, are excluded with a reason code;
-    flagged and blacklisted targets form the `special` stratum, the plan's highest ratio (R9.7,
-    R12.2)."""
-    from app.inspections.history import clean_checks_query, clean_since
-
-    query = scoped_targets(
-        task,
-        Target.id,
-        Target.risk_class,
-        Target.special_clause().label("special"),
-        Target.registration_status,
-    )
-    since = clean_since(task.skip_clean_months, on_date or dt.date.today())
-    clean = dict(db.session.execute(clean_checks_query(since)).all()) if since else {}
-    pool, excluded = [], []
-    for target_id, risk, special, status in db.session.execute(query):
-        if status != LIVE_STATUS:
-            excluded.append({"id": target_id, "reason": f"not_live:{status}"})
-            continue
-        if not special and target_id in clean:
-            # Frequency rule: found without problems recently (special targets never skip).
-            excluded.append({"id": target_id, "reason": f"inspected_clean:{clean[target_id]}"})
-            continue
-        pool.append({"id": target_id, "stratum": SPECIAL_STRATUM if special else risk})
-    return pool, excluded
-
-
-def blacklisted_in(pool: list[dict]) -> list[int]:
-    """The pool's targets on the dishonesty blacklist (all in the special stratum), sorted:
-    the draw's parameters state them (R12.2)."""
-    special = [c["id"] for c in pool if c["stratum"] == SPECIAL_STRATUM]
-    listed: set[int] = set()
-    for start in range(0, len(special), 1000):  # IN lists stay short on every database
-        chunk = special[start : start + 1000]
-        listed.update(
-            db.session.scalars(
-                select(Target.id).where(Target.id.in_(chunk), Target.listed_on.is_not(None))
-            )
-        )
-    return sorted(listed)
-
-
-def target_params(task: SpotCheckTask) -> dict:
-    strata = {}
-    for stratum in RISK_STRATA:
-        ratio = _ratio_bp(task.ratio_for(stratum))
-        strata[stratum] = {"ratio_bp": ratio, "min": 1 if ratio else 0, "max": None}
-    ratio = _ratio_bp(task.ratio_special)
-    strata[SPECIAL_STRATUM] = {"ratio_bp": ratio, "min": 1 if ratio else 0, "max": None}
-    params = {
-        "algorithm": protocol.ALGORITHM,
-        "kind": "target",
-        "task": task.number,
-        "strata": strata,
-    }
-    if task.skip_clean_months:
-        # Informational, under params_hash: the rule that produced `inspected_clean` exclusions.
-        params["skip_clean_months"] = task.skip_clean_months
-    return params
+# The target pool, its parameters and its preview live in app/draws/pool.py.
 
 
 def inspector_pool(task: SpotCheckTask, on_date: dt.date) -> tuple[list[dict], list[dict]]:
@@ -291,15 +221,15 @@ def start_draw(
         not_open = target_draw_not_open(task, today)
         if not_open:
             raise DomainError(not_open)
-        pool, excluded = target_pool(task)
-        if not pool:
+        # Frozen as canonical JSON once, inside PostgreSQL or in Python (app/draws/pool.py).
+        target_pool = pools.freeze_target_pool(task)
+        if not target_pool.size:
             raise DomainError(_("No target matches the task's scope: nothing to draw."))
+        excluded = target_pool.excluded
         params = target_params(task)
-        listed = blacklisted_in(pool)
-        if listed:
+        if target_pool.blacklisted:
             # Informational, under params_hash: why these targets are in the special stratum.
-            params["blacklisted"] = listed
-        hashed_pool = pool
+            params["blacklisted"] = target_pool.blacklisted
     else:
         if task.status != "targets_drawn":
             raise DomainError(_("Draw the targets first; inspectors are drawn once per task."))
@@ -337,13 +267,16 @@ def start_draw(
             "targets": targets,
             "conflicts": conflicts,
         }
-        hashed_pool = protocol.pool_from_inspectors(inspectors)
         _check_enough_inspectors(targets, inspectors, conflicts, excluded, task.group_size)
+        # Canonicalise and encode the pool once: its bytes are stored and hashed as they are.
+        frozen = protocol.canonical_pool(protocol.pool_from_inspectors(inspectors))
+        text = protocol.encode_pool(frozen).decode("utf-8")
+        target_pool = pools.FrozenPool(
+            text, protocol.sha256_hex(text.encode("utf-8")), {}, excluded, [], frozen
+        )
     params.update(_attempt(task, kind), entropy_source=source)
     secret = secrets.token_bytes(protocol.SECRET_BYTES)
-    # Canonicalise and encode the pool once: its bytes are stored and hashed as they are.
-    frozen = protocol.canonical_pool(hashed_pool)
-    pool_text = protocol.encode_pool(frozen).decode("utf-8")
+    pool_size = target_pool.size if kind == "target" else len(target_pool.candidates)
     draw = Draw(
         uid=uuid.uuid4().hex,
         task=task,
@@ -354,14 +287,17 @@ def start_draw(
         witnesses=witnesses,
         server_secret=secret.hex(),
         commitment=protocol.commitment(secret),
-        pool_hash=protocol.sha256_hex(pool_text.encode("utf-8")),
+        pool_hash=target_pool.pool_hash,
         params_hash=protocol.params_hash(params),
-        pool_size=len(hashed_pool),
+        pool_size=pool_size,
         params=json.dumps(params, ensure_ascii=False, sort_keys=True),
-        pool=pool_text,
+        pool=target_pool.text,
         excluded=json.dumps(excluded, ensure_ascii=False) if excluded else None,
     )
-    draw.frozen_pool = frozen  # not a column: kept for complete_draw in the same process
+    # Not columns: kept for complete_draw in the same process (the candidates only when the
+    # pool was built in Python; on PostgreSQL the stored pool is ranked where it is).
+    draw.frozen_pool = target_pool.candidates
+    draw.frozen_sizes = target_pool.sizes
     db.session.add(draw)
     try:
         db.session.flush()
@@ -445,13 +381,26 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     secret = bytes.fromhex(draw.server_secret)
     seed = protocol.derive_seed(secret, draw.uid, draw.pool_hash, draw.params_hash, entropy)
     params = json.loads(draw.params)
+    # On PostgreSQL a target pool is ranked where it is stored (app/draws/pool.py).
+    ranked_in_database = draw.kind == "target" and pools.in_database()
     # A one-step draw still holds the pool it froze; a witnessed one reads it back.
-    pool = getattr(draw, "frozen_pool", None) or protocol.canonical_pool(json.loads(draw.pool))
+    pool = None
+    if not ranked_in_database:
+        pool = getattr(draw, "frozen_pool", None) or protocol.canonical_pool(
+            json.loads(draw.pool)
+        )
     task = draw.task
     try:
         # The selection's rows (for lists, scope and counts) are derived data written in bulk;
         # the draw's own audit rows and record hash cover the selection.
-        if draw.kind == "target":
+        if ranked_in_database:
+            sizes = getattr(draw, "frozen_sizes", None) or pools.frozen_sizes_in_database(
+                draw.id, params["strata"], draw.pool_size
+            )
+            counts = protocol.allocate(sizes, params["strata"], seed)
+            result = pools.insert_selection_in_database(draw.id, task.id, counts, seed)
+            task.status = "targets_drawn"
+        elif draw.kind == "target":
             result = protocol.select_targets(pool, params, seed)
             rows = [
                 {
@@ -497,15 +446,34 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
     draw.result = json.dumps(result, ensure_ascii=False, sort_keys=True)
     draw.status = "done"
     draw.drawn_at = dt.datetime.now().replace(microsecond=0)
-    draw.record_hash = protocol.record_hash(
-        record(draw, reveal=False, pool=pool, with_ledger=False),
-        pool_json=draw.pool.encode("utf-8"),
-    )
+    if ranked_in_database:
+        draw.record_hash = _record_hash_in_database(draw)
+    else:
+        draw.record_hash = protocol.record_hash(
+            record(draw, reveal=False, pool=pool, with_ledger=False),
+            pool_json=draw.pool.encode("utf-8"),
+        )
     _log_draw(draw, "draw", task=task.number, kind=draw.kind, record_hash=draw.record_hash)
     note = _note(draw)
     ledger.append("entropy", draw.uid, entropy=entropy, **note)
     ledger.append("complete", draw.uid, record_hash=draw.record_hash, **note)
     return draw
+
+
+def _record_hash_in_database(draw: Draw) -> str:
+    """protocol.record_hash of the draw's record, the stored pool hashed where it is stored:
+    SHA-256(the record's canonical JSON before its pool || the pool || after it)."""
+    data = record(draw, reveal=False, with_pool=False, with_ledger=False)
+    data["pool"] = []
+    before, after = protocol.record_hash_parts(data)
+    db.session.flush()
+    return db.session.scalar(
+        text(
+            "SELECT encode(sha256(CAST(:before AS bytea) || convert_to(pool, 'UTF8')"
+            " || CAST(:after AS bytea)), 'hex') FROM draw WHERE id = :id"
+        ),
+        {"before": before, "after": after, "id": draw.id},
+    )
 
 
 def record(
@@ -839,10 +807,6 @@ def planned_counts(year: int) -> dict[int, dict[str, int]]:
     """应检查数 per task of the year (R9.5: checks done / checks planned): the targets drawn for
     it, and for an approved task not drawn yet the number its draw would take today. A task
     never drawn keeps the rate below 100%, as it must."""
-    from sqlalchemy import func
-
-    from app.planning.services import pool_preview
-
     rows = db.session.execute(
         select(DrawnTarget.task_id, func.count(DrawnTarget.id))
         .join(SpotCheckTask, DrawnTarget.task_id == SpotCheckTask.id)
@@ -850,16 +814,19 @@ def planned_counts(year: int) -> dict[int, dict[str, int]]:
         .group_by(DrawnTarget.task_id)
     )
     counts = {task_id: {"planned": n} for task_id, n in rows}
-    undrawn = db.session.scalars(
-        select(SpotCheckTask).where(
-            SpotCheckTask.year == year,
-            SpotCheckTask.approval == "approved",
-            SpotCheckTask.status == "planned",
+    undrawn = [
+        task
+        for task in db.session.scalars(
+            select(SpotCheckTask).where(
+                SpotCheckTask.year == year,
+                SpotCheckTask.approval == "approved",
+                SpotCheckTask.status == "planned",
+            )
         )
-    )
-    for task in undrawn:
-        if task.id not in counts:
-            counts[task.id] = {"planned": sum(s["to_draw"] for s in pool_preview(task))}
+        if task.id not in counts
+    ]
+    for task_id, n in pools.pool_counts(undrawn).items():
+        counts[task_id] = {"planned": n}
     return counts
 
 

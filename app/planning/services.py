@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import lazy_gettext as _
-from sqlalchemy import case, func, inspect, select
+from sqlalchemy import func, inspect, select
 
 from app.core.calendar import add_working_days
 from app.core.decisions import check_opinion, record_decision
@@ -21,21 +21,17 @@ from app.core.errors import DomainError
 from app.directory.models import (
     INDUSTRIES,
     INSPECTION_METHODS,
-    LIVE_STATUS,
     RISK_CLASSES,
     TARGET_TYPES,
     Area,
     InspectionItem,
-    Target,
     join_multi,
     split_multi,
-    target_item,
 )
 from app.directory.services import parse_ratio
 from app.extensions import db
 from app.planning.models import (
     RISK_STRATA,
-    SPECIAL_STRATUM,
     AnnualPlan,
     CoverageExemption,
     PlanLine,
@@ -601,85 +597,3 @@ def check_task_editable(task: SpotCheckTask) -> None:
 def check_task_deletable(task: SpotCheckTask) -> None:
     if task.status != "planned":
         raise DomainError(_("A task whose targets were drawn stays on record."))
-
-
-def stratum_expression():
-    """special for flagged or blacklisted targets (R9.7), else the credit-risk class."""
-    return case(
-        (Target.special_clause(), SPECIAL_STRATUM),
-        else_=Target.risk_class,
-    )
-
-
-def scoped_targets(task: SpotCheckTask, *columns):
-    """SELECT columns of the targets in the task's scope: of the lead or a participating
-    department, matching types, areas, industries and risk classes (special targets always,
-    R9.7), and subject to one of the task's items. Registration status is not filtered: the
-    draw records the closed ones as exclusions."""
-    departments = [task.department_id] + [d.id for d in task.participating_departments]
-    query = select(*columns).where(Target.department_id.in_(departments))
-    if task.target_types:
-        query = query.where(Target.target_type.in_(split_multi(task.target_types)))
-    if task.industries:
-        query = query.where(Target.industry.in_(split_multi(task.industries)))
-    if task.risk_classes:
-        query = query.where(
-            Target.risk_class.in_(split_multi(task.risk_classes)) | Target.special_clause()
-        )
-    if task.areas:
-        query = query.where(
-            Target.area_id.in_(select(Area.id).where(Area.name.in_(split_multi(task.areas))))
-        )
-    item_ids = [item.id for item in task.items]
-    if item_ids:
-        query = query.where(
-            Target.id.in_(
-                select(target_item.c.target_id).where(target_item.c.item_id.in_(item_ids))
-            )
-        )
-    return query
-
-
-def pool_query(task: SpotCheckTask):
-    """The drawable targets in the task's scope (live ones, and under the frequency rule not
-    found clean recently unless special), as the draw's own pool (app/draws/services.py)."""
-    from app.inspections.history import clean_since, clean_target_ids
-
-    query = scoped_targets(task, Target.id).where(Target.registration_status == LIVE_STATUS)
-    since = clean_since(task.skip_clean_months, dt.date.today())
-    if since:
-        query = query.where(Target.id.not_in(clean_target_ids(since)) | Target.special_clause())
-    return query
-
-
-def pool_preview(task: SpotCheckTask) -> list[dict]:
-    """Per stratum: targets in the pool, the ratio, and how many the draw would take. The
-    counts come from the draw protocol's own allocation (largest remainder, at least one per
-    stratum with a ratio); only a tie in the remainders, broken by the draw's seed, can make
-    the draw differ by one between two strata."""
-    from app.draws.protocol import allocate
-    from app.draws.services import target_params
-
-    # Label the stratum in a subquery and group by the label: PostgreSQL does not accept a
-    # GROUP BY on a CASE whose bound parameters differ from the SELECT's.
-    strata = (
-        select(stratum_expression().label("stratum"))
-        .where(Target.id.in_(pool_query(task)))
-        .subquery()
-    )
-    rows = dict(
-        db.session.execute(select(strata.c.stratum, func.count()).group_by(strata.c.stratum)).all()
-    )
-    counts = allocate(rows, target_params(task)["strata"], bytes(32))
-    preview = []
-    for stratum in (*RISK_STRATA, SPECIAL_STRATUM):
-        ratio = task.ratio_special if stratum == SPECIAL_STRATUM else task.ratio_for(stratum)
-        preview.append(
-            {
-                "stratum": stratum,
-                "pool": rows.get(stratum, 0),
-                "ratio": ratio,
-                "to_draw": counts.get(stratum, 0),
-            }
-        )
-    return preview

@@ -42,6 +42,7 @@ from app.directory.models import (
 )
 from app.directory.views import MultiChoiceField
 from app.disclosure.plan_export import filing_form_data, plan_csv
+from app.draws.pool import pool_preview
 from app.extensions import db
 from app.planning import services
 from app.planning.models import (
@@ -565,7 +566,7 @@ class SpotCheckTaskView(AppModelView):
                 from app.inspections.services import task_results
 
                 kwargs["task"] = task
-                kwargs["preview"] = services.pool_preview(task)
+                kwargs["preview"] = pool_preview(task)
                 from app.draws.services import target_draw_not_open
 
                 kwargs["draw_not_open"] = (
@@ -949,7 +950,7 @@ class SpotCheckTaskApi(AppModelRestApi):
         task = self.datamodel.get(pk)
         if task is None:
             return self.response_404()
-        preview = [dict(row, ratio=str(row["ratio"])) for row in services.pool_preview(task)]
+        preview = [dict(row, ratio=str(row["ratio"])) for row in pool_preview(task)]
         return self.response(200, result=preview)
 
     def _decide(self, pk, approve):

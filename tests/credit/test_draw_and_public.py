@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.credit.models import BlacklistEntry
 from app.directory.models import NATURAL_PERSON, Target
+from app.draws import pool as pools
 from app.draws import services as draws
 from app.extensions import db
 from app.inspections.models import InspectionRecord
@@ -61,10 +62,10 @@ def _draw_with_a_listed_target(app, inspected) -> int:
         again = planning.create_task_from_line(task.plan_line)
         db.session.add(again)
         db.session.commit()
-        pool, _ = draws.target_pool(again)
+        pool, _ = pools.target_pool(again)
         assert {c["id"]: c["stratum"] for c in pool}[listed] == "special"
         # The special stratum's ratio is the plan's highest.
-        preview = {row["stratum"]: row for row in planning.pool_preview(again)}
+        preview = {row["stratum"]: row for row in pools.pool_preview(again)}
         assert preview["special"]["ratio"] == max(row["ratio"] for row in preview.values())
         assert preview["special"]["pool"] == 1 and preview["special"]["to_draw"] == 1
         draw = draws.start_draw(again, "target")
@@ -82,7 +83,7 @@ def _draw_with_a_listed_target(app, inspected) -> int:
         later = planning.create_task_from_line(task.plan_line)
         db.session.add(later)
         db.session.commit()
-        pool, _ = draws.target_pool(later)
+        pool, _ = pools.target_pool(later)
         assert {c["id"]: c["stratum"] for c in pool}[listed] == "B"
         draw = draws.start_draw(later, "target")
         assert "blacklisted" not in draws.record(draw)["params"]

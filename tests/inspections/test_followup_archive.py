@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.errors import DomainError
+from app.draws import pool as pools
 from app.draws import services as draws
 from app.draws.models import Draw
 from app.extensions import db
@@ -348,11 +349,11 @@ def test_the_frequency_rule_leaves_out_targets_found_clean_recently(app, inspect
         again.skip_clean_months = 6
         db.session.add(again)
         db.session.commit()
-        pool, excluded = draws.target_pool(again)
+        pool, excluded = pools.target_pool(again)
         skipped = {e["id"] for e in excluded if e["reason"].startswith("inspected_clean:")}
         assert skipped == clean - {special}
         assert special in {c["id"] for c in pool}
-        preview = planning.pool_preview(again)
+        preview = pools.pool_preview(again)
         assert sum(row["pool"] for row in preview) == len(pool)
         # The draw records the rule and its exclusions, and verifies.
         draw = draws.start_draw(again, "target")
@@ -367,7 +368,7 @@ def test_the_frequency_rule_leaves_out_targets_found_clean_recently(app, inspect
         db.session.commit()
         # Without the rule they are back.
         again.skip_clean_months = None
-        pool, _ = draws.target_pool(again)
+        pool, _ = pools.target_pool(again)
         assert clean <= {c["id"] for c in pool}
         again.skip_clean_months = 61
         with pytest.raises(DomainError, match="1 到 60"):

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
+from app.draws.pool import pool_preview
 from app.extensions import db
 from app.inspections.models import InspectionRecord
 from app.planning.models import SpotCheckTask
 from app.planning.progress import progress_by_department
-from app.planning.services import pool_preview
 from tests.directory.conftest import acting, conflict, directory  # noqa: F401  (fixtures)
 from tests.inspections.conftest import finish, inspected, published_task  # noqa: F401
 from tests.planning.conftest import plan  # noqa: F401  (fixture)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.core.errors import DomainError
 from app.directory.models import InspectionItem, Target
+from app.draws.pool import pool_preview
 from app.extensions import db
 from app.planning import services
 from app.planning.models import AnnualPlan, SpotCheckTask
@@ -159,7 +160,7 @@ def test_pool_preview_counts_each_stratum_and_rounds_up(app, world, directory, p
     with acting(app, "operator_a"):
         preview = {
             row["stratum"]: row
-            for row in services.pool_preview(db.session.get(SpotCheckTask, task_id))
+            for row in pool_preview(db.session.get(SpotCheckTask, task_id))
         }
     # ratios from the plan line: A 2%, B 5%, C 10%, D 20%, special 30%
     assert (preview["A"]["pool"], preview["A"]["to_draw"]) == (10, 1)  # 0.2 rounds up

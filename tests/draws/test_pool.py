@@ -1,0 +1,233 @@
+"""One home for the target pool (app/draws/pool.py), the pool counts of several tasks in one
+query, and PostgreSQL's in-database freezing and ranking against protocol.py."""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from app.directory.models import Target
+from app.draws import pool as pools
+from app.draws import protocol, services
+from app.draws.models import Draw, DrawnTarget
+from app.extensions import db
+from app.planning import services as planning
+from app.planning.models import SpotCheckTask
+from tests.directory.conftest import acting, directory  # noqa: F401  (fixture)
+from tests.draws.test_draw_service import task  # noqa: F401  (fixture)
+from tests.planning.conftest import plan  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """(module imported, whether inside a function) for every import of a source file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.ImportFrom) and child.module:
+                found.append((child.module, inner))
+                found.extend((f"{child.module}.{a.name}", inner) for a in child.names)
+            elif isinstance(child, ast.Import):
+                found.extend((a.name, inner) for a in child.names)
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def test_the_draw_and_the_planning_services_do_not_import_each_other():
+    draws = _imports(ROOT / "app/draws/services.py")
+    planning_imports = _imports(ROOT / "app/planning/services.py")
+    pool = _imports(ROOT / "app/draws/pool.py")
+    assert not [m for m, _ in planning_imports if m.startswith("app.draws.services")]
+    # The draw may use the planning rules at module level (no circle), never in a function.
+    assert not [m for m, inner in draws if inner and m.startswith("app.planning.services")]
+    assert not [m for m, _ in pool if m.startswith(("app.draws.services", "app.planning.services"))]
+    for name in ("pool_preview", "pool_query", "scoped_targets", "target_pool", "target_params"):
+        assert not hasattr(planning, name) or getattr(planning, name) is getattr(pools, name)
+        assert hasattr(pools, name)
+
+
+def _second_task(app, task_id, **changes):
+    with acting(app, "operator_a"):
+        first = db.session.get(SpotCheckTask, task_id)
+        other = planning.create_task_from_line(first.plan_line)
+        for key, value in changes.items():
+            setattr(other, key, value)
+        db.session.add(other)
+        db.session.commit()
+        return other.id
+
+
+def test_pool_counts_gives_each_task_its_preview_total_in_one_query(app, task):  # noqa: F811
+    other = _second_task(app, task, risk_classes="A、B", ratio_a=100)
+    with acting(app, "operator_a"):
+        tasks = [db.session.get(SpotCheckTask, t) for t in (task, other)]
+        expected = {t.id: sum(row["to_draw"] for row in pools.pool_preview(t)) for t in tasks}
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            counts = pools.pool_counts(tasks)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert counts == expected
+        assert len(statements) == 1
+        # The second task takes every A and B target (ratio 100 %): not the first task's count.
+        assert counts[other] != counts[task]
+        assert pools.pool_counts([]) == {}
+
+
+def test_planned_counts_of_the_dashboard_use_the_grouped_counts(app, task):  # noqa: F811
+    with acting(app, "operator_a"):
+        t = db.session.get(SpotCheckTask, task)
+        expected = sum(row["to_draw"] for row in pools.pool_preview(t))
+        assert services.planned_counts(t.year)[task] == {"planned": expected}
+
+
+# --- PostgreSQL: the pool frozen and ranked inside the database --------------------------------
+
+def _skip_unless_postgresql(app):
+    with app.app_context():
+        name = db.engine.dialect.name
+    if name != "postgresql":
+        pytest.skip(
+            "in-database freezing and ranking run on PostgreSQL only (SQLite and MariaDB keep "
+            "the Python path); CI runs this test on PostgreSQL"
+        )
+
+
+def _draw_with_pool(task_id: int, pool_text: str) -> int:
+    """A committed draw row holding the given pool text (only the pool matters here)."""
+    draw = Draw(
+        uid=f"test-{len(pool_text)}-{hash(pool_text) & 0xFFFF}",
+        task_id=task_id,
+        kind="target",
+        status="cancelled",
+        mode="one_step",
+        server_secret="0" * 64,
+        commitment="0" * 64,
+        pool_hash=protocol.sha256_hex(pool_text.encode("utf-8")),
+        params_hash="0" * 64,
+        params="{}",
+        pool=pool_text,
+    )
+    db.session.add(draw)
+    db.session.flush()
+    return draw.id
+
+
+STRATA = ["A", "高风险", "中 风险", "special", 'quote"d', "back\\slash", "tab\there", "é"]
+IDS = [1, 7, 10, 99, 100, 101, 999, 1000, 12345, 2_147_483_647, 9_007_199_254_740_993]
+
+
+def test_postgresql_ranks_the_frozen_pool_with_protocol_digests(app, task):  # noqa: F811
+    _skip_unless_postgresql(app)
+    candidates = [
+        {"id": cid * 16 + n, "stratum": stratum}
+        for n, stratum in enumerate(STRATA)
+        for cid in IDS
+        if cid * 16 + n > 0
+    ]
+    frozen = protocol.canonical_pool(candidates)
+    pool_text = protocol.encode_pool(frozen).decode("utf-8")
+    seed = bytes.fromhex("0d9faada12ae50cb9767c977a48e937dfd5d2ea524590b57cf752fbc6445ec36")
+    with acting(app, "operator_a"):
+        draw_id = _draw_with_pool(task, pool_text)
+        sizes = {s: len(IDS) for s in STRATA}
+        assert pools.frozen_sizes_in_database(draw_id, STRATA, len(frozen)) == sizes
+        # Names the parameters do not list are found by reading the entries.
+        assert pools.frozen_sizes_in_database(draw_id, ["A"], len(frozen)) == sizes
+        counts = {s: (n % len(IDS)) + 1 for n, s in enumerate(STRATA)}
+        rows = pools.ranked_in_database(draw_id, counts, seed)
+        for stratum in STRATA:
+            ids = [c["id"] for c in frozen if c["stratum"] == stratum]
+            expected = protocol.rank(seed, "target", stratum, ids, counts[stratum])
+            got = [(cid, key) for s, cid, _position, key in rows if s == stratum]
+            assert [cid for cid, _ in got] == expected
+            assert [key for _, key in got] == [
+                protocol.rank_key(seed, "target", stratum, cid).hex() for cid in expected
+            ]
+        # The whole ranking of a stratum, not only its head.
+        everything = pools.ranked_in_database(draw_id, {"高风险": len(IDS)}, seed)
+        ids = [c["id"] for c in frozen if c["stratum"] == "高风险"]
+        assert [r[1] for r in everything] == protocol.rank(seed, "target", "高风险", ids)
+        db.session.rollback()
+
+
+def _many_targets(app, world, n):
+    """n targets of department A of every risk class, some flagged or closed."""
+    from app.security.system_user import get_or_create_system_user
+
+    with app.app_context():
+        user = get_or_create_system_user()
+        rows = [
+            {
+                "department_id": world.dept_a,
+                "target_type": "企业",
+                "name": f"批量对象{i}",
+                "registration_status": "注销" if i % 23 == 0 else "存续",
+                "risk_class": "ABCD"[i % 4],
+                "flags": "失信" if i % 17 == 0 else None,
+                "created_by_fk": user.id,
+                "changed_by_fk": user.id,
+            }
+            for i in range(n)
+        ]
+        db.session.execute(insert(Target), rows)
+        db.session.commit()
+
+
+def test_postgresql_and_python_freeze_and_draw_the_same(app, world, task):  # noqa: F811
+    _skip_unless_postgresql(app)
+    _many_targets(app, world, 2000)
+    with acting(app, "operator_a"):
+        t = db.session.get(SpotCheckTask, task)
+        t.items = []  # every target of the department: the new ones have no item
+        db.session.flush()
+        in_db = pools._freeze_in_database(t, None)
+        pool, excluded = pools.target_pool(t)
+        candidates = protocol.canonical_pool(pool)
+        assert in_db.text == protocol.encode_pool(candidates).decode("utf-8")
+        assert in_db.pool_hash == protocol.pool_hash(candidates)
+        assert in_db.excluded == excluded and len(excluded) > 50
+        assert in_db.blacklisted == pools.blacklisted_in(candidates)
+        assert in_db.size == len(candidates) > 1900
+        assert set(in_db.sizes) == {"A", "B", "C", "D", "special"}
+        db.session.commit()
+        draw = services.start_draw(t, "target", witnesses="张三、李四", mode="witnessed")
+        db.session.commit()
+        draw_id = draw.id
+    with acting(app, "operator_a"):  # a later request: the draw read back
+        draw = db.session.get(Draw, draw_id)
+        assert getattr(draw, "frozen_sizes", None) is None
+        services.complete_draw(draw, "4711")
+        db.session.commit()
+        seed = protocol.derive_seed(
+            bytes.fromhex(draw.server_secret), draw.uid, draw.pool_hash, draw.params_hash, "4711"
+        )
+        python = protocol.select_targets(
+            protocol.canonical_pool(json.loads(draw.pool)), json.loads(draw.params), seed
+        )
+        assert draw.result_data() == python
+        assert sum(len(ids) for ids in python.values()) > 50
+        assert services.verify_draw(draw) == []
+        rows = db.session.execute(
+            select(DrawnTarget.stratum, DrawnTarget.target_id, DrawnTarget.rank)
+            .where(DrawnTarget.draw_id == draw_id)
+            .order_by(DrawnTarget.stratum, DrawnTarget.rank)
+        ).all()
+        assert rows == [
+            (stratum, target_id, position)
+            for stratum, ids in sorted(python.items())
+            for position, target_id in enumerate(ids, start=1)
+        ]
