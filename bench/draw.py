@@ -54,6 +54,23 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak() -> float | None:
+    """Reset the process's peak RSS (Linux: /proc/self/clear_refs) and return the current RSS
+    in MB, so the peak read afterwards is this step's alone; None where that is impossible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _status_mb("VmRSS")
+    except OSError:
+        return None
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise OSError(field)
+
+
 def existing_app():
     """The application on the database a full run filled (nothing dropped)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -194,9 +211,10 @@ def measure_memory() -> None:
 
         db.session.execute(text("SELECT 1"))  # connected, modules loaded
         db.session.rollback()
+        current = reset_peak()
         before = rss_mb()
         whole_draw(task_id)
-        growth = rss_mb() - before
+        growth = (_status_mb("VmHWM") - current) if current is not None else rss_mb() - before
     print(f"whole draw: peak RSS growth {growth:.0f} MB (separate process)")
     print(f"RESULT draw_memory ours_mb={growth:.1f} goal_mb={GOAL_MB}")
 

@@ -218,20 +218,15 @@ def blacklisted_in(pool: list[dict]) -> list[int]:
 @dataclass
 class FrozenPool:
     """A target pool as a draw freezes it: the canonical pool JSON (`text`, the bytes the draw
-    stores and hashes), its SHA-256, the candidates per stratum, the excluded and the
-    blacklisted targets of the special stratum. `candidates` (canonical_pool's output) is
+    stores and hashes), its SHA-256, its size, the excluded and the blacklisted targets of the special stratum. `candidates` (canonical_pool's output) is
     there when the pool was built in Python; on PostgreSQL it stays in the database."""
 
-    text: str
+    text: str | None  # None: built by PostgreSQL, left there (frozen_text())
     pool_hash: str
-    sizes: dict[str, int]
+    size: int
     excluded: list[dict]
     blacklisted: list[int]
     candidates: list[dict] | None = field(default=None, repr=False)
-
-    @property
-    def size(self) -> int:
-        return sum(self.sizes.values())
 
 
 def in_database(session=None) -> bool:
@@ -248,13 +243,10 @@ def freeze_target_pool(task: SpotCheckTask, on_date: dt.date | None = None) -> F
     pool, excluded = target_pool(task, on_date)
     candidates = protocol.canonical_pool(pool)
     pool_text = protocol.encode_pool(candidates).decode("utf-8")
-    sizes: dict[str, int] = {}
-    for candidate in candidates:
-        sizes[candidate["stratum"]] = sizes.get(candidate["stratum"], 0) + 1
     return FrozenPool(
         text=pool_text,
         pool_hash=protocol.sha256_hex(pool_text.encode("utf-8")),
-        sizes=sizes,
+        size=len(candidates),
         excluded=excluded,
         blacklisted=blacklisted_in(candidates),
         candidates=candidates,
@@ -288,56 +280,81 @@ def _classified(task: SpotCheckTask, on_date: dt.date | None):
 
 
 def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenPool | None:
-    """The pool built by PostgreSQL; None when a stratum would not pass the protocol's checks
+    """The pool built by PostgreSQL in two statements (the excluded and blacklisted targets;
+    the pool's text, hash and size); None when a stratum would not pass the protocol's checks
     (the Python path then refuses it with the protocol's own message)."""
     scoped = _classified(task, on_date)
-    drawable = (scoped.c.status == LIVE_STATUS) & (
-        scoped.c.special | scoped.c.clean_on.is_(None)
-    )
+    drawable = (scoped.c.status == LIVE_STATUS) & (scoped.c.special | scoped.c.clean_on.is_(None))
     session = db.session
-    excluded = [
-        {"id": target_id, "reason": f"not_live:{status}"}
-        if status != LIVE_STATUS
-        else {"id": target_id, "reason": f"inspected_clean:{clean_on}"}
-        for target_id, status, clean_on in session.execute(
-            select(scoped.c.id, scoped.c.status, scoped.c.clean_on)
-            .where(~drawable)
-            .order_by(scoped.c.id)
-        )
-    ]
-    sizes = dict(
-        session.execute(
-            select(scoped.c.stratum, func.count()).where(drawable).group_by(scoped.c.stratum)
-        ).all()
-    )
-    for stratum in sizes:
-        if type(stratum) is not str or not stratum or protocol.SEP in stratum:
-            return None
-    blacklisted = list(
-        session.scalars(
-            select(scoped.c.id)
-            .where(drawable, scoped.c.special, scoped.c.listed)
-            .order_by(scoped.c.id)
-        )
-    )
-    if not sizes:
-        return FrozenPool("[]", protocol.sha256_hex(b"[]"), {}, excluded, blacklisted, [])
-    # Each stratum's JSON text as Python writes it (a handful of names), then the entries in
-    # id order: the bytes of protocol.encode_pool, hashed by the database.
-    encoded = case(
-        {name: json.dumps(name, ensure_ascii=False) for name in sizes},
-        value=scoped.c.stratum,
-    )
+    excluded, blacklisted = [], []
+    for target_id, status, clean_on, in_pool in session.execute(
+        select(scoped.c.id, scoped.c.status, scoped.c.clean_on, drawable)
+        .where(~drawable | (scoped.c.special & scoped.c.listed))
+        .order_by(scoped.c.id)
+    ):
+        if in_pool:
+            blacklisted.append(target_id)
+        elif status != LIVE_STATUS:
+            excluded.append({"id": target_id, "reason": f"not_live:{status}"})
+        else:
+            excluded.append({"id": target_id, "reason": f"inspected_clean:{clean_on}"})
+    # The entries in id order, each stratum as JSON text: PostgreSQL's to_json escapes what
+    # Python's json.dumps(ensure_ascii=False) escapes, the same way (`"`, `\`, control
+    # characters), so these are the bytes of protocol.encode_pool, hashed by the database.
     entry = literal('{"id":') + cast(scoped.c.id, Text) + literal(',"stratum":')
-    entry = entry + encoded + literal("}")
+    entry = entry + cast(func.to_json(scoped.c.stratum), Text) + literal("}")
     joined = func.string_agg(entry, aggregate_order_by(literal_column("','"), scoped.c.id))
-    agg = select((literal("[") + joined + literal("]")).label("pool")).where(drawable).subquery()
+    invalid = (
+        scoped.c.stratum.is_(None)
+        | (scoped.c.stratum == "")
+        | (func.strpos(scoped.c.stratum, protocol.SEP) > 0)
+    )
+    agg = (
+        select(
+            (literal("[") + func.coalesce(joined, "") + literal("]")).label("pool"),
+            func.count().label("size"),
+            func.count().filter(invalid).label("invalid"),
+        )
+        .where(drawable)
+        .subquery()
+    )
+    # The text stays in the database, in a temporary table the draw's INSERT reads
+    # (FROZEN_TEXT): a pool of a million is tens of megabytes that Python need not hold.
+    statement = select(agg.c.pool, agg.c.size, agg.c.invalid).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    connection = session.connection()
     session.execute(text(_WORK_MEM))
-    pool_text, digest = session.execute(
-        select(agg.c.pool, func.encode(func.sha256(func.convert_to(agg.c.pool, "UTF8")), "hex"))
-    ).one()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_TEXT_TABLE}")
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {_TEXT_TABLE} ON COMMIT DROP AS {statement}",
+        statement.params,
+    )
     session.execute(text("RESET work_mem"))
-    return FrozenPool(pool_text, digest, sizes, excluded, blacklisted)
+    digest, size, invalid_count = session.execute(
+        text(
+            "SELECT encode(sha256(convert_to(pool, 'UTF8')), 'hex'), size, invalid"
+            f" FROM {_TEXT_TABLE}"
+        )
+    ).one()
+    if invalid_count:
+        release_frozen_text()
+        return None
+    return FrozenPool(None, digest, size, excluded, blacklisted)
+
+
+_TEXT_TABLE = "dsr_frozen_pool"
+
+
+def frozen_text():
+    """The SQL of the pool text _freeze_in_database left in the database, for the INSERT of
+    the draw (FrozenPool.text is None then)."""
+    return select(literal_column("pool")).select_from(text(_TEXT_TABLE)).scalar_subquery()
+
+
+def release_frozen_text() -> None:
+    """Drop the temporary pool text once the draw row holds it."""
+    db.session.execute(text(f"DROP TABLE IF EXISTS {_TEXT_TABLE}"))
 
 
 # --- ranking inside PostgreSQL ------------------------------------------------------------------
@@ -351,7 +368,7 @@ _ENTRIES = (
     " FROM draw d, string_to_table(rtrim(ltrim(d.pool, '[{\"id:'), '}]'), '},{\"id\":') AS e"
     " WHERE d.id = :draw AND d.pool <> '[]'"
 )
-# Sorting and materialising a million rows stays in memory (the default is 4 MB).
+# Grouping and sorting a million rows stays in memory (the default is 4 MB).
 _WORK_MEM = "SET LOCAL work_mem = '64MB'"
 
 
@@ -359,99 +376,84 @@ def _encoded(name: str) -> str:
     return json.dumps(name, ensure_ascii=False)
 
 
-def frozen_sizes_in_database(draw_id: int, strata, pool_size: int) -> dict[str, int]:
-    """{stratum: candidates} of a draw's frozen pool, counted in its stored JSON: the entries
-    of a stratum are the occurrences of `,"stratum":<its JSON string>}` (exactly one per
-    entry, the key's quote being unescaped). `strata` are the names to look for (the
-    parameters'); when they do not account for all `pool_size` entries the entries are read
-    and grouped instead."""
-    names = sorted(strata)
-    if names:
-        columns = ", ".join(
-            f"(length(pool) - length(replace(pool, :p{i}, ''))) / length(:p{i})"
-            for i in range(len(names))
-        )
-        params = {f"p{i}": f',"stratum":{_encoded(name)}}}' for i, name in enumerate(names)}
-        row = db.session.execute(
-            text(f"SELECT {columns} FROM draw WHERE id = :draw"), {"draw": draw_id, **params}
-        ).one()
-        sizes = {name: n for name, n in zip(names, row, strict=True) if n}
-        if sum(sizes.values()) == pool_size:
-            return sizes
-    rows = db.session.execute(
-        text(f"SELECT encoded, count(*) FROM ({_ENTRIES}) AS f GROUP BY encoded"),
-        {"draw": draw_id},
-    )
-    return {json.loads(encoded): n for encoded, n in rows}
+def ranked_in_database(draw_id: int, strata: dict[str, dict], seed: bytes) -> list[tuple]:
+    """One pass over a draw's frozen pool inside PostgreSQL: per stratum its size and, in rank
+    order, the head of its ranking (rank key sha256(seed || convert_to('target' || chr(31) ||
+    stratum || chr(31) || id::text, 'UTF8')), ascending, ties by id), as rows (stratum, size,
+    id, position, rank key as hex).
 
-
-def _ranked(counts: dict[str, int], seed: bytes) -> tuple[str, dict]:
-    """The SQL of the `ranked` rows (stratum, id, position, rank_key) of a draw's frozen pool:
-    per stratum with a count, the first `counts[stratum]` by rank key
-    sha256(seed || convert_to('target' || chr(31) || stratum || chr(31) || id::text, 'UTF8')),
-    ascending, ties by id; and its parameters (`:draw` left to the caller)."""
-    wanted = sorted((name, n) for name, n in counts.items() if n > 0)
-    key = (
-        "sha256(CAST(:seed AS bytea) || convert_to('target' || chr(31) || w.stratum"
-        " || chr(31) || f.id::text, 'UTF8'))"
+    The head is long enough for any allocation (docs/draw-protocol.md §8): a stratum gets
+    floor(quota) or one more, raised to its `min`, lowered to its `max` and its size, so at
+    most max(floor(size * ratio_bp / 10000) + 1, min), never more than size; a stratum the
+    parameters do not list draws nothing (one row is read). The allocation itself stays
+    Python's (protocol.allocate), from the sizes this returns."""
+    bounds = sorted(
+        (name, spec.get("ratio_bp") or 0, spec.get("min") or 0) for name, spec in strata.items()
     )
-    values = ", ".join(
-        f"(CAST(:s{i} AS text), CAST(:e{i} AS text), CAST(:n{i} AS integer))"
-        for i in range(len(wanted))
+    params: dict = {"draw": draw_id, "seed": seed}
+    values = []
+    for i, (name, ratio, low) in enumerate(bounds):
+        values.append(f"(CAST(:e{i} AS text), CAST(:r{i} AS bigint), CAST(:m{i} AS bigint))")
+        params[f"e{i}"], params[f"r{i}"], params[f"m{i}"] = _encoded(name), ratio, low
+    spec = (
+        f"(VALUES {', '.join(values)}) AS p(encoded, ratio_bp, low)"
+        if values
+        else "(SELECT NULL::text AS encoded, 0::bigint AS ratio_bp, 0::bigint AS low) AS p"
     )
-    params: dict = {"seed": seed}
-    for i, (name, n) in enumerate(wanted):
-        params[f"s{i}"], params[f"e{i}"], params[f"n{i}"] = name, _encoded(name), n
     sql = f"""
-        WITH f AS MATERIALIZED ({_ENTRIES}),
-        ranked AS (
-            SELECT w.stratum, r.id, r.position, r.rank_key
-            FROM (VALUES {values}) AS w(stratum, encoded, n)
-            CROSS JOIN LATERAL (
-                SELECT t.id, t.rank_key,
-                       row_number() OVER (ORDER BY t.rank_key, t.id) AS position
-                FROM (
-                    SELECT f.id, {key} AS rank_key FROM f WHERE f.encoded = w.encoded
-                    ORDER BY rank_key, f.id LIMIT w.n
-                ) AS t
-            ) AS r
+        WITH g AS (
+            SELECT encoded, encoded::json #>> '{{}}' AS name, array_agg(id) AS ids,
+                   count(*) AS size
+            FROM ({_ENTRIES}) AS f GROUP BY encoded
         )
-    """
-    return sql, params
-
-
-def ranked_in_database(draw_id: int, counts: dict[str, int], seed: bytes) -> list[tuple]:
-    """(stratum, id, position, rank key as hex) of the first `counts[stratum]` candidates of
-    each stratum of a draw's frozen pool, ranked inside PostgreSQL (what
-    insert_selection_in_database writes; the tests compare it with protocol.py)."""
-    if not any(n > 0 for n in counts.values()):
-        return []
-    sql, params = _ranked(counts, seed)
-    rows = db.session.execute(
-        text(sql + "SELECT stratum, id, position, encode(rank_key, 'hex') FROM ranked"),
-        {"draw": draw_id, **params},
-    ).all()
-    return sorted((tuple(row) for row in rows), key=lambda r: (r[0], r[2]))
-
-
-def insert_selection_in_database(
-    draw_id: int, task_id: int, counts: dict[str, int], seed: bytes
-) -> dict[str, list[int]]:
-    """Rank a draw's frozen pool per stratum inside PostgreSQL (`_ranked`) and write the
-    selection rows in the same statement. Returns the selection per stratum in rank order,
-    as protocol.select_targets does (every stratum of `counts`, drawn or not)."""
-    selection: dict[str, list[int]] = {name: [] for name in sorted(counts)}
-    if not any(n > 0 for n in counts.values()):
-        return selection
-    sql, params = _ranked(counts, seed)
-    sql += """
-        INSERT INTO drawn_target (draw_id, task_id, target_id, stratum, rank)
-        SELECT :draw, :task, id, stratum, position FROM ranked
-        RETURNING stratum, target_id, rank
+        SELECT g.encoded, g.size, r.id, r.position, encode(r.rank_key, 'hex')
+        FROM g LEFT JOIN {spec} ON p.encoded = g.encoded
+        CROSS JOIN LATERAL (
+            SELECT t.id, t.rank_key, row_number() OVER (ORDER BY t.rank_key, t.id) AS position
+            FROM (
+                SELECT u.id, sha256(CAST(:seed AS bytea) || convert_to('target' || chr(31)
+                       || g.name || chr(31) || u.id::text, 'UTF8'))
+                       AS rank_key
+                FROM unnest(g.ids) AS u(id)
+                ORDER BY rank_key, u.id
+                LIMIT least(g.size, greatest(g.size * coalesce(p.ratio_bp, 0) / 10000 + 1,
+                                             coalesce(p.low, 0)))
+            ) AS t
+        ) AS r
     """
     db.session.execute(text(_WORK_MEM))
-    rows = db.session.execute(text(sql), {"draw": draw_id, "task": task_id, **params}).all()
+    rows = db.session.execute(text(sql), params).all()
     db.session.execute(text("RESET work_mem"))
-    for stratum, target_id, _position in sorted(rows, key=lambda r: (r[0], r[2])):
-        selection[stratum].append(target_id)
+    return sorted(
+        (
+            (json.loads(encoded), size, cid, position, key)
+            for encoded, size, cid, position, key in rows
+        ),
+        key=lambda r: (r[0], r[3]),
+    )
+
+
+def select_in_database(
+    draw_id: int, task_id: int, params: dict, seed: bytes
+) -> dict[str, list[int]]:
+    """The target draw of a frozen pool on PostgreSQL: ranked inside the database
+    (ranked_in_database), allocated by protocol.allocate from the sizes it read, and the
+    selection written with COPY. Returns the selection per stratum in rank order, every
+    stratum of the pool, as protocol.select_targets does."""
+    rows = ranked_in_database(draw_id, params["strata"], seed)
+    sizes: dict[str, int] = {}
+    heads: dict[str, list[int]] = {}
+    for stratum, size, cid, _position, _key in rows:
+        sizes[stratum] = size
+        heads.setdefault(stratum, []).append(cid)
+    counts = protocol.allocate(sizes, params["strata"], seed)
+    selection = {stratum: heads[stratum][: counts[stratum]] for stratum in sorted(sizes)}
+    raw = db.session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(
+            "COPY drawn_target (draw_id, task_id, target_id, stratum, rank) FROM STDIN"
+        ) as copy:
+            for stratum, ids in selection.items():
+                for position, cid in enumerate(ids, start=1):
+                    copy.write_row((draw_id, task_id, cid, stratum, position))
     return selection

@@ -272,11 +272,10 @@ def start_draw(
         frozen = protocol.canonical_pool(protocol.pool_from_inspectors(inspectors))
         text = protocol.encode_pool(frozen).decode("utf-8")
         target_pool = pools.FrozenPool(
-            text, protocol.sha256_hex(text.encode("utf-8")), {}, excluded, [], frozen
+            text, protocol.sha256_hex(text.encode("utf-8")), len(frozen), excluded, [], frozen
         )
     params.update(_attempt(task, kind), entropy_source=source)
     secret = secrets.token_bytes(protocol.SECRET_BYTES)
-    pool_size = target_pool.size if kind == "target" else len(target_pool.candidates)
     draw = Draw(
         uid=uuid.uuid4().hex,
         task=task,
@@ -289,15 +288,15 @@ def start_draw(
         commitment=protocol.commitment(secret),
         pool_hash=target_pool.pool_hash,
         params_hash=protocol.params_hash(params),
-        pool_size=pool_size,
+        pool_size=target_pool.size,
         params=json.dumps(params, ensure_ascii=False, sort_keys=True),
-        pool=target_pool.text,
+        pool=target_pool.text if target_pool.text is not None else pools.frozen_text(),
         excluded=json.dumps(excluded, ensure_ascii=False) if excluded else None,
     )
     # Not columns: kept for complete_draw in the same process (the candidates only when the
     # pool was built in Python; on PostgreSQL the stored pool is ranked where it is).
     draw.frozen_pool = target_pool.candidates
-    draw.frozen_sizes = target_pool.sizes
+    draw.audit_digests = {"pool": target_pool.pool_hash}  # the audit log's digest of the pool
     db.session.add(draw)
     try:
         db.session.flush()
@@ -306,6 +305,8 @@ def start_draw(
         raise DomainError(
             _("This task already has a draw of this kind: a task is drawn once.")
         ) from None
+    if target_pool.text is None:
+        pools.release_frozen_text()
     _log_draw(
         draw,
         "commit",
@@ -394,11 +395,7 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
         # The selection's rows (for lists, scope and counts) are derived data written in bulk;
         # the draw's own audit rows and record hash cover the selection.
         if ranked_in_database:
-            sizes = getattr(draw, "frozen_sizes", None) or pools.frozen_sizes_in_database(
-                draw.id, params["strata"], draw.pool_size
-            )
-            counts = protocol.allocate(sizes, params["strata"], seed)
-            result = pools.insert_selection_in_database(draw.id, task.id, counts, seed)
+            result = pools.select_in_database(draw.id, task.id, params, seed)
             task.status = "targets_drawn"
         elif draw.kind == "target":
             result = protocol.select_targets(pool, params, seed)

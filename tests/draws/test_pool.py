@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
 
 from app.directory.models import Target
 from app.draws import pool as pools
@@ -96,6 +96,7 @@ def test_planned_counts_of_the_dashboard_use_the_grouped_counts(app, task):  # n
 
 # --- PostgreSQL: the pool frozen and ranked inside the database --------------------------------
 
+
 def _skip_unless_postgresql(app):
     with app.app_context():
         name = db.engine.dialect.name
@@ -143,24 +144,28 @@ def test_postgresql_ranks_the_frozen_pool_with_protocol_digests(app, task):  # n
     seed = bytes.fromhex("0d9faada12ae50cb9767c977a48e937dfd5d2ea524590b57cf752fbc6445ec36")
     with acting(app, "operator_a"):
         draw_id = _draw_with_pool(task, pool_text)
-        sizes = {s: len(IDS) for s in STRATA}
-        assert pools.frozen_sizes_in_database(draw_id, STRATA, len(frozen)) == sizes
-        # Names the parameters do not list are found by reading the entries.
-        assert pools.frozen_sizes_in_database(draw_id, ["A"], len(frozen)) == sizes
         counts = {s: (n % len(IDS)) + 1 for n, s in enumerate(STRATA)}
-        rows = pools.ranked_in_database(draw_id, counts, seed)
+        # A count is the head asked for: no ratio, the count as the minimum.
+        strata = {s: {"ratio_bp": 0, "min": n, "max": None} for s, n in counts.items()}
+        rows = pools.ranked_in_database(draw_id, strata, seed)
+        assert {r[0]: r[1] for r in rows} == {s: len(IDS) for s in STRATA}
         for stratum in STRATA:
             ids = [c["id"] for c in frozen if c["stratum"] == stratum]
             expected = protocol.rank(seed, "target", stratum, ids, counts[stratum])
-            got = [(cid, key) for s, cid, _position, key in rows if s == stratum]
+            got = [(cid, key) for s, _size, cid, _position, key in rows if s == stratum]
             assert [cid for cid, _ in got] == expected
             assert [key for _, key in got] == [
                 protocol.rank_key(seed, "target", stratum, cid).hex() for cid in expected
             ]
         # The whole ranking of a stratum, not only its head.
-        everything = pools.ranked_in_database(draw_id, {"高风险": len(IDS)}, seed)
+        whole = {"高风险": {"ratio_bp": 0, "min": len(IDS), "max": None}}
+        everything = [r for r in pools.ranked_in_database(draw_id, whole, seed) if r[0] == "高风险"]
         ids = [c["id"] for c in frozen if c["stratum"] == "高风险"]
-        assert [r[1] for r in everything] == protocol.rank(seed, "target", "高风险", ids)
+        assert [r[2] for r in everything] == protocol.rank(seed, "target", "高风险", ids)
+        # Freezing writes each stratum with PostgreSQL's to_json: Python's bytes for every one.
+        for stratum in STRATA:
+            pg = db.session.scalar(text("SELECT to_json(CAST(:s AS text))::text"), {"s": stratum})
+            assert pg == json.dumps(stratum, ensure_ascii=False)
         db.session.rollback()
 
 
@@ -197,12 +202,15 @@ def test_postgresql_and_python_freeze_and_draw_the_same(app, world, task):  # no
         in_db = pools._freeze_in_database(t, None)
         pool, excluded = pools.target_pool(t)
         candidates = protocol.canonical_pool(pool)
-        assert in_db.text == protocol.encode_pool(candidates).decode("utf-8")
+        assert in_db.text is None  # left in the database for the draw's INSERT
+        frozen_text = db.session.scalar(select(pools.frozen_text()))
+        assert frozen_text == protocol.encode_pool(candidates).decode("utf-8")
+        pools.release_frozen_text()
         assert in_db.pool_hash == protocol.pool_hash(candidates)
         assert in_db.excluded == excluded and len(excluded) > 50
         assert in_db.blacklisted == pools.blacklisted_in(candidates)
         assert in_db.size == len(candidates) > 1900
-        assert set(in_db.sizes) == {"A", "B", "C", "D", "special"}
+        assert {c["stratum"] for c in candidates} == {"A", "B", "C", "D", "special"}
         db.session.commit()
         draw = services.start_draw(t, "target", witnesses="张三、李四", mode="witnessed")
         db.session.commit()
@@ -215,6 +223,7 @@ def test_postgresql_and_python_freeze_and_draw_the_same(app, world, task):  # no
         seed = protocol.derive_seed(
             bytes.fromhex(draw.server_secret), draw.uid, draw.pool_hash, draw.params_hash, "4711"
         )
+        assert draw.pool == protocol.encode_pool(candidates).decode("utf-8")
         python = protocol.select_targets(
             protocol.canonical_pool(json.loads(draw.pool)), json.loads(draw.params), seed
         )

@@ -134,8 +134,14 @@ def _logged_value(obj, key, value):
     `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256."""
     if key in REDACTED_COLUMNS and value:
         return REDACTED
-    if value is not None and key in getattr(type(obj), "__audit_digest_columns__", ()):
-        return _digest(value)
+    if key in getattr(type(obj), "__audit_digest_columns__", ()):
+        # A digest the object already knows (a pool written by the database itself, which
+        # never came into Python: app/draws/pool.py) stands for its value.
+        known = getattr(obj, "audit_digests", None) or {}
+        if key in known:
+            return "sha256:" + known[key]
+        if value is not None:
+            return _digest(value)
     return _json_value(value)
 
 
