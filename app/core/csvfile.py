@@ -82,8 +82,9 @@ def _encode(buffer: io.StringIO, encoding: str, first: bool) -> bytes:
 
 _COPY_BLOCK_ROWS = 2000
 # A cell neutralise() prefixes: = + - @ or a control character (category Cc: U+0001-U+001F,
-# U+007F-U+009F; PostgreSQL text cannot hold U+0000).
-_SQL_DANGER = r"^[=+@\-\u0001-\u001f\u007f-\u009f]"
+# U+007F-U+009F; PostgreSQL text cannot hold U+0000). ascii() is the first character's code
+# point (0 for an empty text): integer comparisons, cheaper than a regular expression per cell.
+_SQL_FORMULA_STARTS = tuple(ord(c) for c in _FORMULA_START)
 
 
 def sql_cell(expr):
@@ -92,9 +93,10 @@ def sql_cell(expr):
     from sqlalchemy import Text, case, cast, func, literal
 
     text = cast(expr, Text)
+    first = func.ascii(text)
+    dangerous = first.in_(_SQL_FORMULA_STARTS) | first.between(1, 0x1F) | first.between(0x7F, 0x9F)
     return func.nullif(
-        case((text.regexp_match(_SQL_DANGER), literal("'", Text).concat(text)), else_=text),
-        literal("", Text),
+        case((dangerous, literal("'", Text).concat(text)), else_=text), literal("", Text)
     )
 
 
