@@ -1,9 +1,10 @@
 r"""Benchmark: exporting 1,000,000 blacklist rows as CSV (issues 8 and 18).
 
-    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/dsr_bench .venv/bin/python bench/export.py [N]
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/dsr_bench .venv/bin/python bench/export.py [N [K]]
 
 Builds a fresh schema (default: a temporary SQLite file), inserts N targets and N published
-blacklist listings with Core bulk inserts (not measured; default N = 1,000,000), then downloads
+blacklist listings with Core bulk inserts (not measured; default N = 1,000,000), then K times
+(default 1; the seed of a million rows takes minutes) downloads
 /public/blacklist?format=csv through the application, reading the streamed body chunk by chunk
 as a client would.
 
@@ -184,7 +185,7 @@ def psql_copy(app) -> float:
     return timed(lambda: subprocess.run(command, check=True, env=env))
 
 
-def main(n: int) -> None:
+def main(n: int, repeats: int) -> None:
     app, _workdir = fresh_app()
     with app.app_context():
         from app.extensions import db
@@ -194,6 +195,12 @@ def main(n: int) -> None:
     started = time.perf_counter()
     seed(app, n)
     print(f"seeded {n:,} listings in {time.perf_counter() - started:.0f} s")
+    for run in range(1, repeats + 1):
+        print(f"--- run {run} of {repeats}")
+        measure(app, dialect, n)
+
+
+def measure(app, dialect: str, n: int) -> None:
 
     rows, size = download(app)  # warm-up: caches, the database's buffers
     print(f"N={n:,}  rows={rows:,}  {size / 1e6:.1f} MB")
@@ -229,4 +236,5 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    args = [int(a) for a in sys.argv[1:]]
+    main(args[0] if args else 1_000_000, args[1] if len(args) > 1 else 1)
