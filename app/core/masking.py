@@ -215,20 +215,40 @@ def _pg_patterns():
 
 def pg_mask_person_name(name):
     """mask_person_name as a PostgreSQL expression of the text expression `name` (SQLAlchemy).
-    NULL or blank gives NULL (an empty cell)."""
+    NULL or blank gives NULL (an empty cell). A name without whitespace around it (nearly all)
+    is masked as it is, without trimming; a name without separators (nearly all) becomes its
+    stars without a regular expression."""
+    from sqlalchemy import Integer, Text, case, func, literal
+
+    patterns = _pg_patterns()
+    spaces = sorted({ord(c) for c in patterns["spaces"]})
+    padded = func.ascii(name).in_(spaces) | func.ascii(func.right(name, 1), type_=Integer).in_(
+        spaces
+    )
+    trimmed = func.btrim(name, literal(patterns["spaces"], Text), type_=Text)
+    return case((padded, _pg_mask_trimmed(trimmed)), else_=_pg_mask_trimmed(name))
+
+
+def _pg_mask_trimmed(text):
     from sqlalchemy import Text, case, func, literal
 
     patterns = _pg_patterns()
-    text = func.btrim(name, literal(patterns["spaces"], Text), type_=Text)
+    separators = literal("".join(sorted(_NAME_SEPARATORS)), Text)
     length = func.char_length(text)
-    keep = case(((length >= 3) & func.left(text, 2).in_(sorted(COMPOUND_SURNAMES)), 2), else_=1)
+    keep = case(
+        ((length >= 3) & func.left(text, 2).in_(sorted(COMPOUND_SURNAMES)), 2), else_=1
+    )
+    rest = func.substr(text, keep + 1, type_=Text)
+    chinese_rest = case(
+        (
+            func.translate(rest, separators, "") == rest,
+            func.repeat(MASK, func.char_length(rest), type_=Text),
+        ),
+        else_=func.regexp_replace(rest, patterns["not_separator"], MASK, "g", type_=Text),
+    )
     chinese = case(
         (length == 1, literal(MASK, Text)),
-        else_=func.left(text, keep, type_=Text).concat(
-            func.regexp_replace(
-                func.substr(text, keep + 1), patterns["not_separator"], MASK, "g", type_=Text
-            )
-        ),
+        else_=func.left(text, keep, type_=Text).concat(chinese_rest),
     )
     latin = func.left(text, 1, type_=Text).concat(
         func.regexp_replace(func.substr(text, 2), patterns["alnum"], MASK, "g", type_=Text)
