@@ -160,3 +160,101 @@ def mask_person_name(name):
     # Latin script (or anything else): keep the initial, mask letters and
     # digits, keep separators so the name's shape stays readable.
     return name[0] + "".join(MASK if c.isalnum() else c for c in name[1:])
+
+
+# --- The same rule in PostgreSQL (the COPY exports, app/core/csvfile.copy_chunks) ---------------
+#
+# Character for character what mask_person_name returns, tested against it with arbitrary text
+# (tests/core/test_masking_sql.py). Python's own character classes are spelled out as code-point
+# ranges (str.strip's whitespace, str.isalnum), so the database's locale plays no part.
+
+
+def _pg_char(cp):
+    return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+
+def _pg_class(ranges, negate=False):
+    body = "".join(_pg_char(a) if a == b else f"{_pg_char(a)}-{_pg_char(b)}" for a, b in ranges)
+    return f"[{'^' if negate else ''}{body}]"
+
+
+def _ranges(test):
+    found, start = [], None
+    for cp in range(0x110000):
+        inside = not (0xD800 <= cp <= 0xDFFF) and test(chr(cp))
+        if inside and start is None:
+            start = cp
+        elif not inside and start is not None:
+            found.append((start, cp - 1))
+            start = None
+    if start is not None:
+        found.append((start, 0x10FFFF))
+    return found
+
+
+_PG_PATTERNS = {}
+
+
+def _pg_patterns():
+    if not _PG_PATTERNS:
+        spaces = "".join(
+            chr(a) + "".join(chr(c) for c in range(a + 1, b + 1)) for a, b in _ranges(str.isspace)
+        )
+        _PG_PATTERNS.update(
+            spaces=spaces,
+            cjk=_pg_class(
+                [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F)]
+            ),
+            not_separator=_pg_class(
+                [(ord(c), ord(c)) for c in sorted(_NAME_SEPARATORS)], negate=True
+            ),
+            alnum=_pg_class(_ranges(str.isalnum)),
+        )
+    return _PG_PATTERNS
+
+
+def pg_mask_person_name(name):
+    """mask_person_name as a PostgreSQL expression of the text expression `name` (SQLAlchemy).
+    NULL or blank gives NULL (an empty cell). A name without whitespace around it (nearly all)
+    is masked as it is, without trimming; a name without separators (nearly all) becomes its
+    stars without a regular expression."""
+    from sqlalchemy import Integer, Text, case, func, literal
+
+    patterns = _pg_patterns()
+    spaces = sorted({ord(c) for c in patterns["spaces"]})
+    padded = func.ascii(name).in_(spaces) | func.ascii(func.right(name, 1), type_=Integer).in_(
+        spaces
+    )
+    trimmed = func.btrim(name, literal(patterns["spaces"], Text), type_=Text)
+    return case((padded, _pg_mask_trimmed(trimmed)), else_=_pg_mask_trimmed(name))
+
+
+def _pg_mask_trimmed(text):
+    from sqlalchemy import Text, case, func, literal
+
+    patterns = _pg_patterns()
+    separators = literal("".join(sorted(_NAME_SEPARATORS)), Text)
+    length = func.char_length(text)
+    keep = case(
+        ((length >= 3) & func.left(text, 2).in_(sorted(COMPOUND_SURNAMES)), 2), else_=1
+    )
+    rest = func.substr(text, keep + 1, type_=Text)
+    chinese_rest = case(
+        (
+            func.translate(rest, separators, "") == rest,
+            func.repeat(MASK, func.char_length(rest), type_=Text),
+        ),
+        else_=func.regexp_replace(rest, patterns["not_separator"], MASK, "g", type_=Text),
+    )
+    chinese = case(
+        (length == 1, literal(MASK, Text)),
+        else_=func.left(text, keep, type_=Text).concat(chinese_rest),
+    )
+    latin = func.left(text, 1, type_=Text).concat(
+        func.regexp_replace(func.substr(text, 2), patterns["alnum"], MASK, "g", type_=Text)
+    )
+    return case(
+        (text == "", None),
+        (func.left(text, 1).regexp_match("^" + patterns["cjk"]), chinese),
+        else_=latin,
+    )

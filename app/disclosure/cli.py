@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from app.core.audit import log_event
 from app.disclosure import portal
-from app.disclosure.exports import ENCODINGS, csv_chunks
+from app.disclosure.exports import ENCODINGS, export_chunks
 from app.disclosure.filings import PROGRESS_HEADERS, progress_rows
 from app.extensions import db
 from app.security.system_user import acting_as_system
@@ -33,22 +33,27 @@ def _rows(query, make_row):
 def export_command(kind, year, encoding, output):
     """Write KIND as CSV (UTF-8 with BOM, or GB18030): items, plans, results, blacklist (the
     public data in the portal layouts) or progress (the filing, every department)."""
+    copy = None  # the layout's COPY statement (PostgreSQL writes the file: export_chunks)
     if kind == "items":
         headers, rows = portal.ITEM_HEADERS, _rows(portal.items_query(), portal.item_row)
     elif kind == "plans":
         headers, rows = portal.PLAN_HEADERS, portal.all_plan_rows(portal.public_plans())
     elif kind == "results":
-        headers, rows = portal.RESULT_HEADERS, _rows(portal.results_query(), portal.result_row)
+        query = portal.results_query()
+        headers, rows = portal.RESULT_HEADERS, _rows(query, portal.result_row)
+        copy = lambda: portal.results_copy(query)  # noqa: E731
     elif kind == "blacklist":
         headers = portal.BLACKLIST_HEADERS
-        rows = _rows(portal.blacklist_query(), portal.blacklist_row)
+        query = portal.blacklist_query()
+        rows = _rows(query, portal.blacklist_row)
+        copy = lambda: portal.blacklist_copy(query)  # noqa: E731
     else:
         year = year or dt.date.today().year
         headers, rows = PROGRESS_HEADERS, progress_rows(year)
         with acting_as_system():  # unpublished figures leave the system (R13.2)
             log_event("export", "progress_report", year, detail={"year": year, "via": "cli"})
             db.session.commit()
-    for chunk in csv_chunks(headers, rows, ENCODINGS[encoding]):
+    for chunk in export_chunks(headers, rows, copy, ENCODINGS[encoding]):
         output.write(chunk)
     output.flush()
     if output is not sys.stdout.buffer:

@@ -9,16 +9,25 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 
-from app.core.csvfile import csv_bytes, csv_chunks, neutralise
+from app.core.csvfile import UTF8_BOM, copy_chunks, csv_bytes, csv_chunks, neutralise
 from app.core.downloads import content_disposition
 from app.core.errors import DomainError
 from app.core.xlsxfile import write_xlsx
 
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030"}
-__all__ = ["ENCODINGS", "csv_bytes", "csv_chunks", "csv_response", "neutralise", "xlsx_response"]
+__all__ = [
+    "ENCODINGS",
+    "copy_engine",
+    "csv_bytes",
+    "csv_chunks",
+    "csv_response",
+    "export_chunks",
+    "neutralise",
+    "xlsx_response",
+]
 
 
 def requested_encoding() -> str:
@@ -33,13 +42,37 @@ def _disposition(filename: str) -> str:
     return content_disposition(filename)
 
 
-def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) -> Response:
+def copy_engine():
+    """The engine to export through COPY, or None: PostgreSQL only (SQLite and MariaDB stream
+    from a server-side cursor), unless `CSV_COPY = False` in the configuration."""
+    from app.extensions import db
+
+    if db.engine.dialect.name == "postgresql" and current_app.config.get("CSV_COPY", True):
+        return db.engine
+    return None
+
+
+def export_chunks(headers: list[str], rows: Iterable[Iterable], copy=None, encoding=UTF8_BOM):
+    """The CSV file's chunks: written by PostgreSQL when the layout has a COPY statement
+    (`copy()` gives it: portal.results_copy, portal.blacklist_copy) and the database is
+    PostgreSQL, else by the Python writer from `rows` (a generator not started then). Both
+    give the same bytes."""
+    engine = copy_engine() if copy is not None else None
+    if engine is not None:
+        return copy_chunks(engine, copy(), headers, encoding)
+    return csv_chunks(headers, rows, encoding)
+
+
+def csv_response(
+    filename: str, headers: list[str], rows: Iterable[Iterable], copy=None
+) -> Response:
     """`rows` is a list, or a generator that needs no request context when it runs (it is read
-    after the view has returned: see public._streamed)."""
+    after the view has returned: see public._streamed); `copy()` gives the layout's COPY
+    statement, if it has one (export_chunks)."""
     encoding = requested_encoding()
     charset = "gb18030" if encoding == "gb18030" else "utf-8"
     return Response(
-        csv_chunks(headers, rows, encoding),
+        export_chunks(headers, rows, copy, encoding),
         mimetype="text/csv",
         headers={
             "Content-Disposition": _disposition(filename),

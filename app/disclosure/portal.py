@@ -332,9 +332,14 @@ def results_query(text: str = "", task_id: int | None = None):
             | SpotCheckTask.number.like(pattern, escape="\\")
             | _published_target_matches(InspectionRecord, text, pattern)
         )
-    return query.order_by(
-        SpotCheckTask.results_published_on.desc(), SpotCheckTask.number, InspectionRecord.id
-    )
+    return query.order_by(*RESULTS_ORDER)
+
+
+RESULTS_ORDER = (
+    SpotCheckTask.results_published_on.desc(),
+    SpotCheckTask.number,
+    InspectionRecord.id,
+)
 
 
 def result_row(n: int, row) -> list:
@@ -418,7 +423,10 @@ def blacklist_query(text: str = ""):
         # By organisation name or USCC. A natural person is not found by name: a search would
         # tell whether a full name the visitor guessed hides behind a masked one.
         query = query.where(_published_target_matches(BlacklistEntry, text, like_pattern(text)))
-    return query.order_by(BlacklistEntry.listed_on.desc(), BlacklistEntry.id.desc())
+    return query.order_by(*BLACKLIST_ORDER)
+
+
+BLACKLIST_ORDER = (BlacklistEntry.listed_on.desc(), BlacklistEntry.id.desc())
 
 
 def blacklist_row(n: int, row) -> list:
@@ -434,3 +442,98 @@ def blacklist_row(n: int, row) -> list:
         _day(row.removed_on),
         section,
     ]
+
+
+# --- The same rows written by PostgreSQL (COPY) -------------------------------------------------
+#
+# result_row and blacklist_row as SQL, for app/core/csvfile.copy_chunks: the query of the layout
+# (the same filters and order) with its columns replaced by the cells, each through `sql_cell`.
+# tests/disclosure/test_export_copy.py compares the two files byte for byte.
+
+
+def _sql_day(column):
+    from sqlalchemy import func
+
+    return func.to_char(column, "YYYY-MM-DD")
+
+
+def _sql_public_name(name, target_type):
+    from sqlalchemy import case
+
+    from app.core.masking import pg_mask_person_name
+
+    return case((target_type == NATURAL_PERSON, pg_mask_person_name(name)), else_=name)
+
+
+def _sql_public_code(code, target_type):
+    from sqlalchemy import case
+
+    return case((target_type == NATURAL_PERSON, None), else_=code)
+
+
+def _sql_issuing_names():
+    """issuing_names of every department as a VALUES list to join on (a handful of rows)."""
+    from sqlalchemy import Integer, String, column, values
+
+    names = [(d.id, *d.issuing_names) for d in db.session.scalars(select(Department))]
+    names = names or [(0, "", "")]
+    return values(
+        column("id", Integer),
+        column("bureau", String),
+        column("section", String),
+        name="issuing",
+    ).data(names)
+
+
+def _copy_select(query, order, department_id, make_cells):
+    from sqlalchemy import func
+
+    from app.core.csvfile import sql_cell
+
+    issuing = _sql_issuing_names()
+    cells = [sql_cell(cell) for cell in make_cells(issuing)]
+    return query.with_only_columns(
+        func.row_number().over(order_by=order), *cells, maintain_column_froms=True
+    ).outerjoin(issuing, issuing.c.id == department_id)
+
+
+def results_copy(query):
+    """`results_query(...)` as the SELECT of result_row's cells."""
+    from sqlalchemy import literal
+
+    def cells(issuing):
+        return [
+            SpotCheckTask.number,
+            SpotCheckTask.name,
+            _sql_public_name(InspectionRecord.target_name, InspectionRecord.target_type),
+            _sql_public_code(InspectionRecord.target_code, InspectionRecord.target_type),
+            issuing.c.bureau,
+            literal(CHECK_TYPE),
+            _sql_day(InspectionRecord.inspection_date),
+            InspectionRecord.result_code,
+            InspectionRecord.follow_up,
+            _sql_day(SpotCheckTask.results_published_on),
+            issuing.c.section,
+        ]
+
+    return _copy_select(query, RESULTS_ORDER, SpotCheckTask.department_id, cells)
+
+
+def blacklist_copy(query):
+    """`blacklist_query(...)` as the SELECT of blacklist_row's cells."""
+    from sqlalchemy import case
+
+    def cells(issuing):
+        basis = BlacklistEntry.basis
+        return [
+            _sql_public_name(BlacklistEntry.target_name, BlacklistEntry.target_type),
+            _sql_public_code(BlacklistEntry.target_code, BlacklistEntry.target_type),
+            case(*((basis == key, label) for key, label in BASES.items()), else_=basis),
+            BlacklistEntry.decision_number,
+            _sql_day(BlacklistEntry.listed_on),
+            issuing.c.bureau,
+            _sql_day(BlacklistEntry.removed_on),
+            issuing.c.section,
+        ]
+
+    return _copy_select(query, BLACKLIST_ORDER, BlacklistEntry.department_id, cells)

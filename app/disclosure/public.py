@@ -66,12 +66,13 @@ def _error(message: str, code: int = 400):
     return render_template("public/error.html", message=message), code
 
 
-def _download(name: str, headers: list[str], rows):
-    """The `format` the visitor asked for, or None for the HTML page."""
+def _download(name: str, headers: list[str], rows, copy=None):
+    """The `format` the visitor asked for, or None for the HTML page. `copy()`, when the layout
+    has one, is its COPY statement (PostgreSQL writes the CSV: exports.export_chunks)."""
     fmt = request.args.get("format", "html")
     try:
         if fmt == "csv":
-            return csv_response(f"{name}.csv", headers, rows())
+            return csv_response(f"{name}.csv", headers, rows(), copy)
         if fmt == "xlsx":
             return xlsx_response(f"{name}.xlsx", name, headers, rows())
     except DomainError as exc:
@@ -152,10 +153,12 @@ def plans():
 @bp.route("/results")
 def results():
     text = _search_text()
+    query = portal.results_query(text)
     download = _download(
         "抽查结果",
         portal.RESULT_HEADERS,
-        lambda: _streamed(portal.results_query(text), portal.result_row),
+        lambda: _streamed(query, portal.result_row),
+        lambda: portal.results_copy(query),
     )
     if download is not None:
         return download
@@ -197,6 +200,7 @@ def task_results(task_id: int):
         f"抽查结果-{task.number}",
         portal.RESULT_HEADERS,
         lambda: _streamed(query, portal.result_row),
+        lambda: portal.results_copy(query),
     )
     if download is not None:
         return download
@@ -273,7 +277,10 @@ def blacklist():
     text = _search_text()
     query = portal.blacklist_query(text)
     download = _download(
-        "失信黑名单", portal.BLACKLIST_HEADERS, lambda: _streamed(query, portal.blacklist_row)
+        "失信黑名单",
+        portal.BLACKLIST_HEADERS,
+        lambda: _streamed(query, portal.blacklist_row),
+        lambda: portal.blacklist_copy(query),
     )
     if download is not None:
         return download

@@ -5,6 +5,7 @@ streamed. The code walk fails for a new CSV path that writes with the csv module
 import ast
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,52 @@ def test_no_csv_writer_outside_the_one_writer():
         if path != THE_WRITER and (lines := csv_writer_uses(path.read_text(encoding="utf-8")))
     }
     assert found == {}, f"write CSV with app/core/csvfile.py, not the csv module: {found}"
+
+
+# The second sanctioned writer, in the same module: PostgreSQL's COPY (csvfile.copy_chunks).
+_COPY_OUT = re.compile(r"\bTO\s+STDOUT\b", re.IGNORECASE)
+_COPY_READS = {"get_copy_data", "copy", "copy_expert", "copy_to"}
+
+
+def copy_out_uses(source: str) -> list[int]:
+    """Lines that have the database write a file: a `COPY … TO STDOUT` statement, or reading
+    COPY data from psycopg (`cursor.copy(…)`, `pgconn.get_copy_data`)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if _COPY_OUT.search(node.value):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr in _COPY_READS:
+            if node.attr != "copy" or _called_on_a_cursor(node):
+                lines.append(node.lineno)
+    return lines
+
+
+def _called_on_a_cursor(node: ast.Attribute) -> bool:
+    # `dict.copy()` / `list.copy()` are everywhere; a cursor's is `cur.copy("COPY …")`.
+    return isinstance(node.value, ast.Name) and "cur" in node.value.id.lower()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"',
+        "n, data = pgconn.get_copy_data(0)",
+        'with cursor.copy("COPY t TO STDOUT") as c:\n    pass',
+    ],
+)
+def test_the_walk_finds_a_copy(source):
+    assert copy_out_uses(source)
+
+
+def test_no_copy_out_outside_the_one_writer():
+    assert copy_out_uses(THE_WRITER.read_text(encoding="utf-8"))  # the walk sees the writer's
+    found = {
+        str(path.relative_to(APP.parent)): lines
+        for path in sorted(APP.rglob("*.py"))
+        if path != THE_WRITER and (lines := copy_out_uses(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}, f"let app/core/csvfile.copy_chunks run COPY, not your own code: {found}"
 
 
 @pytest.mark.parametrize(
