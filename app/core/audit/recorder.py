@@ -83,6 +83,16 @@ def _has_app_ctx():
     return has_app_context()
 
 
+def base_entry(action, object_type=None, object_id=None, department_id=None, user=None, ip=None):
+    """The fields of one audit row for the acting user (everything but seq and the hashes)."""
+    return _base_entry(action, object_type, object_id, department_id, user, ip)
+
+
+def dump(data) -> str | None:
+    """JSON as the log stores `changes` and `detail` (keys sorted, non-ASCII kept)."""
+    return _dump(data)
+
+
 def _base_entry(action, object_type=None, object_id=None, department_id=None, user=None, ip=None):
     actor, actor_ip = _actor()
     user = user or actor
@@ -130,11 +140,16 @@ def _digest(value) -> str:
 
 
 def _logged_value(obj, key, value):
+    return logged_value(type(obj), key, value)
+
+
+def logged_value(model, key, value):
     """The value as the log keeps it: secrets redacted, bulky columns a model lists in
-    `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256."""
+    `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256. Public for the bulk
+    writers (app/directory/imports.py), which build a create/update row without an ORM object."""
     if key in REDACTED_COLUMNS and value:
         return REDACTED
-    if value is not None and key in getattr(type(obj), "__audit_digest_columns__", ()):
+    if value is not None and key in getattr(model, "__audit_digest_columns__", ()):
         return _digest(value)
     return _json_value(value)
 
