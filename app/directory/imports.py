@@ -26,6 +26,7 @@ import pickle
 import re
 import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -36,7 +37,14 @@ from sqlalchemy import String, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import chain
-from app.core.audit.recorder import NOISE_COLUMNS, base_entry, dump, log_event, logged_value
+from app.core.audit.recorder import (
+    NOISE_COLUMNS,
+    base_entry,
+    created_changes,
+    dump,
+    log_event,
+    logged_value,
+)
 from app.core.errors import DomainError
 from app.core.identifiers import USCC, CitizenID
 from app.core.text import CONTROL_CHARACTERS, has_control_characters
@@ -100,6 +108,13 @@ _DATE_RE = re.compile(
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
 
+
+try:
+    from psycopg import IntegrityError as _CopyIntegrityError
+except ImportError:  # pragma: no cover - psycopg is a requirement
+    _INTEGRITY_ERRORS: tuple = (IntegrityError,)
+else:
+    _INTEGRITY_ERRORS = (IntegrityError, _CopyIntegrityError)
 
 # The AuditMixin columns, stamped by pass 2.
 _STAMP_COLUMNS = frozenset({"id", "created_on", "changed_on", "created_by_fk", "changed_by_fk"})
@@ -332,6 +347,7 @@ class _Importer:
         self.present: list[tuple[int, Column]] = []
         self.assigned: list[str] = []
         self._limits: list[tuple[str, str, int]] = []
+        self._new_count = 0  # rows of pass 1 that create a record
         self._lengths: dict[str, int | None] = {}
         table = self.model.__table__
         # What a new record's probe starts from: the columns' scalar defaults (ScalarDefaults),
@@ -370,8 +386,9 @@ class _Importer:
         except UploadError as exc:
             result.add_error(None, DASH, str(exc))
             return result
-        except IntegrityError:
-            # Another user wrote the same key between the check and the write.
+        except _INTEGRITY_ERRORS:
+            # Another user wrote the same key between the check and the write (a COPY raises
+            # the driver's own error).
             db.session.rollback()
             result.add_error(None, DASH, _CHANGED_MEANWHILE)
             return result
@@ -412,6 +429,7 @@ class _Importer:
                 record = self._validate_row(number, raw, result)
                 if record is not None and result.ok:
                     batch.append(record)
+                    self._new_count += record[1] is None
                     if len(batch) >= BATCH_SIZE:
                         pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
                         batch = []
@@ -424,21 +442,36 @@ class _Importer:
         self.progress(result.rows, 0)
 
     def _write_pass(self, spool, result: ImportResult) -> None:
-        """Pass 2: the spooled rows written batch by batch with Core statements (COPY on
-        PostgreSQL), with their audit rows, in the caller's transaction."""
+        """Pass 2, in the caller's transaction: the new records (one COPY on PostgreSQL, batched
+        inserts elsewhere), then the updated ones, then the links of the new ones; their audit
+        rows are chained as they are built and written last (app/core/audit/chain.Appender)."""
         self._now = dt.datetime.now()
         self._user_id = self.model.get_user_id()
+        connection = db.session.connection()
+        audit = chain.Appender(connection)
         written = 0
-        while True:
-            try:
-                batch = pickle.load(spool)
-            except EOFError:
-                break
-            self._write_batch(batch, result)
-            if not result.ok:
-                return
-            written += len(batch)
-            self.progress(result.rows, written)
+        with tempfile.TemporaryFile(prefix="dsr-import-links-") as link_spool:
+            with self._record_sink(connection) as sink:
+                for batch in _spooled(spool):
+                    new = [record for record in batch if record[1] is None]
+                    if new:
+                        audit.add(self._insert_new(sink, new, link_spool))
+                        result.created += len(new)
+                        written += len(new)
+                    self.progress(result.rows, written)
+            for batch in _spooled(spool, rewind=True):
+                old = [record for record in batch if record[1] is not None]
+                if old:
+                    entries: list[dict] = []
+                    if not self._update_old(connection, old, entries, result):
+                        return
+                    audit.add(entries)
+                    result.updated += len(old)
+                    written += len(old)
+                    self.progress(result.rows, written)
+            for links in _spooled(link_spool, rewind=True):
+                self.insert_links(connection, links)
+        audit.close()
         self.progress(result.rows, written)
 
     def _read_header(self, number: int, values: list, result: ImportResult) -> bool:
@@ -504,20 +537,6 @@ class _Importer:
 
     # --- writing ---
 
-    def _write_batch(self, batch: list, result: ImportResult) -> None:
-        connection = db.session.connection()
-        entries: list[dict] = []
-        new = [record for record in batch if record[1] is None]
-        if new:
-            self._insert_new(connection, new, entries)
-            result.created += len(new)
-        old = [record for record in batch if record[1] is not None]
-        if old:
-            if not self._update_old(connection, old, entries, result):
-                return
-            result.updated += len(old)
-        chain.append(connection, entries)
-
     def _stamps(self) -> dict:
         return {
             "created_on": self._now,
@@ -526,63 +545,74 @@ class _Importer:
             "changed_by_fk": self._user_id,
         }
 
-    def _insert_new(self, connection, records: list, entries: list) -> None:
+    @contextmanager
+    def _record_sink(self, connection):
+        """A function writing new records (dicts of one shape) and returning their ids. On
+        PostgreSQL the ids are taken from the table's sequence at once and the rows streamed
+        into one COPY, which the database works through while the next batch is prepared."""
         table = self.model.__table__
+        if connection.dialect.name != "postgresql" or not self._new_count:
+            returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+            def insert_rows(rows: list[dict]) -> list[int]:
+                return connection.execute(returning, rows).scalars().all()
+
+            yield insert_rows
+            return
+        ids = iter(
+            connection.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"table": table.name, "n": self._new_count},
+            ).scalars()
+        )
+        names = ", ".join(("id", *self.data_columns, *self._stamps()))
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+
+            def copy_rows(rows: list[dict]) -> list[int]:
+                taken = [next(ids) for _row in rows]
+                for row_id, row in zip(taken, rows, strict=True):
+                    copy.write_row((row_id, *row.values()))
+                return taken
+
+            yield copy_rows
+        cursor.close()
+
+    def _insert_new(self, sink, records: list, link_spool) -> list[dict]:
+        """Writes new records through the sink; returns their audit entries."""
         stamps = self._stamps()
         rows = [
             dict(zip(self.data_columns, record[2], strict=True), **stamps) for record in records
         ]
-        if connection.dialect.name == "postgresql":
-            ids = (
-                connection.execute(
-                    text(
-                        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-                    ),
-                    {"table": table.name, "n": len(rows)},
-                )
-                .scalars()
-                .all()
-            )
-            names = ("id", *rows[0])
-            cursor = connection.connection.driver_connection.cursor()
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row_id, row in zip(ids, rows, strict=True):
-                    copy.write_row((row_id, *row.values()))
-            cursor.close()
-        else:
-            ids = (
-                connection.execute(
-                    insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
+        ids = sink(rows)
         links = [
             (row_id, record[3])
             for row_id, record in zip(ids, records, strict=True)
             if record[3] is not None
         ]
-        labels = self.insert_links(connection, links) if links else {}
-        base = base_entry("create", table.name)
+        if links:
+            pickle.dump(links, link_spool, pickle.HIGHEST_PROTOCOL)
+        base = base_entry("create", self.model.__table__.name)
         keys = self._snapshot_keys
         model = self.model
-        for row_id, row in zip(ids, rows, strict=True):
+        entries = []
+        for row_id, row, record in zip(ids, rows, records, strict=True):
             row["id"] = row_id
-            snapshot = {
-                key: [None, logged_value(model, key, row[key])]
-                for key in keys
-                if row[key] is not None
-            }
-            if labels.get(row_id):
-                snapshot["items"] = [None, labels[row_id]]
+            snapshot = {key: row[key] for key in keys}
+            if record[3]:
+                snapshot["items"] = self.link_labels(record[3])
             entries.append(
                 dict(
                     base,
                     object_id=str(row_id),
                     department_id=row["department_id"],
-                    changes=dump(snapshot),
+                    changes=created_changes(model, snapshot),
                 )
             )
+        return entries
 
     def _update_old(self, connection, records: list, entries: list, result) -> bool:
         """Updates the records that changed, with an audit row each (the fields as [before,
@@ -674,6 +704,14 @@ class _Importer:
         return probe, extras, errors
 
     def _convert(self, column: Column, value):
+        if value.__class__ is str and column.type == "text":
+            # The common cell, taken first: plain text (a CSV cell, an XLSX text cell).
+            if not value or value.isspace():
+                return column.default
+            if has_control_characters(value):
+                raise _CellError(str(CONTROL_CHARACTERS))
+            if column.attr not in _IDENTIFIER_ATTRS or not _SCIENTIFIC_RE.match(value):
+                return value.strip()
         if value is FORMULA_WITHOUT_VALUE:
             raise _CellError(
                 _("The formula cell has no calculated result: save it as values in Excel.")
@@ -790,9 +828,12 @@ class _Importer:
 
     # Links of a record to other rows written with it (a target's applicable items).
 
-    def insert_links(self, connection, links: list[tuple[int, list[int]]]) -> dict[int, list]:
-        """Writes the links of new records; returns each record's audit value of them."""
-        return {}
+    def insert_links(self, connection, links: list[tuple[int, list[int]]]) -> None:
+        """Writes the links of new records."""
+
+    def link_labels(self, linked) -> list[str]:
+        """The links as the record's audit row names them."""
+        return []
 
     def load_links(self, connection, ids: list[int]) -> dict:
         return {}
@@ -803,6 +844,17 @@ class _Importer:
 
     def replace_links(self, connection, row_id: int, extras, links: dict) -> None:
         pass
+
+
+def _spooled(spool, rewind: bool = False):
+    """The batches pickled to a spool file, in order."""
+    if rewind:
+        spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
 
 
 def _item_keys():
@@ -1004,7 +1056,9 @@ class TargetImporter(_Importer):
         ]
         if rows:
             connection.execute(insert(target_item), rows)
-        return {target_id: self._labels(item_ids) for target_id, item_ids in links if item_ids}
+
+    def link_labels(self, linked):
+        return self._labels(linked)
 
     def load_links(self, connection, ids):
         if not any(column.type == "items" for _i, column in self.present):

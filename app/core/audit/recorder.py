@@ -93,6 +93,19 @@ def dump(data) -> str | None:
     return _dump(data)
 
 
+def created_changes(model, values: dict) -> str | None:
+    """`changes` of a "create" row, {"field": [null, value]} for the values that are not None,
+    as the flush hook writes it for an ORM object (same text), from a plain dict: for the bulk
+    writers. `values` holds the columns (NOISE_COLUMNS left out by the caller) and, for a
+    many-to-many collection, the sorted labels of its members."""
+    parts = [
+        f"{chain.json_text(key)}:[null,{chain.json_text(_created_value(model, key, value))}]"
+        for key, value in sorted(values.items())
+        if value is not None
+    ]
+    return "{" + ",".join(parts) + "}" if parts else None
+
+
 def _base_entry(action, object_type=None, object_id=None, department_id=None, user=None, ip=None):
     actor, actor_ip = _actor()
     user = user or actor
@@ -152,6 +165,10 @@ def logged_value(model, key, value):
     if value is not None and key in getattr(model, "__audit_digest_columns__", ()):
         return _digest(value)
     return _json_value(value)
+
+
+def _created_value(model, key, value):
+    return value if isinstance(value, list) else logged_value(model, key, value)
 
 
 def _column_snapshot(obj):
