@@ -7,7 +7,10 @@ Rules:
   rules as the forms (`services.check_*` with `check_unique=False`) and keeps only the keys needed
   for duplicate detection; if any row is bad nothing is written and every bad row is reported
   with its spreadsheet row number (the header is row 1), its column (the Chinese header) and a
-  reason. Pass 2 reads the file again and writes in batches, in the caller's transaction.
+  reason. While the file is clean, pass 1 spools the normalised rows to a temporary file: the
+  file is parsed once. Pass 2 writes from the spool in the caller's transaction, with Core
+  statements (one COPY of the new records on PostgreSQL, batched inserts elsewhere) and the
+  per-record audit rows in bulk (docs/performance.md, "Bulk import").
 - Upsert: a row whose key (USCC, or the citizen ID number of a 自然人; certificate number; item
   code) matches an existing record updates it; two rows of one file with the same key are an
   error. Existing keys are loaded in one query per import, not one per row.
