@@ -70,6 +70,8 @@ def _compact(code):
     # several (e.g. "ß" -> "SS"), which would shift the reported positions.
     # Non-ASCII characters are never valid anyway and get reported as such.
     code = "".join((code or "").split()).replace("-", "")
+    if code.isascii():
+        return code.upper()
     return "".join(c.upper() if c.isascii() else c for c in code)
 
 
@@ -120,7 +122,10 @@ class USCC:
     @staticmethod
     def calc_check_digit(body17):
         """Return the check character (position 18) for the first 17."""
-        total = sum(USCC.ALPHABET.index(c) * w for c, w in zip(body17, USCC.WEIGHTS, strict=True))
+        values = _USCC_VALUES
+        if len(body17) != len(USCC.WEIGHTS) or not set(body17) <= values.keys():
+            raise ValueError(f"not 17 characters of the USCC alphabet: {body17!r}")
+        total = sum(values[c] * w for c, w in zip(body17, USCC.WEIGHTS, strict=True))
         return USCC.ALPHABET[(31 - total % 31) % 31]
 
     @staticmethod
@@ -134,17 +139,18 @@ class USCC:
                     length=len(code),
                 )
             )
-        for pos, char in enumerate(code, start=1):
-            if char not in USCC.ALPHABET:
-                raise InvalidUSCC(
-                    _l(
-                        "Character %(pos)d (“%(char)s”) is not allowed in a "
-                        "unified social credit code",
-                        pos=pos,
-                        char=char,
-                    ),
-                    position=pos,
-                )
+        if not set(code) <= _USCC_VALUES.keys():
+            for pos, char in enumerate(code, start=1):
+                if char not in USCC.ALPHABET:
+                    raise InvalidUSCC(
+                        _l(
+                            "Character %(pos)d (“%(char)s”) is not allowed in a "
+                            "unified social credit code",
+                            pos=pos,
+                            char=char,
+                        ),
+                        position=pos,
+                    )
         expected = USCC.calc_check_digit(code[:17])
         if code[17] != expected:
             raise InvalidUSCC(
@@ -172,6 +178,10 @@ class USCC:
     def format(code):
         """Return the code for display (compacted; there are no separators)."""
         return USCC.compact(code)
+
+
+# A character's value in the check-character sum (its index in the alphabet), for the hot path.
+_USCC_VALUES = {char: value for value, char in enumerate(USCC.ALPHABET)}
 
 
 # ---------------------------------------------------------------------------

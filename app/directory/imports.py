@@ -7,7 +7,10 @@ Rules:
   rules as the forms (`services.check_*` with `check_unique=False`) and keeps only the keys needed
   for duplicate detection; if any row is bad nothing is written and every bad row is reported
   with its spreadsheet row number (the header is row 1), its column (the Chinese header) and a
-  reason. Pass 2 reads the file again and writes in batches, in the caller's transaction.
+  reason. While the file is clean, pass 1 spools the normalised rows to a temporary file: the
+  file is parsed once. Pass 2 writes from the spool in the caller's transaction, with Core
+  statements (one COPY of the new records on PostgreSQL, batched inserts elsewhere) and the
+  per-record audit rows in bulk (docs/performance.md, "Bulk import").
 - Upsert: a row whose key (USCC, or the citizen ID number of a 自然人; certificate number; item
   code) matches an existing record updates it; two rows of one file with the same key are an
   error. Existing keys are loaded in one query per import, not one per row.
@@ -22,19 +25,29 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import pickle
 import re
+import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, select
+from sqlalchemy import String, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
-from app.core.audit.recorder import log_event
+from app.core.audit import chain
+from app.core.audit.recorder import (
+    NOISE_COLUMNS,
+    base_entry,
+    created_changes,
+    dump,
+    log_event,
+    logged_value,
+)
 from app.core.errors import DomainError
 from app.core.identifiers import USCC, CitizenID
 from app.core.text import CONTROL_CHARACTERS, has_control_characters
@@ -64,13 +77,15 @@ from app.directory.models import (
     Inspector,
     Target,
     split_multi,
+    target_item,
 )
 from app.extensions import db
 from app.security.models import Department
 from app.security.scope import departments_in_scope
 
 MAX_ERRORS = 1000  # errors kept and shown; the total is always counted
-BATCH_SIZE = 1000  # rows written per flush
+BATCH_SIZE = 1000  # rows spooled and written per batch
+PROGRESS_EVERY = 1000  # rows between two progress calls of pass 1
 DASH = "—"  # the column of an error that belongs to no single column
 
 KINDS = ("targets", "inspectors", "items")
@@ -95,6 +110,31 @@ _DATE_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
+
+
+try:
+    from psycopg import IntegrityError as _CopyIntegrityError
+except ImportError:  # pragma: no cover - psycopg is a requirement
+    _INTEGRITY_ERRORS: tuple = (IntegrityError,)
+else:
+    _INTEGRITY_ERRORS = (IntegrityError, _CopyIntegrityError)
+
+# The AuditMixin columns, stamped by pass 2.
+_STAMP_COLUMNS = frozenset({"id", "created_on", "changed_on", "created_by_fk", "changed_by_fk"})
+_CHANGED_MEANWHILE = _l("The directory changed while the file was imported: upload it again.")
+
+
+def _no_progress(checked: int, written: int) -> None:
+    pass
+
+
+class _Probe:
+    """A row as the service checks see a model object (attributes only): building real ORM
+    objects for 100,000 rows cost most of an import's time."""
+
+    def __init__(self, defaults: dict, values: dict):
+        self.__dict__.update(defaults)
+        self.__dict__.update(values)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -309,34 +349,51 @@ class _Importer:
             self._departments_by_name.setdefault(name, []).append(dept_id)
         self.present: list[tuple[int, Column]] = []
         self.assigned: list[str] = []
-        self.batch: list = []
+        self._limits: list[tuple[str, str, int]] = []
+        self._new_count = 0  # rows of pass 1 that create a record
         self._lengths: dict[str, int | None] = {}
+        table = self.model.__table__
+        # What a new record's probe starts from: the columns' scalar defaults (ScalarDefaults),
+        # None for the others and for the relationships the service checks look at.
+        self._defaults = {
+            column.key: column.default.arg
+            if column.default is not None and getattr(column.default, "is_scalar", False)
+            else None
+            for column in table.columns
+        } | {"department": None, "user": None}
+        # The values a pass-1 record carries; the stamps and the id are set by pass 2.
+        self.data_columns = tuple(
+            column.key for column in table.columns if column.key not in _STAMP_COLUMNS
+        )
+        self._snapshot_keys = tuple(
+            column.key for column in table.columns if column.key not in NOISE_COLUMNS
+        )
 
     # --- the two passes ---
 
-    def run(self, stream: BinaryIO, filename: str) -> ImportResult:
+    def run(self, stream: BinaryIO, filename: str, progress=None) -> ImportResult:
         result = ImportResult(kind=self.kind, filename=filename)
+        self.progress = progress or _no_progress
         try:
             table = TableFile(stream)
             result.sha256 = table.sha256
-            self._pass(table, result, write=False)
-            if result.ok and result.rows == 0:
-                result.add_error(None, DASH, _("The file contains no data rows."))
-            if not result.ok:
-                return result
-            self.load_for_writing()
-            self._pass(table, result, write=True)
+            with tempfile.TemporaryFile(prefix="dsr-import-") as spool:
+                self._check_pass(table, result, spool)
+                if result.ok and result.rows == 0:
+                    result.add_error(None, DASH, _("The file contains no data rows."))
+                if not result.ok:
+                    return result
+                self.load_for_writing()
+                spool.seek(0)
+                self._write_pass(spool, result)
         except UploadError as exc:
             result.add_error(None, DASH, str(exc))
             return result
-        except IntegrityError:
-            # Another user wrote the same key between the check and the write.
+        except _INTEGRITY_ERRORS:
+            # Another user wrote the same key between the check and the write (a COPY raises
+            # the driver's own error).
             db.session.rollback()
-            result.add_error(
-                None,
-                DASH,
-                _("The directory changed while the file was imported: upload it again."),
-            )
+            result.add_error(None, DASH, _CHANGED_MEANWHILE)
             return result
         if result.ok:
             log_event(
@@ -352,9 +409,12 @@ class _Importer:
             )
         return result
 
-    def _pass(self, table: TableFile, result: ImportResult, write: bool) -> None:
+    def _check_pass(self, table: TableFile, result: ImportResult, spool) -> None:
+        """Pass 1: every row read (the only time the file is parsed), converted and checked;
+        while the file has no error, the normalised rows go to the spool in batches."""
         header_seen = False
         rows = table.rows()
+        batch: list = []
         try:
             for number, values in rows:
                 if all(_blank(v) for v in values):
@@ -368,15 +428,54 @@ class _Importer:
                     column.attr: values[index] if index < len(values) else ""
                     for index, column in self.present
                 }
-                if write:
-                    self._write_row(number, raw, result)
-                else:
-                    result.rows += 1
-                    self._validate_row(number, raw, result)
+                result.rows += 1
+                record = self._validate_row(number, raw, result)
+                if record is not None and result.ok:
+                    batch.append(record)
+                    self._new_count += record[1] is None
+                    if len(batch) >= BATCH_SIZE:
+                        pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+                        batch = []
+                if result.rows % PROGRESS_EVERY == 0:
+                    self.progress(result.rows, 0)
         finally:
             rows.close()
-        if write:
-            self._flush_batch(result)
+        if batch and result.ok:
+            pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+        self.progress(result.rows, 0)
+
+    def _write_pass(self, spool, result: ImportResult) -> None:
+        """Pass 2, in the caller's transaction: the new records (one COPY on PostgreSQL, batched
+        inserts elsewhere), then the updated ones, then the links of the new ones; their audit
+        rows are chained as they are built and written last (app/core/audit/chain.Appender)."""
+        self._now = dt.datetime.now()
+        self._user_id = self.model.get_user_id()
+        connection = db.session.connection()
+        audit = chain.Appender(connection)
+        written = 0
+        with tempfile.TemporaryFile(prefix="dsr-import-links-") as link_spool:
+            with self._record_sink(connection) as sink:
+                for batch in _spooled(spool):
+                    new = [record for record in batch if record[1] is None]
+                    if new:
+                        audit.add(self._insert_new(sink, new, link_spool))
+                        result.created += len(new)
+                        written += len(new)
+                    self.progress(result.rows, written)
+            for batch in _spooled(spool, rewind=True):
+                old = [record for record in batch if record[1] is not None]
+                if old:
+                    entries: list[dict] = []
+                    if not self._update_old(connection, old, entries, result):
+                        return
+                    audit.add(entries)
+                    result.updated += len(old)
+                    written += len(old)
+                    self.progress(result.rows, written)
+            for links in _spooled(link_spool, rewind=True):
+                self.insert_links(connection, links)
+        audit.close()
+        self.progress(result.rows, written)
 
     def _read_header(self, number: int, values: list, result: ImportResult) -> bool:
         by_name = {}
@@ -414,61 +513,173 @@ class _Importer:
                 ),
             )
         self.assigned = [c.attr for _i, c in self.present if c.type != "items"]
+        self._limits = [
+            (attr, self.headers[attr], self._max_length(attr))
+            for attr in self.assigned
+            if self._max_length(attr)
+        ]
         return result.ok
 
-    def _validate_row(self, number: int, raw: dict, result: ImportResult) -> None:
+    def _validate_row(self, number: int, raw: dict, result: ImportResult):
+        """The row's errors go to the result; a good row comes back as its spool record
+        (row number, id of the record it updates or None, values of data_columns, extras)."""
         probe, extras, errors = self._build(raw)
         bad_columns = {column for column, _reason in errors}
         errors.extend(self.check_keys(number, probe, extras, bad_columns))
-        for column, reason in errors:
-            result.add_error(number, column, reason)
-
-    def _write_row(self, number: int, raw: dict, result: ImportResult) -> None:
-        probe, extras, errors = self._build(raw)
-        if errors:  # the data changed between the passes (another user's change)
+        if errors:
             for column, reason in errors:
                 result.add_error(number, column, reason)
-            return
-        self.batch.append((number, probe, extras, self.matched_id(probe)))
-        if len(self.batch) >= BATCH_SIZE:
-            self._flush_batch(result)
+            return None
+        values = probe.__dict__
+        return (
+            number,
+            self.matched_id(probe),
+            tuple([values[key] for key in self.data_columns]),
+            extras.get("items"),
+        )
 
-    def _flush_batch(self, result: ImportResult) -> None:
-        if not self.batch or not result.ok:
-            self.batch.clear()
+    # --- writing ---
+
+    def _stamps(self) -> dict:
+        return {
+            "created_on": self._now,
+            "changed_on": self._now,
+            "created_by_fk": self._user_id,
+            "changed_by_fk": self._user_id,
+        }
+
+    @contextmanager
+    def _record_sink(self, connection):
+        """A function writing new records (dicts of one shape) and returning their ids. On
+        PostgreSQL the ids are taken from the table's sequence at once and the rows streamed
+        into one COPY, which the database works through while the next batch is prepared."""
+        table = self.model.__table__
+        if connection.dialect.name != "postgresql" or not self._new_count:
+            returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+            def insert_rows(rows: list[dict]) -> list[int]:
+                return connection.execute(returning, rows).scalars().all()
+
+            yield insert_rows
             return
-        ids = [matched for _n, _p, _e, matched in self.batch if matched is not None]
-        existing = {obj.id: obj for obj in self.load_existing_objects(ids)} if ids else {}
-        touched = []
-        for number, probe, extras, matched in self.batch:
-            if matched is None:
-                obj = probe
-                db.session.add(obj)
-                result.created += 1
-            else:
-                obj = existing.get(matched)
-                if obj is None:
-                    result.add_error(
-                        number,
-                        DASH,
-                        _("The directory changed while the file was imported: upload it again."),
-                    )
-                    continue
-                for attr in self.assigned:
-                    setattr(obj, attr, getattr(probe, attr))
-                result.updated += 1
-            self.apply_extras(obj, extras)
-            touched.append(obj)
-        self.batch.clear()
-        db.session.flush()
-        for obj in touched:
-            db.session.expunge(obj)
+        ids = iter(
+            connection.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"table": table.name, "n": self._new_count},
+            ).scalars()
+        )
+        names = ", ".join(("id", *self.data_columns, *self._stamps()))
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+
+            def copy_rows(rows: list[dict]) -> list[int]:
+                taken = [next(ids) for _row in rows]
+                for row_id, row in zip(taken, rows, strict=True):
+                    copy.write_row((row_id, *row.values()))
+                return taken
+
+            yield copy_rows
+        cursor.close()
+
+    def _insert_new(self, sink, records: list, link_spool) -> list[dict]:
+        """Writes new records through the sink; returns their audit entries."""
+        stamps = self._stamps()
+        rows = [
+            dict(zip(self.data_columns, record[2], strict=True), **stamps) for record in records
+        ]
+        ids = sink(rows)
+        links = [
+            (row_id, record[3])
+            for row_id, record in zip(ids, records, strict=True)
+            if record[3] is not None
+        ]
+        if links:
+            pickle.dump(links, link_spool, pickle.HIGHEST_PROTOCOL)
+        base = base_entry("create", self.model.__table__.name)
+        keys = self._snapshot_keys
+        model = self.model
+        entries = []
+        for row_id, row, record in zip(ids, rows, records, strict=True):
+            row["id"] = row_id
+            snapshot = {key: row[key] for key in keys}
+            if record[3]:
+                snapshot["items"] = self.link_labels(record[3])
+            entries.append(
+                dict(
+                    base,
+                    object_id=str(row_id),
+                    department_id=row["department_id"],
+                    changes=created_changes(model, snapshot),
+                )
+            )
+        return entries
+
+    def _update_old(self, connection, records: list, entries: list, result) -> bool:
+        """Updates the records that changed, with an audit row each (the fields as [before,
+        after], as the ORM's rows have them). False when a record vanished meanwhile."""
+        table = self.model.__table__
+        assigned = self.assigned
+        ids = [record[1] for record in records]
+        before = {
+            row.id: row._mapping
+            for row in connection.execute(
+                select(table.c.id, table.c.department_id, *(table.c[a] for a in assigned)).where(
+                    table.c.id.in_(ids)
+                )
+            )
+        }
+        links = self.load_links(connection, ids)
+        position = {key: index for index, key in enumerate(self.data_columns)}
+        base = base_entry("update", table.name)
+        model = self.model
+        changed = []
+        for number, row_id, values, extras in records:
+            stored = before.get(row_id)
+            if stored is None:
+                result.add_error(number, DASH, _CHANGED_MEANWHILE)
+                return False
+            after = {attr: values[position[attr]] for attr in assigned}
+            changes = {
+                attr: [logged_value(model, attr, stored[attr]), logged_value(model, attr, value)]
+                for attr, value in after.items()
+                if stored[attr] != value
+            }
+            links_changed = self.link_changes(row_id, extras, links, changes)
+            if not changes:
+                continue
+            if any(attr in changes for attr in assigned):
+                changed.append(
+                    {f"v_{attr}": value for attr, value in after.items()} | {"v_id": row_id}
+                )
+            department_id = after.get("department_id", stored["department_id"])
+            entries.append(
+                dict(
+                    base, object_id=str(row_id), department_id=department_id, changes=dump(changes)
+                )
+            )
+            if links_changed:
+                self.replace_links(connection, row_id, extras, links)
+        if changed:
+            connection.execute(
+                update(table)
+                .where(table.c.id == bindparam("v_id"))
+                .values(
+                    {attr: bindparam(f"v_{attr}") for attr in assigned}
+                    | {"changed_on": self._now, "changed_by_fk": self._user_id}
+                ),
+                changed,
+            )
+        return True
 
     # --- one row ---
 
     def _build(self, raw: dict):
-        """The row as a transient model object checked by the service rules, its extra values
-        (item ids of a target) and its errors [(column header, reason)]."""
+        """The row as a probe (the model's attributes, defaults applied as ScalarDefaults does)
+        checked by the service rules, its extra values (item ids of a target) and its errors
+        [(column header, reason)]."""
         values, extras, errors = {}, {}, []
         for _index, column in self.present:
             try:
@@ -480,7 +691,7 @@ class _Importer:
                 extras["items"] = value or []
             else:
                 values[column.attr] = value
-        probe = self.model(**values)
+        probe = _Probe(self._defaults, values)
         try:
             type(self).check(probe, check_unique=False)
         except DomainError as exc:
@@ -489,15 +700,21 @@ class _Importer:
             if column == DASH or column not in {c for c, _r in errors}:
                 errors.append((column, message))
         bad = {c for c, _r in errors}
-        for attr in self.assigned:
-            header = self.headers[attr]
+        for attr, header, length in self._limits:
             value = getattr(probe, attr)
-            length = self._max_length(attr)
-            if length and isinstance(value, str) and len(value) > length and header not in bad:
+            if isinstance(value, str) and len(value) > length and header not in bad:
                 errors.append((header, _("Too long: at most %(n)d characters.", n=length)))
         return probe, extras, errors
 
     def _convert(self, column: Column, value):
+        if value.__class__ is str and column.type == "text":
+            # The common cell, taken first: plain text (a CSV cell, an XLSX text cell).
+            if not value or value.isspace():
+                return column.default
+            if has_control_characters(value):
+                raise _CellError(str(CONTROL_CHARACTERS))
+            if column.attr not in _IDENTIFIER_ATTRS or not _SCIENTIFIC_RE.match(value):
+                return value.strip()
         if value is FORMULA_WITHOUT_VALUE:
             raise _CellError(
                 _("The formula cell has no calculated result: save it as values in Excel.")
@@ -612,11 +829,47 @@ class _Importer:
     def load_for_writing(self) -> None:
         pass
 
-    def load_existing_objects(self, ids):
-        return db.session.scalars(select(self.model).where(self.model.id.in_(ids)))
+    # Links of a record to other rows written with it (a target's applicable items).
 
-    def apply_extras(self, obj, extras) -> None:
+    def insert_links(self, connection, links: list[tuple[int, list[int]]]) -> None:
+        """Writes the links of new records."""
+
+    def link_labels(self, linked) -> list[str]:
+        """The links as the record's audit row names them."""
+        return []
+
+    def load_links(self, connection, ids: list[int]) -> dict:
+        return {}
+
+    def link_changes(self, row_id: int, extras, links: dict, changes: dict) -> bool:
+        """Adds the record's link change to `changes`; True when the links change."""
+        return False
+
+    def replace_links(self, connection, row_id: int, extras, links: dict) -> None:
         pass
+
+
+def _spooled(spool, rewind: bool = False):
+    """The batches pickled to a spool file, in order."""
+    if rewind:
+        spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
+
+
+def _item_keys():
+    """(id, code, status, department id) of every item, in one query."""
+    return db.session.execute(
+        select(
+            InspectionItem.id,
+            InspectionItem.code,
+            InspectionItem.status,
+            InspectionItem.department_id,
+        )
+    )
 
 
 def _valid_identifier(kind, value) -> bool:
@@ -645,14 +898,15 @@ class TargetImporter(_Importer):
     def __init__(self):
         super().__init__()
         self._areas = dict(db.session.execute(select(Area.name, Area.id)).all())
+        # Items of departments outside the scope are unknown here, as on every page (the
+        # write-scope rule refuses links to them: app/security/write_scope.py).
         self._item_status = {
             code: (item_id, status)
-            for item_id, code, status in db.session.execute(
-                select(InspectionItem.id, InspectionItem.code, InspectionItem.status)
-            )
+            for item_id, code, status, dept_id in _item_keys()
+            if self._in_scope(dept_id)
         }
         self._used_items: set[int] = set()
-        self._items_by_id: dict[int, InspectionItem] = {}
+        self._item_labels: dict[int, str] = {}
         # Existing targets, loaded once: key -> (id, department id, live); live codes -> id.
         self._existing: dict[str, tuple[int, int, bool]] = {}
         self._live = {"uscc": {}, "id_number": {}}
@@ -776,27 +1030,75 @@ class TargetImporter(_Importer):
         return found[0] if found else None
 
     def load_for_writing(self):
-        if self._used_items:
-            self._items_by_id = {
-                item.id: item
-                for item in db.session.scalars(
-                    select(InspectionItem).where(InspectionItem.id.in_(self._used_items))
-                )
-            }
-        # Pass 2 needs only the keys of the existing targets.
+        self._load_labels(self._used_items)
+        # Pass 2 reads the spool: the keys of pass 1 are no longer needed.
+        self._existing.clear()
         self._seen.clear()
         self._seen_live = {"uscc": {}, "id_number": {}}
         self._live = {"uscc": {}, "id_number": {}}
 
-    def load_existing_objects(self, ids):
-        query = select(Target).where(Target.id.in_(ids))
-        if any(column.type == "items" for _i, column in self.present):
-            query = query.options(selectinload(Target.items))
-        return db.session.scalars(query)
+    def _load_labels(self, ids) -> None:
+        """An item as the audit log names it (str(InspectionItem): code and name)."""
+        wanted = sorted(set(ids) - set(self._item_labels))
+        for start in range(0, len(wanted), BATCH_SIZE):
+            for item_id, code, name in db.session.execute(
+                select(InspectionItem.id, InspectionItem.code, InspectionItem.name).where(
+                    InspectionItem.id.in_(wanted[start : start + BATCH_SIZE])
+                )
+            ):
+                self._item_labels[item_id] = f"{code} {name}"
 
-    def apply_extras(self, obj, extras):
-        if "items" in extras:
-            obj.items = [self._items_by_id[item_id] for item_id in extras["items"]]
+    def _labels(self, item_ids) -> list[str]:
+        return sorted(self._item_labels[item_id] for item_id in item_ids)
+
+    def insert_links(self, connection, links):
+        rows = [
+            {"target_id": target_id, "item_id": item_id}
+            for target_id, item_ids in links
+            for item_id in item_ids
+        ]
+        if rows:
+            connection.execute(insert(target_item), rows)
+
+    def link_labels(self, linked):
+        return self._labels(linked)
+
+    def load_links(self, connection, ids):
+        if not any(column.type == "items" for _i, column in self.present):
+            return {}
+        links: dict[int, set[int]] = {target_id: set() for target_id in ids}
+        for target_id, item_id in connection.execute(
+            select(target_item.c.target_id, target_item.c.item_id).where(
+                target_item.c.target_id.in_(ids)
+            )
+        ):
+            links[target_id].add(item_id)
+        self._load_labels({item_id for linked in links.values() for item_id in linked})
+        return links
+
+    def link_changes(self, row_id, extras, links, changes):
+        if extras is None:
+            return False
+        before, after = links[row_id], set(extras)
+        if before == after:
+            return False
+        changes["items"] = [self._labels(before), self._labels(after)]
+        return True
+
+    def replace_links(self, connection, row_id, extras, links):
+        before, after = links[row_id], set(extras)
+        if before - after:
+            connection.execute(
+                delete(target_item).where(
+                    target_item.c.target_id == row_id,
+                    target_item.c.item_id.in_(sorted(before - after)),
+                )
+            )
+        if after - before:
+            connection.execute(
+                insert(target_item),
+                [{"target_id": row_id, "item_id": item_id} for item_id in sorted(after - before)],
+            )
 
 
 class InspectorImporter(_Importer):
@@ -928,15 +1230,7 @@ class ItemImporter(_Importer):
     def __init__(self):
         super().__init__()
         self._existing = {
-            code: (item_id, status, dept_id)
-            for item_id, code, status, dept_id in db.session.execute(
-                select(
-                    InspectionItem.id,
-                    InspectionItem.code,
-                    InspectionItem.status,
-                    InspectionItem.department_id,
-                )
-            )
+            code: (item_id, status, dept_id) for item_id, code, status, dept_id in _item_keys()
         }
         self._seen: dict[str, int] = {}
 
@@ -976,13 +1270,23 @@ IMPORTERS: dict[str, type[_Importer]] = {
 COLUMNS = {kind: importer.columns for kind, importer in IMPORTERS.items()}
 
 
-def import_file(kind: str, stream: BinaryIO, filename: str) -> ImportResult:
+def import_file(
+    kind: str,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
     """Import one file for the acting user (their department scope applies). Validates the
     whole file, then writes it in the current transaction when it has no error. The caller
-    commits when `result.ok` and rolls back otherwise."""
+    commits when `result.ok` and rolls back otherwise.
+
+    `progress(checked, written)` is called at least every 1,000 rows of each pass (rows
+    checked in pass 1 with written 0, then rows written in pass 2) and once at the end of
+    each pass."""
     if kind not in IMPORTERS:
         raise ValueError(f"unknown import kind {kind!r}")
-    return IMPORTERS[kind]().run(stream, filename)
+    return IMPORTERS[kind]().run(stream, filename, progress)
 
 
 # --- templates ------------------------------------------------------------------------------
@@ -1010,8 +1314,6 @@ def template_xlsx(kind: str) -> bytes:
         [],
         text_columns=[i for i, c in enumerate(columns) if c.attr in _IDENTIFIER_ATTRS],
         date_columns=[i for i, c in enumerate(columns) if c.type == "date"],
-        choices={
-            i: list(c.choices) for i, c in enumerate(columns) if c.choices and not c.multi
-        },
+        choices={i: list(c.choices) for i, c in enumerate(columns) if c.choices and not c.multi},
     )
     return buffer.getvalue()

@@ -276,3 +276,68 @@ def test_department_leader_reads_only_their_departments_entries(app, login_as, w
     client = login_as("leader_a")
     assert client.get(f"/audit/show/{a_row['id']}").status_code == 200
     assert client.get(f"/audit/show/{b_row['id']}").status_code == 404
+
+
+def test_the_hash_is_taken_of_the_canonical_json_of_the_row():
+    """The chain's JSON, built field by field for speed, is byte for byte what json.dumps
+    writes (keys sorted, no whitespace, non-ASCII kept): rows hashed before stay valid."""
+    import datetime as dt
+    import hashlib
+
+    from app.core.audit.chain import HASHED_FIELDS, canonical_json, row_hash
+
+    rows = [
+        {name: None for name in HASHED_FIELDS} | {"seq": 1, "prev_hash": "0" * 64},
+        {
+            "seq": 123456,
+            "created_at": dt.datetime(2026, 12, 2, 5, 14, 28, 999999),
+            "user_id": 7,
+            "username": "operator_a",
+            "roles": "Operator",
+            "ip": "10.0.0.1",
+            "action": "create",
+            "object_type": "target",
+            "object_id": "42",
+            "department_id": 3,
+            "changes": '{"name":[null,"东胜\\"水务\\n\\t有限公司"]}',
+            "detail": '引号"、反斜杠\\、控制字符\x01、表情😀',
+            "prev_hash": "a" * 64,
+        },
+    ]
+    for row in rows:
+        payload = {
+            name: row[name].replace(microsecond=0).isoformat(sep=" ")
+            if isinstance(row[name], dt.datetime)
+            else row[name]
+            for name in HASHED_FIELDS
+        }
+        expected = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert canonical_json(row) == expected
+        assert row_hash(row) == hashlib.sha256(expected.encode("utf-8")).hexdigest()
+
+
+def test_a_create_row_built_without_an_orm_object_reads_as_the_flush_hook_writes_it():
+    import datetime as dt
+    from decimal import Decimal
+
+    from app.core.audit.recorder import _dump, created_changes, logged_value
+    from app.directory.models import Target
+
+    values = {
+        "name": "东胜水务",
+        "area_id": 1,
+        "remarks": None,
+        "last_inspected_on": dt.date(2024, 5, 1),
+        "created_on": dt.datetime(2026, 12, 2, 5, 14, 28, 123456),
+        "ratio": Decimal("5.50"),
+        "items": ["SJ-001 取水许可检查", "SJ-B01 河道检查"],
+    }
+    expected = _dump(
+        {
+            key: [None, value if isinstance(value, list) else logged_value(Target, key, value)]
+            for key, value in values.items()
+            if value is not None
+        }
+    )
+    assert created_changes(Target, values) == expected
+    assert created_changes(Target, {"remarks": None}) is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import resource
 import time
@@ -656,7 +657,11 @@ def test_templates_have_the_chinese_headers(app, base, login_as, kind, header):
     assert [c.value for c in sheet[1]] == header
     # Named in Chinese (with an ASCII fallback), a bold frozen header, columns fitted.
     disposition = response.headers["Content-Disposition"]
-    title = {"targets": "检查对象名录", "inspectors": "执法检查人员名录", "items": "随机抽查事项清单"}
+    title = {
+        "targets": "检查对象名录",
+        "inspectors": "执法检查人员名录",
+        "items": "随机抽查事项清单",
+    }
     assert f'filename="import-{kind}.xlsx"' in disposition
     assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"{title[kind]}导入模板.xlsx"
     assert sheet.title == title[kind] and sheet.freeze_panes == "A2"
@@ -728,6 +733,145 @@ def test_an_import_is_audited_and_the_chain_still_verifies(app, base):
         assert creates == 2
         with db.engine.connect() as connection:
             assert verify(connection).ok
+
+
+def test_a_bad_last_row_of_a_long_file_writes_nothing(app, base):
+    """Rows are spooled and written in batches; a bad row anywhere, the last included,
+    writes none of them and no audit row."""
+    with app.app_context():
+        audit_rows = db.session.scalar(select(func.count()).select_from(AuditLog))
+    rows = [target_row(n) for n in range(1, 2501)]
+    rows.append(target_row(2501, 统一社会信用代码=bad_check_character(uscc(2501))))
+    result = run_import(app, "targets", csv_bytes(TARGET_HEADER, rows))
+    assert errors_of(result) == [(2502, "统一社会信用代码")]
+    assert result.rows == 2501
+    assert count(app, Target) == 0
+    assert count(app, AuditLog) == audit_rows
+
+
+def test_every_imported_target_has_its_audit_row_and_the_chain_verifies(app, base):
+    """Per-record rows are written in bulk (COPY on PostgreSQL): one per target created or
+    changed, chained after the rows before them, read like the rows of a form's save."""
+    assert run_import(app, "targets", csv_bytes(TARGET_HEADER, [target_row(1)])).ok
+    with app.app_context():
+        with acting_as_system():
+            by_form = Target(
+                target_type="企业",
+                name="表单录入的企业",
+                uscc=uscc(9999),
+                area_id=base.area,
+                industry="取水单位",
+                legal_representative="张三",
+                contact_phone="13800138000",
+                address="东胜区铁西路1号",
+                last_inspected_on=dt.date(2024, 5, 1),
+                department_id=db.session.scalar(select(Target.department_id)),
+            )
+            db.session.add(by_form)
+            db.session.commit()
+            form_id = by_form.id
+    rows = [target_row(n, 适用事项="SJ-001") for n in range(2, 1502)]
+    rows.append(target_row(1, 名称="东胜水务集团有限公司", 适用事项="SJ-001、SJ-B01"))
+    result = run_import(app, "targets", csv_bytes(TARGET_HEADER, rows))
+    assert result.ok, result.errors[:3]
+    assert (result.created, result.updated) == (1500, 1)
+    with app.app_context():
+        creates = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "create", AuditLog.object_type == "target")
+        ).all()
+        assert len(creates) == 1 + 1 + 1500
+        assert {row.object_id for row in creates} == {
+            str(i) for i in db.session.scalars(select(Target.id))
+        }
+        imported = next(row for row in creates if row.object_id != str(form_id))
+        by_form_row = next(row for row in creates if row.object_id == str(form_id))
+        assert set(json.loads(imported.changes)) - {"items"} == set(json.loads(by_form_row.changes))
+        last = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "create").order_by(AuditLog.seq.desc())
+        ).first()
+        changes = json.loads(last.changes)
+        target = db.session.get(Target, int(last.object_id))
+        assert changes["name"] == [None, target.name]
+        assert changes["uscc"] == [None, target.uscc]
+        assert changes["items"][1] == ["SJ-001 取水许可检查SJ-001"]
+        update = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "update", AuditLog.object_type == "target")
+        ).one()
+        changed = json.loads(update.changes)
+        assert changed["name"] == ["东胜水务有限公司1", "东胜水务集团有限公司"]
+        assert changed["items"] == [
+            [],
+            ["SJ-001 取水许可检查SJ-001", "SJ-B01 取水许可检查SJ-B01"],
+        ]
+        with db.engine.connect() as connection:
+            assert verify(connection).ok
+    verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    first = next(t for t in stored_targets(app) if t.uscc == uscc(1))
+    assert first.name == "东胜水务集团有限公司"
+    assert sorted(i.code for i in first.items) == ["SJ-001", "SJ-B01"]
+
+
+def test_an_xlsx_file_is_parsed_once(app, base, monkeypatch):
+    import openpyxl
+
+    calls = []
+    original = openpyxl.load_workbook
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(openpyxl, "load_workbook", counting)
+    data = xlsx_bytes(TARGET_HEADER, [target_row(n) for n in range(1, 1201)])
+    result = run_import(app, "targets", data, filename="a.xlsx")
+    assert result.ok, result.errors[:3]
+    assert result.created == 1200
+    assert len(calls) == 1
+
+
+def test_progress_is_reported_in_each_pass(app, base):
+    calls = []
+    data = csv_bytes(TARGET_HEADER, [target_row(n) for n in range(1, 2501)])
+    with app.app_context(), acting_as_system():
+        result = import_file(
+            "targets", io.BytesIO(data), "a.csv", progress=lambda *c: calls.append(c)
+        )
+        assert result.ok
+        db.session.rollback()
+    checking = [checked for checked, written in calls if written == 0]
+    writing = [written for checked, written in calls if written]
+    assert checking[0] <= 1000 and checking[-1] == 2500
+    assert all(b - a <= 1000 for a, b in zip(checking, checking[1:], strict=False))
+    assert writing[0] <= 1000 and all(
+        b - a <= 1000 for a, b in zip(writing, writing[1:], strict=False)
+    )
+    assert calls[-1] == (2500, 2500)
+
+
+def test_a_bad_file_reports_progress_of_the_check_only(app, base):
+    calls = []
+    rows = [target_row(n) for n in range(1, 1500)] + [target_row(1)]
+    with app.app_context(), acting_as_system():
+        result = import_file(
+            "targets",
+            io.BytesIO(csv_bytes(TARGET_HEADER, rows)),
+            "a.csv",
+            progress=lambda *c: calls.append(c),
+        )
+        db.session.rollback()
+    assert errors_of(result) == [(1501, "统一社会信用代码")]
+    assert calls[-1] == (1500, 0)
+    assert count(app, Target) == 0
+
+
+def test_an_operator_cannot_link_an_item_of_another_department(app, base):
+    # An item outside the scope is unknown to an import, as it is on every page.
+    rows = [target_row(1, 适用事项="SJ-B01")]
+    result = run_import(app, "targets", csv_bytes(TARGET_HEADER, rows), user="operator_a")
+    assert errors_of(result) == [(2, "适用事项")]
+    assert "SJ-B01" in result.errors[0].reason
+    assert count(app, Target) == 0
 
 
 # --- 100,000 rows ---------------------------------------------------------------------------

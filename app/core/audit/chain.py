@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import pickle
+import tempfile
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
@@ -43,10 +45,37 @@ def _canonical_value(value):
     return value
 
 
+_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+_KEYS = tuple(f"{json.dumps(name)}:" for name in _SORTED_FIELDS)
+_encode_string = json.encoder.encode_basestring  # the C encoder json.dumps uses
+
+
+def json_text(value) -> str:
+    """`json.dumps(value, ensure_ascii=False, separators=(",", ":"))` of one value, with the
+    common cases (text, whole numbers, null) taken without the encoder's set-up: the bulk
+    writers hash and dump a hundred thousand rows at a time."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical_json(row: dict) -> str:
+    """The canonical JSON the hash is taken of: the HASHED_FIELDS, keys sorted, no whitespace,
+    non-ASCII kept (what json.dumps(..., sort_keys=True) writes, built field by field)."""
+    parts = [
+        key + json_text(_canonical_value(row.get(name)))
+        for key, name in zip(_KEYS, _SORTED_FIELDS, strict=True)
+    ]
+    return "{" + ",".join(parts) + "}"
+
+
 def row_hash(row: dict) -> str:
-    payload = {name: _canonical_value(row.get(name)) for name in HASHED_FIELDS}
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(row).encode("utf-8")).hexdigest()
 
 
 def _lock_head(connection: Connection):
@@ -71,6 +100,12 @@ def append(connection: Connection, entries: list[dict]) -> None:
     if not entries:
         return
     seq, prev = _lock_head(connection)
+    rows, seq, prev = _chained(entries, seq, prev)
+    _insert(connection, rows)
+    _move_head(connection, seq, prev)
+
+
+def _chained(entries, seq: int, prev: str) -> tuple[list[dict], int, str]:
     rows = []
     for entry in entries:
         seq += 1
@@ -78,12 +113,77 @@ def append(connection: Connection, entries: list[dict]) -> None:
         row["created_at"] = row["created_at"].replace(microsecond=0, tzinfo=None)
         row["row_hash"] = prev = row_hash(row)
         rows.append(row)
-    connection.execute(insert(AuditLog), rows)
+    return rows, seq, prev
+
+
+def _move_head(connection: Connection, seq: int, prev: str) -> None:
     connection.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
         .values(last_seq=seq, last_hash=prev)
     )
+
+
+class Appender:
+    """Appends the entries of a bulk write (an import's row per record) in the caller's
+    transaction: the head is locked once, entries are chained and hashed as they come, in the
+    order given. On PostgreSQL the rows wait in a temporary file and go in with one COPY at
+    `close()` (the connection may be busy with the COPY of the records meanwhile); elsewhere
+    each `add()` inserts its rows. Nothing is visible, and the head does not move, before the
+    transaction commits."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.seq, self.prev = _lock_head(connection)
+        self.spool = tempfile.TemporaryFile() if connection.dialect.name == "postgresql" else None
+        self.count = 0
+
+    def add(self, entries: list[dict]) -> None:
+        if not entries:
+            return
+        rows, self.seq, self.prev = _chained(entries, self.seq, self.prev)
+        self.count += len(rows)
+        if self.spool is None:
+            self.connection.execute(insert(AuditLog), rows)
+        else:
+            values = [tuple([row.get(name) for name in _COLUMNS]) for row in rows]
+            pickle.dump(values, self.spool, pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        if self.spool is not None:
+            if self.count:
+                self.spool.seek(0)
+                cursor = self.connection.connection.driver_connection.cursor()
+                with cursor.copy(f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                    while True:
+                        try:
+                            values = pickle.load(self.spool)
+                        except EOFError:
+                            break
+                        for row in values:
+                            copy.write_row(row)
+                cursor.close()
+            self.spool.close()
+        if self.count:
+            _move_head(self.connection, self.seq, self.prev)
+
+
+# Rows appended at once from which PostgreSQL gets them by COPY (a bulk import's per-record rows);
+# fewer go through one INSERT. Either way they join the caller's transaction.
+COPY_FROM = 100
+_COLUMNS = (*HASHED_FIELDS, "row_hash")
+
+
+def _insert(connection: Connection, rows: list[dict]) -> None:
+    if len(rows) < COPY_FROM or connection.dialect.name != "postgresql":
+        connection.execute(insert(AuditLog), rows)
+        return
+    cursor = connection.connection.driver_connection.cursor()
+    names = ", ".join(_COLUMNS)
+    with cursor.copy(f"COPY audit_log ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row.get(name) for name in _COLUMNS])
+    cursor.close()
 
 
 @dataclass

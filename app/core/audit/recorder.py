@@ -83,6 +83,29 @@ def _has_app_ctx():
     return has_app_context()
 
 
+def base_entry(action, object_type=None, object_id=None, department_id=None, user=None, ip=None):
+    """The fields of one audit row for the acting user (everything but seq and the hashes)."""
+    return _base_entry(action, object_type, object_id, department_id, user, ip)
+
+
+def dump(data) -> str | None:
+    """JSON as the log stores `changes` and `detail` (keys sorted, non-ASCII kept)."""
+    return _dump(data)
+
+
+def created_changes(model, values: dict) -> str | None:
+    """`changes` of a "create" row, {"field": [null, value]} for the values that are not None,
+    as the flush hook writes it for an ORM object (same text), from a plain dict: for the bulk
+    writers. `values` holds the columns (NOISE_COLUMNS left out by the caller) and, for a
+    many-to-many collection, the sorted labels of its members."""
+    parts = [
+        f"{chain.json_text(key)}:[null,{chain.json_text(_created_value(model, key, value))}]"
+        for key, value in sorted(values.items())
+        if value is not None
+    ]
+    return "{" + ",".join(parts) + "}" if parts else None
+
+
 def _base_entry(action, object_type=None, object_id=None, department_id=None, user=None, ip=None):
     actor, actor_ip = _actor()
     user = user or actor
@@ -130,19 +153,28 @@ def _digest(value) -> str:
 
 
 def _logged_value(obj, key, value):
-    """The value as the log keeps it: secrets redacted, bulky columns a model lists in
-    `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256."""
-    if key in REDACTED_COLUMNS and value:
-        return REDACTED
     if key in getattr(type(obj), "__audit_digest_columns__", ()):
         # A digest the object already knows (a pool written by the database itself, which
         # never came into Python: app/draws/pool.py) stands for its value.
         known = getattr(obj, "audit_digests", None) or {}
         if key in known:
             return "sha256:" + known[key]
-        if value is not None:
-            return _digest(value)
+    return logged_value(type(obj), key, value)
+
+
+def logged_value(model, key, value):
+    """The value as the log keeps it: secrets redacted, bulky columns a model lists in
+    `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256. Public for the bulk
+    writers (app/directory/imports.py), which build a create/update row without an ORM object."""
+    if key in REDACTED_COLUMNS and value:
+        return REDACTED
+    if value is not None and key in getattr(model, "__audit_digest_columns__", ()):
+        return _digest(value)
     return _json_value(value)
+
+
+def _created_value(model, key, value):
+    return value if isinstance(value, list) else logged_value(model, key, value)
 
 
 def _column_snapshot(obj):
