@@ -104,6 +104,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         init_session_versions(app)
         init_role_rules()
 
+    from app.directory.queue import bind_app
+
+    bind_app(app)  # background imports of this process run in this application
+
     from app.disclosure import ledger_public  # noqa: F401  (the draw ledger's routes)
     from app.disclosure.public import bp as public_pages
 
@@ -173,6 +177,7 @@ def import_models() -> None:
     import app.core.calendar.models  # noqa: F401
     import app.core.decisions  # noqa: F401
     import app.credit.models  # noqa: F401
+    import app.directory.import_jobs  # noqa: F401
     import app.directory.models  # noqa: F401
     import app.draws.models  # noqa: F401
     import app.inspections.archive  # noqa: F401  (the archive guard on every flush)

@@ -314,7 +314,8 @@ class _Importer:
 
     # --- the two passes ---
 
-    def run(self, stream: BinaryIO, filename: str) -> ImportResult:
+    def run(self, stream: BinaryIO, filename: str, progress=None) -> ImportResult:
+        self.progress = progress or (lambda checked, written: None)
         result = ImportResult(kind=self.kind, filename=filename)
         try:
             table = TableFile(stream)
@@ -373,10 +374,14 @@ class _Importer:
                 else:
                     result.rows += 1
                     self._validate_row(number, raw, result)
+                    if result.rows % BATCH_SIZE == 0:
+                        self.progress(result.rows, 0)
         finally:
             rows.close()
         if write:
             self._flush_batch(result)
+        else:
+            self.progress(result.rows, 0)
 
     def _read_header(self, number: int, values: list, result: ImportResult) -> bool:
         by_name = {}
@@ -463,6 +468,7 @@ class _Importer:
         db.session.flush()
         for obj in touched:
             db.session.expunge(obj)
+        self.progress(result.rows, result.created + result.updated)
 
     # --- one row ---
 
@@ -976,13 +982,14 @@ IMPORTERS: dict[str, type[_Importer]] = {
 COLUMNS = {kind: importer.columns for kind, importer in IMPORTERS.items()}
 
 
-def import_file(kind: str, stream: BinaryIO, filename: str) -> ImportResult:
+def import_file(kind: str, stream: BinaryIO, filename: str, *, progress=None) -> ImportResult:
     """Import one file for the acting user (their department scope applies). Validates the
     whole file, then writes it in the current transaction when it has no error. The caller
-    commits when `result.ok` and rolls back otherwise."""
+    commits when `result.ok` and rolls back otherwise. `progress(checked, written)`, if given,
+    is called every BATCH_SIZE rows of each pass and at the end of each."""
     if kind not in IMPORTERS:
         raise ValueError(f"unknown import kind {kind!r}")
-    return IMPORTERS[kind]().run(stream, filename)
+    return IMPORTERS[kind]().run(stream, filename, progress)
 
 
 # --- templates ------------------------------------------------------------------------------
