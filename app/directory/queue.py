@@ -44,7 +44,7 @@ class OurTablesSqlStorage(SqlStorage):
     def create_models(self):
         models = super().create_models()
         for model in models:
-            model._meta.table_name = _TABLES[model.__name__]
+            model._meta.set_table_name(_TABLES[model.__name__])
             model._meta.indexes = []
         return models
 
