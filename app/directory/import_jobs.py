@@ -70,6 +70,9 @@ CHUNK = 1 << 20
 
 class ImportJob(Model):
     __tablename__ = "import_job"
+    # Scoped like every department's row (write scope, the security tests); who may read a job
+    # is `visible_clause`: this scope, and the uploader.
+    __scope_column__ = "department_id"
 
     id = Column(Integer, primary_key=True)
     department_id = Column(Integer, ForeignKey("department.id"), nullable=True)
@@ -266,6 +269,13 @@ def submit(kind: str, stream: BinaryIO, filename: str, user) -> ImportJob:
         _remove(path)
         running = db.session.scalar(select(ImportJob).where(ImportJob.active_key == key))
         raise JobRefused(_refusal(running), running) from None
+    except OperationalError:
+        # SQLite: another department's import holds the database's only write lock.
+        db.session.rollback()
+        _remove(path)
+        raise JobRefused(
+            _("The database is busy writing another import: upload the file again in a while.")
+        ) from None
     from app.directory.queue import run_import_job
 
     try:
