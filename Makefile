@@ -38,8 +38,12 @@ migrate-db: $(BIN)/activate translations
 demo: migrate-db
 	$(BIN)/flask seed-demo
 
+# The web server and, beside it, the worker that runs the uploads of 批量导入 (huey; see
+# docs/operations.md). Ctrl+C stops both.
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C stops)"
+	@echo "Serving on http://$(HOST):$(PORT) with the import worker  (Ctrl+C stops both)"
+	$(BIN)/huey_consumer app.directory.queue.huey --workers 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(BIN)/activate translations

@@ -77,6 +77,12 @@ class Config:
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "20"))
+    # Background imports (app/directory/import_jobs.py): a running job without a heartbeat for
+    # this long is marked 失败; a job no worker took up for this long too.
+    IMPORT_JOB_LEASE_SECONDS = int(os.environ.get("IMPORT_JOB_LEASE_SECONDS", "60"))
+    IMPORT_JOB_QUEUE_TIMEOUT_SECONDS = int(
+        os.environ.get("IMPORT_JOB_QUEUE_TIMEOUT_SECONDS", "3600")
+    )
     # Whole request bodies above this are refused by Werkzeug before any view runs.
     MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
 

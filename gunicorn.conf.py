@@ -12,8 +12,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Synchronous workers: the application is I/O-bound on PostgreSQL and uses no async code.
 workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 9)))
 worker_class = "sync"
-# A bulk import of 100,000 rows through the page takes about a minute (docs/performance.md);
-# exports stream and keep the connection busy for as long as the client reads.
+# Exports stream and keep the connection busy for as long as the client reads. Bulk imports do
+# not need this: the page queues them for the import worker (huey_consumer) and returns at once.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 300))
 graceful_timeout = 30
 keepalive = 5

@@ -82,6 +82,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     name_the_blank_choice()
     import_models()
     db.init_app(app)
+    _sqlite_readers_beside_the_writer(app)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True
     )
@@ -103,6 +104,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         init_session_versions(app)
         init_role_rules()
+
+    from app.directory.queue import bind_app
+
+    bind_app(app)  # background imports of this process run in this application
 
     from app.disclosure import ledger_public  # noqa: F401  (the draw ledger's routes)
     from app.disclosure.public import bp as public_pages
@@ -166,6 +171,25 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def _sqlite_readers_beside_the_writer(app) -> None:
+    """SQLite in write-ahead-log mode: a long write (a background import of 100,000 rows) does
+    not lock the readers out, so every page, the import's progress included, keeps working."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _write_ahead_log(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
 def import_models() -> None:
     """Every model module, so that db.metadata is complete for Alembic and the audit recorder."""
     import app.core.audit.models  # noqa: F401
@@ -173,6 +197,7 @@ def import_models() -> None:
     import app.core.calendar.models  # noqa: F401
     import app.core.decisions  # noqa: F401
     import app.credit.models  # noqa: F401
+    import app.directory.import_jobs  # noqa: F401
     import app.directory.models  # noqa: F401
     import app.draws.models  # noqa: F401
     import app.inspections.archive  # noqa: F401  (the archive guard on every flush)

@@ -18,7 +18,11 @@ from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, delete, text, update
 
-from app.security import roles
+# Background imports run at once in the test process (huey's immediate mode); the tests of the
+# worker itself (tests/directory/test_import_jobs.py, tests/e2e) start one where they need it.
+os.environ.setdefault("IMPORT_QUEUE", "immediate")
+
+from app.security import roles  # noqa: E402
 from tests.support.probe import PROBE_ROLE_GRANTS, ProbeBase, ScopeProbeApi, ScopeProbeView
 
 PASSWORD = "Passw0rd-2026"

@@ -1,14 +1,16 @@
-"""The bulk import page of 一单两库: upload a CSV or XLSX file of targets, inspectors or items,
-see the counts or the row-numbered error table; download the templates."""
+"""The bulk import page of 一单两库: upload a CSV or XLSX file of targets, inspectors or items;
+the import runs as a background job (import_jobs.py) whose page shows its progress and then the
+counts or the row-numbered error table; download the templates."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
 from app.core.downloads import send_named
+from app.directory import import_jobs
 from app.directory.imports import (
     COLUMNS,
     KIND_LABELS,
@@ -16,11 +18,9 @@ from app.directory.imports import (
     MAX_ERRORS,
     SHEET_TITLES,
     column_note,
-    import_file,
     template_csv,
     template_xlsx,
 )
-from app.extensions import db
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -28,7 +28,13 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 class DirectoryImportView(BaseView):
     route_base = "/directory-import"
     class_permission_name = "DirectoryImport"
-    method_permission_name = {"form": "read", "template": "read", "upload": "write"}
+    method_permission_name = {
+        "form": "read",
+        "template": "read",
+        "upload": "write",
+        "job": "read",
+        "job_status": "read",
+    }
     default_view = "form"
 
     def _page(self, kind: str, result=None, status: int = 200):
@@ -41,6 +47,7 @@ class DirectoryImportView(BaseView):
                 columns={k: [(c, column_note(c)) for c in COLUMNS[k]] for k in KINDS},
                 result=result,
                 max_errors=MAX_ERRORS,
+                jobs=import_jobs.recent_jobs(g.user),
             ),
             status,
         )
@@ -63,25 +70,48 @@ class DirectoryImportView(BaseView):
             flash(_("Choose a CSV or XLSX file to import."), "danger")
             return redirect(url_for(".form", kind=kind))
         try:
-            result = import_file(kind, upload.stream, upload.filename)
-        except Exception:
-            db.session.rollback()
-            raise
-        if not result.ok:
-            db.session.rollback()
-            return self._page(kind, result)
-        db.session.commit()
-        flash(
-            _(
-                "%(file)s imported: %(rows)d rows, %(created)d created, %(updated)d updated.",
-                file=result.filename,
-                rows=result.rows,
-                created=result.created,
-                updated=result.updated,
-            ),
-            "success",
+            job = import_jobs.submit(kind, upload.stream, upload.filename, g.user)
+        except import_jobs.JobRefused as refused:
+            flash(str(refused), "danger")
+            if refused.job is not None and import_jobs.visible_job(refused.job.id, g.user):
+                return redirect(url_for(".job", pk=refused.job.id))
+            return redirect(url_for(".form", kind=kind))
+        return redirect(url_for(".job", pk=job.id))
+
+    def _job_or_404(self, pk: int):
+        job = import_jobs.visible_job(pk, g.user)
+        if job is None:
+            abort(404)
+        return import_jobs.refresh(job)
+
+    @expose("/job/<int:pk>")
+    @has_access
+    def job(self, pk):
+        job = self._job_or_404(pk)
+        checked, written = import_jobs.progress_of(job)
+        return self.render_template(
+            "directory/import_job.html",
+            job=job,
+            kind_labels=KIND_LABELS,
+            checked=checked,
+            written=written,
+            result=import_jobs.report_of(job),
         )
-        return redirect(url_for(".form", kind=kind))
+
+    @expose("/job/<int:pk>/status")
+    @has_access
+    def job_status(self, pk):
+        job = self._job_or_404(pk)
+        checked, written = import_jobs.progress_of(job)
+        response = jsonify(
+            state=job.state,
+            state_label=job.state_label,
+            finished=job.finished,
+            checked=checked,
+            written=written,
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @expose("/template/<kind>.<fmt>")
     @has_access

@@ -598,10 +598,12 @@ def test_an_upload_with_errors_shows_the_error_table_and_writes_nothing(app, bas
     client = login_as("operator_a")
     rows = [target_row(1), target_row(2, 主管部门="B"), target_row(3, 最近检查日期="昨天")]
     data = xlsx_bytes(TARGET_HEADER, rows)
-    response = _upload(client, "targets", data, "t.xlsx", csrf_token_from(client, URL))
+    response = _upload(
+        client, "targets", data, "t.xlsx", csrf_token_from(client, URL), follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'id="import-error-table"' in html
+    assert "失败" in html and 'id="import-error-table"' in html
     assert "<td>3</td><td>主管部门</td>" in html
     assert "<td>4</td><td>最近检查日期</td>" in html
     assert count(app, Target) == 0

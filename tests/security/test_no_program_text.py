@@ -45,6 +45,7 @@ TEST_ONLY_VIEWS = ("ScopeProbeView.", "ScopeProbeApi.")
 
 # The row kind an id of a custom (non-CRUD) route names: (rule prefix, argument) -> model path.
 ROW_OF = {
+    ("/directory-import/job/", "pk"): "app.directory.import_jobs.ImportJob",
     ("/item-workflow/", "pk"): "app.directory.models.InspectionItem",
     ("/plan-workflow/", "pk"): "app.planning.models.AnnualPlan",
     ("/plan-workflow/", "item_id"): "app.directory.models.InspectionItem",

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from app.credit.models import BlacklistEntry
+from app.directory.import_jobs import ImportJob
 from app.directory.models import InspectionItem, Target
 from app.draws.models import Draw, DrawnTarget
 from app.extensions import db
@@ -51,6 +52,7 @@ VIEW_MODELS = {
     "TaskApprovalView": SpotCheckTask,
     "TaskDrawView": SpotCheckTask,
     "CreditRecordView": Target,
+    "DirectoryImportView": ImportJob,
 }
 ARGUMENT_MODELS = {
     "item_id": InspectionItem,
@@ -151,8 +153,8 @@ def _methods(rule):
 @pytest.fixture
 def files_and_conflict(app, world, directory, inspected, conflict, login_as):  # noqa: F811
     """Evidence on a record before it is submitted, training material on the task and a
-    conflict of interest (declared after the draws, which it would otherwise constrain): rows
-    the other fixtures do not make."""
+    conflict of interest (declared after the draws, which it would otherwise constrain), an
+    import job: rows the other fixtures do not make."""
     with acting(app, "inspector_a"):
         record = services.open_record(db.session.get(DrawnTarget, inspected.drawn[0]))
         services.add_evidence(record, io.BytesIO(PNG), "现场.png", "全景")
@@ -165,6 +167,17 @@ def files_and_conflict(app, world, directory, inspected, conflict, login_as):  #
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
+    # A background import's job (a file without data rows: refused, nothing written).
+    response = client.post(
+        "/directory-import/",
+        data={
+            "kind": "targets",
+            "file": (io.BytesIO("检查对象类型,名称\r\n".encode()), "目录.csv"),
+            "csrf_token": csrf_token_from(client, "/directory-import/"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert "/directory-import/job/" in response.headers["Location"]
 
 
 def test_other_department_rows_on_every_route(

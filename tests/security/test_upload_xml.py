@@ -70,7 +70,9 @@ def test_a_workbook_declaring_entities_is_refused_on_the_import_page(
 ):
     data = _with_part(xlsx_bytes(TARGET_HEADER, [target_row(1)]), part, prefix, encoding)
     client = login_as("operator_a")
-    response = _upload(client, "targets", data, "炸弹.xlsx", csrf_token_from(client, URL))
+    token = csrf_token_from(client, URL)
+    # The upload opens the job's page, which shows the report (here: the refusal).
+    response = _upload(client, "targets", data, "炸弹.xlsx", token, follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'id="import-error-table"' in html
@@ -88,7 +90,8 @@ def test_a_workbook_unpacking_to_gigabytes_is_refused(app, base, login_as):  # n
             for _ in range(1100):
                 part.write(block)
     client = login_as("operator_a")
-    response = _upload(client, "targets", out.getvalue(), "大.xlsx", csrf_token_from(client, URL))
+    token = csrf_token_from(client, URL)
+    response = _upload(client, "targets", out.getvalue(), "大.xlsx", token, follow_redirects=True)
     assert response.status_code == 200
     assert "解压" in response.get_data(as_text=True)
     assert count(app, Target) == 0

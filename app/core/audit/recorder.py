@@ -17,9 +17,18 @@ from app.core.audit import chain
 from app.core.audit.models import AuditChainHead, AuditLog
 
 # Tables whose rows are machinery, not records anybody acts on: FAB's permission catalogue is
-# rewritten by `security sync`; the audit tables protect themselves.
+# rewritten by `security sync`; the audit tables protect themselves; a background import's job
+# row (the import itself is logged, with the file's SHA-256, when its rows are committed; an
+# upload must not wait for the audit chain that a running import holds).
 SKIPPED_TABLES = frozenset(
-    {"ab_permission", "ab_view_menu", "ab_permission_view", "audit_log", "audit_chain_head"}
+    {
+        "ab_permission",
+        "ab_view_menu",
+        "ab_permission_view",
+        "audit_log",
+        "audit_chain_head",
+        "import_job",
+    }
 )
 # Columns never shown in the log; only the fact that they changed is.
 REDACTED_COLUMNS = frozenset({"password", "secret", "server_secret", "token", "api_key"})

@@ -1,5 +1,5 @@
-/* Bulk import page: send the form with XMLHttpRequest to show the upload's progress, then show
- * the page the server answers with (the result or the error table). Without JavaScript, or in a
+/* Bulk import page: send the form with XMLHttpRequest to show the upload's progress, then open
+ * the page of the import job the server answers with (or show its message). Without JavaScript, or in a
  * browser without XMLHttpRequest/FormData, the form is submitted as usual. No external assets. */
 (function () {
   "use strict";
@@ -45,7 +45,12 @@
       show(100, form.getAttribute("data-processing"), true);
     });
     xhr.addEventListener("load", function () {
-      // The answer is a whole page (after a redirect, the form with the counts): show it.
+      // After a redirect to the job's page, open it (its own script follows the import).
+      if (xhr.responseURL && xhr.responseURL.indexOf("/directory-import/job/") !== -1) {
+        window.location.replace(xhr.responseURL);
+        return;
+      }
+      // Otherwise the answer is a whole page (the form with a message): show it.
       if (xhr.responseURL && window.history && window.history.replaceState) {
         window.history.replaceState(null, "", xhr.responseURL);
       }
