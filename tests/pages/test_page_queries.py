@@ -1,0 +1,112 @@
+"""Every staff page asks the database each thing once (issue 18).
+
+Signed in as each demo account on the demo data set, every page of the menu the account may
+open, the home page and the dashboard are requested once while a `before_cursor_execute`
+listener records the statements sent: none may be sent twice with the same parameters in one
+request, and the target list stays within its statement budget."""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.demo.seed import DEMO_PASSWORD, USERS
+from app.extensions import db
+from tests.conftest import PASSWORD, login
+
+TARGET_LIST_BUDGET = 8
+
+
+@pytest.fixture
+def demo(app, world):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+
+
+@contextmanager
+def recorded_statements(app):
+    """[(sql, parameters)] of every statement sent while the block runs."""
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, repr(parameters)))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def menu_pages(app) -> list[str]:
+    """The URL of every page the menu links to, with the home page and the dashboard."""
+    urls = ["/", "/dashboard/"]
+    with app.test_request_context():
+
+        def walk(items):
+            for item in items:
+                if item.childs:
+                    walk(item.childs)
+                elif item.name != "-" and (item.baseview or item.href):
+                    url = item.get_url()
+                    if url.startswith("/") and url not in urls:
+                        urls.append(url)
+
+        walk(app.appbuilder.menu.get_list())
+    return urls
+
+
+def signed_in(app, world, username):
+    """A client signed in as the demo account (those of the test world keep its password)."""
+    client = app.test_client()
+    password = PASSWORD if username in world.users else DEMO_PASSWORD
+    response = login(client, username, password)
+    assert response.status_code == 302, username
+    assert "/login" not in response.headers["Location"], username
+    return client
+
+
+def repeated(statements) -> list[str]:
+    counts = Counter(statements)
+    return [f"{n}× {sql} {params}" for (sql, params), n in counts.items() if n > 1]
+
+
+def test_the_menu_reaches_the_main_lists(app):
+    pages = menu_pages(app)
+    for url in ("/targets/list/", "/dashboard/", "/"):
+        assert url in pages
+    assert len(pages) > 15
+
+
+def test_no_page_sends_the_same_statement_twice(app, world, demo):
+    pages = menu_pages(app)
+    problems = []
+    opened = 0
+    for username, *_rest in USERS:
+        client = signed_in(app, world, username)
+        for url in pages:
+            client.get(url)  # a first request may fill caches of the process (the menu)
+            with recorded_statements(app) as statements:
+                response = client.get(url)
+            if response.status_code != 200:
+                continue
+            opened += 1
+            problems.extend(f"{username} {url}: {line}" for line in repeated(statements))
+    assert opened > 50
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("username", ["operator_szy", "leader_szy", "leader"])
+def test_the_target_list_is_within_its_statement_budget(app, world, demo, username):
+    client = signed_in(app, world, username)
+    client.get("/targets/list/")
+    with recorded_statements(app) as statements:
+        response = client.get("/targets/list/")
+    assert response.status_code == 200
+    assert "有限公司" in response.get_data(as_text=True)
+    assert len(statements) <= TARGET_LIST_BUDGET, "\n".join(s for s, _ in statements)
