@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from app import menu_urls
 from app.demo.seed import DEMO_PASSWORD, USERS
 from app.extensions import db
 from tests.conftest import PASSWORD, login
@@ -45,20 +46,9 @@ def recorded_statements(app):
 
 def menu_pages(app) -> list[str]:
     """The URL of every page the menu links to, with the home page and the dashboard."""
-    urls = ["/", "/dashboard/"]
     with app.test_request_context():
-
-        def walk(items):
-            for item in items:
-                if item.childs:
-                    walk(item.childs)
-                elif item.name != "-" and (item.baseview or item.href):
-                    url = item.get_url()
-                    if url.startswith("/") and url not in urls:
-                        urls.append(url)
-
-        walk(app.appbuilder.menu.get_list())
-    return urls
+        links = menu_urls(app.appbuilder)
+    return ["/", "/dashboard/", *(url for url in links if url not in ("/", "/dashboard/"))]
 
 
 def signed_in(app, world, username):
