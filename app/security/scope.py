@@ -303,6 +303,18 @@ class AppInterface(SQLAInterface):
 
         return per_request("every_row", (type(self), self.obj), read)
 
+    def get_related_interface(self, col_name):
+        """The interface of a relation's model, made once: FAB asks for it for every option of
+        a select (its primary key) and every row of a list (a search select of 300 targets
+        built 300 interfaces, each inspecting the model's mapper)."""
+        cache = self.__dict__.setdefault("_related_interfaces", {})
+        if col_name not in cache:
+            cache[col_name] = self._new_related_interface(col_name)
+        return cache[col_name]
+
+    def _new_related_interface(self, col_name):
+        return AppInterface(self.get_related_model(col_name), self._session)
+
     def get_related_obj(self, col_name, value):
         if not is_row_id(value):
             return None
@@ -351,14 +363,14 @@ class ScopedInterface(AppInterface):
         super().__init__(obj, session)
         self.unscoped_relations = frozenset(unscoped_relations)
 
-    def get_related_interface(self, col_name):
+    def _new_related_interface(self, col_name):
         # Form dropdowns and search selects of related rows: scoped where the related model
         # declares a department (a Target's department, a Conflict's inspector), plain where it
         # is reference data (an Area) or where the view says any row may be chosen.
         model = self.get_related_model(col_name)
         if is_scoped_model(model) and col_name not in self.unscoped_relations:
-            return ScopedInterface(model, self.session)
-        return AppInterface(model, self.session)
+            return ScopedInterface(model, self._session)
+        return AppInterface(model, self._session)
 
 
 def is_scoped_model(model) -> bool:
