@@ -100,3 +100,32 @@ def test_the_target_list_is_within_its_statement_budget(app, world, demo, userna
     assert response.status_code == 200
     assert "有限公司" in response.get_data(as_text=True)
     assert len(statements) <= TARGET_LIST_BUDGET, "\n".join(s for s, _ in statements)
+
+
+def test_the_dashboard_previews_only_the_pools_of_tasks_it_shows(app, world, demo, monkeypatch):
+    """An Operator's dashboard counts the planned checks of their own departments' undrawn
+    tasks; previewing another department's pool is work for a number nobody sees there."""
+    from app.planning import services as planning
+    from app.security.scope import departments_in_scope
+
+    previewed = []
+    real = planning.pool_preview
+
+    def preview(task, *args, **kwargs):
+        previewed.append(task.department_id)
+        return real(task, *args, **kwargs)
+
+    monkeypatch.setattr(planning, "pool_preview", preview)
+    seen = 0
+    for username in ("operator_szy", "operator_hh", "operator_stbc"):
+        client = signed_in(app, world, username)
+        previewed.clear()
+        with app.test_request_context():
+            from flask import g
+
+            g.user = app.appbuilder.sm.find_user(username=username)
+            scope = departments_in_scope(g.user)
+        assert client.get("/dashboard/").status_code == 200
+        assert set(previewed) <= scope, username
+        seen += len(previewed)
+    assert seen >= 1  # the demo's task waiting to be drawn was counted by its department
