@@ -43,6 +43,24 @@ def _drop_menu_entry(appbuilder, name: str) -> None:
     prune(appbuilder.menu.menu)
 
 
+def menu_urls(appbuilder) -> list[str]:
+    """The URL of every page the menu links to, in the menu's order (inside a request
+    context): what the page tests and bench/pages.py open for each role."""
+    urls: list[str] = []
+
+    def walk(items):
+        for item in items:
+            if item.childs:
+                walk(item.childs)
+            elif item.name != "-" and (item.baseview or item.href):
+                url = item.get_url()
+                if url.startswith("/") and url not in urls:
+                    urls.append(url)
+
+    walk(appbuilder.menu.get_list())
+    return urls
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     from flask import Flask
     from flask_appbuilder import AppBuilder

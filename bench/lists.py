@@ -7,8 +7,10 @@ For each N: a fresh schema (the database named by DATABASE_URL; its tables are d
 targets in three departments (bench/load.py's seed), then an Operator of one department
 (scope: a third of the targets) opens through the application, best of 5 after one warm-up:
 the first page, a page filtered by risk class, a search by USCC (equal), a USCC "starts with"
-(the search form's first choice, 14 characters) and a search by name (contains). Prints milliseconds per page and, for the last N, the ratio to the first N.
-Results are recorded in docs/performance.md; the goal is ≤ 3× the 1,000-target time.
+(the search form's first choice, 14 characters) and a search by name (contains). Prints milliseconds per page and, for the last N, the ratio to the first N, with a line
+`RESULT lists_<page> ours=<s at the last N> baseline=<s at the first N> ratio=<x> goal=3` per
+page (bench/run.py collects them). Results are recorded in docs/performance.md; the goal is
+≤ 3× the 1,000-target time.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _setup import fresh_app  # noqa: E402
-from load import PASSWORD, seed  # noqa: E402
+from load import seed, signed_in  # noqa: E402
+
+GOAL = 3  # each page at the last N within 3× its time at the first N
 
 
 def pages(data) -> dict[str, str]:
@@ -44,18 +48,7 @@ def measure(n: int) -> dict[str, float]:
     started = time.perf_counter()
     data = seed(app, n)
     print(f"seeded {n:,} targets in {time.perf_counter() - started:.0f} s")
-    client = app.test_client()
-    page = client.get("/login/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    response = client.post(
-        "/login/",
-        data={
-            "username": "operator_a",
-            "password": PASSWORD,
-            **({"csrf_token": token.group(1)} if token else {}),
-        },
-    )
-    assert response.status_code == 302, response.status_code
+    client = signed_in(app, "operator_a")
     results = {}
     for name, url in pages(data).items():
         response = client.get(url)
@@ -81,6 +74,15 @@ def main(sizes: list[int]) -> None:
         cells = " | ".join(f"{table[n][name]:.0f}" for n in sizes)
         ratio = table[sizes[-1]][name] / table[first][name]
         print(f"| {name} | {cells} | {ratio:.1f}× |")
+    if len(sizes) > 1:
+        print()
+        for name in table[first]:
+            ours, baseline = table[sizes[-1]][name] / 1000, table[first][name] / 1000
+            key = "lists_" + re.sub(r"\W+", "_", name).strip("_")
+            print(
+                f"RESULT {key} ours={ours:.4f} baseline={baseline:.4f} "
+                f"ratio={ours / baseline:.2f} goal={GOAL}"
+            )
 
 
 if __name__ == "__main__":

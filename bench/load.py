@@ -140,6 +140,24 @@ def seed(app, n_targets: int) -> dict:
     return {"users": users, "codes": codes, "n": n_targets}
 
 
+def signed_in(app, username: str):
+    """A test client of `app` signed in as one of the seeded users (bench/lists.py, pages.py)."""
+    client = app.test_client()
+    page = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    response = client.post(
+        "/login/",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            **({"csrf_token": token.group(1)} if token else {}),
+        },
+    )
+    assert response.status_code == 302, response.status_code
+    assert "/login" not in response.headers["Location"], username
+    return client
+
+
 _local = threading.local()
 
 

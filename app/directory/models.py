@@ -633,9 +633,16 @@ def blacklist_badge(listed_on: dt.date | None) -> Markup:
     """The red 失信黑名单 label of a listed target (empty when not listed)."""
     if listed_on is None:
         return Markup("")
-    return Markup('<span class="label label-danger" title="{}">{}</span>').format(
-        _l("On the dishonesty blacklist since %(day)s", day=listed_on.isoformat()),
-        _l("Blacklisted"),
+    from app.core.request_cache import per_request
+
+    # A list (and its search select) prints the badge on every listed target's row.
+    return per_request(
+        "blacklist_badge",
+        listed_on,
+        lambda: Markup('<span class="label label-danger" title="{}">{}</span>').format(
+            _l("On the dishonesty blacklist since %(day)s", day=listed_on.isoformat()),
+            _l("Blacklisted"),
+        ),
     )
 
 

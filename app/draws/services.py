@@ -800,14 +800,16 @@ def used_up_members(draw: Draw) -> set[tuple[int, int]]:
     return used_up
 
 
-def planned_counts(year: int) -> dict[int, dict[str, int]]:
+def planned_counts(year: int, department_ids=None) -> dict[int, dict[str, int]]:
     """应检查数 per task of the year (R9.5: checks done / checks planned): the targets drawn for
     it, and for an approved task not drawn yet the number its draw would take today. A task
-    never drawn keeps the rate below 100%, as it must."""
+    never drawn keeps the rate below 100%, as it must. Only tasks led by `department_ids`
+    (None: all)."""
+    led = [] if department_ids is None else [SpotCheckTask.department_id.in_(department_ids)]
     rows = db.session.execute(
         select(DrawnTarget.task_id, func.count(DrawnTarget.id))
         .join(SpotCheckTask, DrawnTarget.task_id == SpotCheckTask.id)
-        .where(SpotCheckTask.year == year)
+        .where(SpotCheckTask.year == year, *led)
         .group_by(DrawnTarget.task_id)
     )
     counts = {task_id: {"planned": n} for task_id, n in rows}
@@ -818,6 +820,7 @@ def planned_counts(year: int) -> dict[int, dict[str, int]]:
                 SpotCheckTask.year == year,
                 SpotCheckTask.approval == "approved",
                 SpotCheckTask.status == "planned",
+                *led,
             )
         )
         if task.id not in counts

@@ -765,10 +765,11 @@ def task_results(task: SpotCheckTask) -> dict:
     }
 
 
-def record_counts(year: int) -> dict[int, dict[str, int]]:
+def record_counts(year: int, department_ids=None) -> dict[int, dict[str, int]]:
     """Progress counts per task of the year (R9.5): 已检查数 (records with an inspection date),
     已录入 (entered), 已公示 (entered in tasks whose results are published), 逾期未录入 (not
-    entered and past the 20 working days), 完结数 (published with the follow-up closed)."""
+    entered and past the 20 working days), 完结数 (published with the follow-up closed).
+    Only tasks led by `department_ids` (None: all)."""
     from app.inspections.deadlines import is_overdue
 
     counts: dict[int, dict[str, int]] = {}
@@ -777,6 +778,8 @@ def record_counts(year: int) -> dict[int, dict[str, int]]:
         .join(SpotCheckTask, SpotCheckTask.id == InspectionRecord.task_id)
         .where(SpotCheckTask.year == year)
     )
+    if department_ids is not None:
+        query = query.where(SpotCheckTask.department_id.in_(department_ids))
     today = _today()
     for record, task_status in db.session.execute(query):
         row = counts.setdefault(

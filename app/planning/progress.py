@@ -31,8 +31,9 @@ CHINESE_HEADERS = {
     "closure_rate": "完结率",
 }
 
-# counter(year) -> {task_id: {count_name: n}}; later domains append theirs.
-COUNTERS: list[Callable[[int], dict[int, dict[str, int]]]] = []
+# counter(year, department_ids) -> {task_id: {count_name: n}} for the year's tasks led by those
+# departments (None: every department); later domains append theirs.
+COUNTERS: list[Callable[[int, set[int] | None], dict[int, dict[str, int]]]] = []
 
 
 def register_counter(counter) -> None:
@@ -99,11 +100,12 @@ def _departments(department_ids) -> list[Department]:
     return list(db.session.scalars(query))
 
 
-def _task_counts(year: int) -> dict[int, Progress]:
-    """Every registered counter's counts, per task of the year."""
+def _task_counts(year: int, department_ids=None) -> dict[int, Progress]:
+    """Every registered counter's counts, per task of the year led by the departments (only
+    those are reported: a planned count previews the task's pool, which is not free)."""
     by_task: dict[int, Progress] = {}
     for counter in COUNTERS:
-        for task_id, counts in counter(year).items():
+        for task_id, counts in counter(year, department_ids).items():
             progress = by_task.setdefault(task_id, Progress())
             for name, n in counts.items():
                 if name in COUNT_NAMES:
@@ -126,7 +128,7 @@ def progress_by_department(year: int, department_ids=None) -> ProgressReport:
     (or the given departments'). A task counts for its lead department."""
     departments = _departments(department_ids)
     by_id = {d.id: Progress() for d in departments}
-    counts = _task_counts(year)
+    counts = _task_counts(year, department_ids)
     for task in _year_tasks(year, department_ids):
         if task.department_id not in by_id:
             continue
@@ -146,7 +148,7 @@ def progress_by_task(year: int, department_ids=None) -> list[TaskProgress]:
     """Per department and task (the progress report filed with the joint-meeting office,
     R9.5): departments in tree order, their tasks in number order."""
     departments = {d.id: d for d in _departments(department_ids)}
-    counts = _task_counts(year)
+    counts = _task_counts(year, department_ids)
     rows = []
     for task in _year_tasks(year, department_ids):
         if task.department_id in departments:

@@ -3,6 +3,7 @@
 from flask import request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
+from sqlalchemy.orm import joinedload
 
 from app.core.audit import log_event
 from app.security import sessions, throttle, views
@@ -54,6 +55,15 @@ class SecurityManager(FabSecurityManager):
             log_event("login_locked", "ab_user", known.id if known else None, detail=detail)
             self.session.commit()
         return user
+
+    def get_user_by_id(self, pk):
+        """The user with their roles and groups in one statement: every request loads its user
+        this way (Flask-Login, JWT), and FAB asks for both collections on every permission
+        check (three statements before)."""
+        model = self.user_model
+        return self.session.get(
+            model, pk, options=[joinedload(model.roles), joinedload(model.groups)]
+        )
 
     # --- sessions and tokens end when the user's version moves (app/security/sessions.py) ---
 

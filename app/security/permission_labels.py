@@ -10,8 +10,6 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
-
 PERMISSION_LABELS = {
     "can_read": _l("View"),
     "can_write": _l("Edit"),
@@ -99,9 +97,12 @@ def role_permissions_text(value) -> str:
     if value and all(isinstance(v, (list, tuple)) and len(v) == 2 for v in value):
         sm = current_app.appbuilder.sm
         rules = [(re.compile(v), re.compile(p)) for v, p in value]
+        from app.security.scope import AppInterface
+
+        catalogue = AppInterface(sm.permissionview_model).every_row()
         found = [
             pv
-            for pv in db.session.query(sm.permissionview_model).all()
+            for pv in catalogue
             if any(v.match(pv.view_menu.name) and p.match(pv.permission.name) for v, p in rules)
         ]
     else:

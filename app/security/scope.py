@@ -44,9 +44,12 @@ def role_names(user) -> set[str]:
     return {r.name for r in user.roles}
 
 
-def descendants(department_ids: Iterable[int]) -> set[int]:
-    """The given departments and every department below them."""
-    rows = db.session.execute(select(Department.id, Department.parent_id)).all()
+def descendants(department_ids: Iterable[int], tree=None) -> set[int]:
+    """The given departments and every department below them. `tree`: the (id, parent_id) of
+    every department, when the caller has read them already."""
+    rows = tree if tree is not None else db.session.execute(
+        select(Department.id, Department.parent_id)
+    ).all()
     children: dict[int, list[int]] = {}
     for dept_id, parent_id in rows:
         children.setdefault(parent_id, []).append(dept_id)
@@ -67,18 +70,23 @@ def _compute_scope(user) -> set[int] | None:
     names = role_names(user)
     if names & roles.GLOBAL_SCOPE_ROLES:
         return ALL
-    own = set(
-        db.session.scalars(
-            select(user_department.c.department_id).where(user_department.c.user_id == user.id)
+    # One statement: the department tree, each department marked when it is the user's own.
+    mine = user_department.c.user_id.is_not(None).label("mine")
+    rows = db.session.execute(
+        select(Department.id, Department.parent_id, mine).outerjoin(
+            user_department,
+            and_(
+                user_department.c.department_id == Department.id,
+                user_department.c.user_id == user.id,
+            ),
         )
-    )
+    ).all()
+    own = {dept_id for dept_id, _parent, is_mine in rows if is_mine}
     if roles.LEADER in names and own:
-        root_ids = set(
-            db.session.scalars(select(Department.id).where(Department.parent_id.is_(None)))
-        )
+        root_ids = {dept_id for dept_id, parent_id, _mine in rows if parent_id is None}
         if own & root_ids:
             return ALL
-    return descendants(own)
+    return descendants(own, [(dept_id, parent_id) for dept_id, parent_id, _mine in rows])
 
 
 def departments_in_scope(user=None) -> set[int] | None:
@@ -242,6 +250,71 @@ class AppInterface(SQLAInterface):
       PostgreSQL fails on it (a filter in the URL, `_flt_0_department=…`);
     - a list's filters ignore filters that do not exist (KnownFilters)."""
 
+    def query(
+        self,
+        filters=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        select_columns=None,
+        outer_default_load=False,
+    ):
+        """FAB's query, except that an unpaged one (the choices of a form's or a search form's
+        select) is not counted by a statement of its own: every row is read, so the count is
+        the number of rows read."""
+        if page_size:
+            return super().query(
+                filters,
+                order_column,
+                order_direction,
+                page,
+                page_size,
+                select_columns,
+                outer_default_load,
+            )
+        if not (filters and filters.filters) and not order_column and not select_columns:
+            # Every row of the model, unfiltered: the same answer wherever the page asks
+            # (a role list's search select and each row's permissions in words).
+            rows = self.every_row()
+            return len(rows), rows
+        query = self.apply_all(
+            self.session.query(self.obj),
+            filters,
+            order_column,
+            order_direction,
+            None,
+            None,
+            select_columns,
+            outer_default_load,
+        )
+        rows = query.all()
+        if rows and not isinstance(rows[0], self.obj) and hasattr(rows[0], self.obj.__name__):
+            rows = [getattr(row, self.obj.__name__) for row in rows]
+        return len(rows), rows
+
+    def every_row(self) -> list:
+        """Every row the interface reads (its filters and scope applied), once per request."""
+        from app.core.request_cache import per_request
+
+        def read():
+            query = self.apply_all(self.session.query(self.obj), None, "", "", None, None)
+            return query.all()
+
+        return per_request("every_row", (type(self), self.obj), read)
+
+    def get_related_interface(self, col_name):
+        """The interface of a relation's model, made once: FAB asks for it for every option of
+        a select (its primary key) and every row of a list (a search select of 300 targets
+        built 300 interfaces, each inspecting the model's mapper)."""
+        cache = self.__dict__.setdefault("_related_interfaces", {})
+        if col_name not in cache:
+            cache[col_name] = self._new_related_interface(col_name)
+        return cache[col_name]
+
+    def _new_related_interface(self, col_name):
+        return AppInterface(self.get_related_model(col_name), self._session)
+
     def get_related_obj(self, col_name, value):
         if not is_row_id(value):
             return None
@@ -290,14 +363,14 @@ class ScopedInterface(AppInterface):
         super().__init__(obj, session)
         self.unscoped_relations = frozenset(unscoped_relations)
 
-    def get_related_interface(self, col_name):
+    def _new_related_interface(self, col_name):
         # Form dropdowns and search selects of related rows: scoped where the related model
         # declares a department (a Target's department, a Conflict's inspector), plain where it
         # is reference data (an Area) or where the view says any row may be chosen.
         model = self.get_related_model(col_name)
         if is_scoped_model(model) and col_name not in self.unscoped_relations:
-            return ScopedInterface(model, self.session)
-        return AppInterface(model, self.session)
+            return ScopedInterface(model, self._session)
+        return AppInterface(model, self._session)
 
 
 def is_scoped_model(model) -> bool:

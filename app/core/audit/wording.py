@@ -173,8 +173,14 @@ def actor_name(user_id, username) -> str:
         return str(SYSTEM_NAME)
     if user_id is None or not has_app_context():
         return str(SYSTEM_NAME) if not username else "—"
-    user = db.session.get(current_app.appbuilder.sm.user_model, int(user_id))
-    return person_name(user) if user is not None else "—"
+    from app.core.request_cache import per_request
+
+    def lookup() -> str:
+        user = db.session.get(current_app.appbuilder.sm.user_model, int(user_id))
+        return person_name(user) if user is not None else "—"
+
+    # A list of audit rows names the same few people on every row.
+    return per_request("actor_name", int(user_id), lookup)
 
 
 def row_name(row) -> str:
