@@ -69,6 +69,7 @@ def test_no_csv_writer_outside_the_one_writer():
 
 # The second sanctioned writer, in the same module: PostgreSQL's COPY (csvfile.copy_chunks).
 _COPY_OUT = re.compile(r"\bTO\s+STDOUT\b", re.IGNORECASE)
+_COPY_IN = re.compile(r"\bFROM\s+STDIN\b", re.IGNORECASE)
 _COPY_READS = {"get_copy_data", "copy", "copy_expert", "copy_to"}
 
 
@@ -80,10 +81,28 @@ def copy_out_uses(source: str) -> list[int]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if _COPY_OUT.search(node.value):
                 lines.append(node.lineno)
-        elif isinstance(node, ast.Attribute) and node.attr in _COPY_READS:
-            if node.attr != "copy" or _called_on_a_cursor(node):
-                lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attribute = node.func
+            if attribute.attr not in _COPY_READS:
+                continue
+            if attribute.attr == "copy" and (
+                not _called_on_a_cursor(attribute) or _copies_in(node)
+            ):
+                continue
+            lines.append(node.lineno)
     return lines
+
+
+def _copies_in(call: ast.Call) -> bool:
+    # `cursor.copy("COPY t (…) FROM STDIN")` writes rows into the database (imports, the audit
+    # log, a draw's selection): not a file written out.
+    text = " ".join(
+        part.value
+        for arg in call.args[:1]
+        for part in ([arg] if isinstance(arg, ast.Constant) else getattr(arg, "values", []))
+        if isinstance(part, ast.Constant) and isinstance(part.value, str)
+    )
+    return bool(_COPY_IN.search(text))
 
 
 def _called_on_a_cursor(node: ast.Attribute) -> bool:
@@ -101,6 +120,18 @@ def _called_on_a_cursor(node: ast.Attribute) -> bool:
 )
 def test_the_walk_finds_a_copy(source):
     assert copy_out_uses(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'with cursor.copy("COPY target (id, name) FROM STDIN") as c:\n    pass',
+        'with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as c:\n    pass',
+        "rows = values.copy()",
+    ],
+)
+def test_the_walk_lets_copy_into_the_database_be(source):
+    assert not copy_out_uses(source)
 
 
 def test_no_copy_out_outside_the_one_writer():
