@@ -224,7 +224,10 @@ def drawn(app, task):  # noqa: F811
     first = _draw(app, task, "target", entropy="20270315 开奖号码 8")
     second = _draw(app, task, "inspector", entropy="20270316 开奖号码 3")
     with app.app_context():
-        return [db.session.get(Draw, pk) for pk in (first, second)]
+        draws = [db.session.get(Draw, pk) for pk in (first, second)]
+        for draw in draws:
+            draw.pool  # deferred on the model (a frozen pool is large): read while attached
+        return draws
 
 
 SECRET_DRAW_COLUMNS = ("server_secret", "pool", "result", "witness_entropy", "params")
