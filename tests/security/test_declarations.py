@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import prison
 import pytest
 from flask_appbuilder import ModelRestApi, ModelView
+from sqlalchemy.orm import undefer
 
 from app.directory.models import Target
 from app.draws.models import Draw
@@ -224,10 +225,10 @@ def drawn(app, task):  # noqa: F811
     first = _draw(app, task, "target", entropy="20270315 开奖号码 8")
     second = _draw(app, task, "inspector", entropy="20270316 开奖号码 3")
     with app.app_context():
-        draws = [db.session.get(Draw, pk) for pk in (first, second)]
-        for draw in draws:
-            draw.pool  # deferred on the model (a frozen pool is large): read while attached
-        return draws
+        # Draw.pool is deferred (a frozen pool is large): load it while the rows are attached.
+        return [
+            db.session.get(Draw, pk, options=[undefer(Draw.pool)]) for pk in (first, second)
+        ]
 
 
 SECRET_DRAW_COLUMNS = ("server_secret", "pool", "result", "witness_entropy", "params")
