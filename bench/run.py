@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPARISONS = [
     ("import_targets.py", ["100000"], ["2000"]),
     ("import_targets.py", ["100000", "--memory"], ["2000", "--memory"]),
+    ("import_jobs.py", ["100000"], ["2000"]),
     ("export.py", ["1000000"], ["2000"]),
     ("draw.py", ["1000000"], ["10000"]),
     ("lists.py", ["1000", "1000000"], ["1000", "10000"]),
