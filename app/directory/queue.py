@@ -88,6 +88,13 @@ def bind_app(app) -> None:
 
 
 def _application():
+    """The calling application when a task runs in its process (immediate mode: the tests, where
+    several applications exist and the last one created is not always the caller), else the one
+    this worker process made."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app._get_current_object()
     if _bound_app is None:
         from app import create_app
 

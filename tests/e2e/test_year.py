@@ -329,11 +329,13 @@ def import_targets(v, tmp_path: Path) -> None:
 
     v.page.select_option("select[name=kind]", "targets")
     v.page.set_input_files("input[name=file]", str(path))
-    _button(v, "导入").click()  # sent by XMLHttpRequest; the answer replaces the page
-    v.page.locator(".alert-success, #import-errors").first.wait_for()
-    errors = v.page.locator("#import-error-table")
+    _button(v, "导入").click()  # the upload opens the job's page (the import runs as a job)
+    v.page.wait_for_url("**/directory-import/job/*")
+    v.page.locator("#import-job-done, #import-errors").first.wait_for(timeout=30_000)
+    errors = v.page.locator("#import-errors")
     assert errors.count() == 0, errors.inner_text()
-    assert f"新增 {len(TARGETS)} 条" in _flashed(v), _flashed(v)
+    done = v.page.inner_text("#import-job-done")
+    assert f"新增 {len(TARGETS)} 条" in done, done
     _key_page(v, "year-02-import-done")
     v.go("/targets/list/")
     text = v.visible_text()

@@ -105,17 +105,18 @@ def test_the_target_list_is_within_its_statement_budget(app, world, demo, userna
 def test_the_dashboard_previews_only_the_pools_of_tasks_it_shows(app, world, demo, monkeypatch):
     """An Operator's dashboard counts the planned checks of their own departments' undrawn
     tasks; previewing another department's pool is work for a number nobody sees there."""
-    from app.planning import services as planning
+    from app.draws import pool
     from app.security.scope import departments_in_scope
 
     previewed = []
-    real = planning.pool_preview
+    real = pool.pool_counts
 
-    def preview(task, *args, **kwargs):
-        previewed.append(task.department_id)
-        return real(task, *args, **kwargs)
+    def counts(tasks, *args, **kwargs):
+        tasks = list(tasks)
+        previewed.extend(task.department_id for task in tasks)
+        return real(tasks, *args, **kwargs)
 
-    monkeypatch.setattr(planning, "pool_preview", preview)
+    monkeypatch.setattr(pool, "pool_counts", counts)
     seen = 0
     for username in ("operator_szy", "operator_hh", "operator_stbc"):
         client = signed_in(app, world, username)
