@@ -17,11 +17,12 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     select,
 )
-from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import deferred, relationship
 
 from app.core.models import ScalarDefaults
@@ -43,6 +44,21 @@ DRAW_MODES = {
     "witnessed": _l("With witnesses"),
     "public": _l("With a declared future public source"),
 }
+
+
+# A committed target draw's pool on PostgreSQL, per stratum: the ids of its candidates as one
+# bigint[] each (app/draws/pool.py). Written beside the pool's canonical JSON in the statement
+# that freezes it (one snapshot, the same candidates), read by the ranking that completes the
+# draw instead of parsing tens of megabytes of JSON, and deleted then: derived data, covered
+# by the pool's hash (the verifier ranks from draw.pool). Unused on SQLite and MariaDB.
+BigIntegers = Text().with_variant(postgresql.ARRAY(BigInteger), "postgresql")
+draw_pool_stratum = Table(
+    "draw_pool_stratum",
+    Model.metadata,
+    Column("draw_id", Integer, ForeignKey("draw.id", ondelete="CASCADE"), primary_key=True),
+    Column("stratum", String(20), primary_key=True),
+    Column("ids", BigIntegers, nullable=False),
+)
 
 
 class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):

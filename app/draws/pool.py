@@ -16,13 +16,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Text, case, cast, func, literal, literal_column, select, text, union_all
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from app.directory.models import LIVE_STATUS, Area, Target, split_multi, target_item
 from app.draws import protocol
+from app.draws.models import draw_pool_stratum
 from app.extensions import db
 from app.planning.models import RISK_STRATA, SPECIAL_STRATUM, SpotCheckTask
 
@@ -279,10 +293,20 @@ def _classified(task: SpotCheckTask, on_date: dt.date | None):
     return query.subquery()
 
 
+# The strata whose JSON string is the name in quotes (no character to escape): freezing writes
+# these without calling to_json per candidate.
+_PLAIN_STRATA = tuple(
+    name
+    for name in (*RISK_STRATA, SPECIAL_STRATUM)
+    if json.dumps(name, ensure_ascii=False) == f'"{name}"'
+)
+
+
 def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenPool | None:
     """The pool built by PostgreSQL in two statements (the excluded and blacklisted targets;
-    the pool's text, hash and size); None when a stratum would not pass the protocol's checks
-    (the Python path then refuses it with the protocol's own message)."""
+    the pool's text, hash and size, and its candidates per stratum as bigint[] arrays); None
+    when a stratum would not pass the protocol's checks (the Python path then refuses it with
+    the protocol's own message)."""
     scoped = _classified(task, on_date)
     drawable = (scoped.c.status == LIVE_STATUS) & (scoped.c.special | scoped.c.clean_on.is_(None))
     session = db.session
@@ -301,30 +325,50 @@ def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenP
     # The entries in id order, each stratum as JSON text: PostgreSQL's to_json escapes what
     # Python's json.dumps(ensure_ascii=False) escapes, the same way (`"`, `\`, control
     # characters), so these are the bytes of protocol.encode_pool, hashed by the database.
-    entry = literal('{"id":') + cast(scoped.c.id, Text) + literal(',"stratum":')
-    entry = entry + cast(func.to_json(scoped.c.stratum), Text) + literal("}")
+    encoded = case(
+        (scoped.c.stratum.in_(_PLAIN_STRATA), literal('"') + scoped.c.stratum + literal('"')),
+        else_=cast(func.to_json(scoped.c.stratum), Text),
+    )
+    entry = literal('{"id":') + cast(scoped.c.id, Text) + literal(',"stratum":') + encoded
+    entry = entry + literal("}")
     joined = func.string_agg(entry, aggregate_order_by(literal_column("','"), scoped.c.id))
     invalid = (
         scoped.c.stratum.is_(None)
         | (scoped.c.stratum == "")
         | (func.strpos(scoped.c.stratum, protocol.SEP) > 0)
     )
-    agg = (
+    whole = select(
+        literal(0).label("part"),
+        cast(literal(None), Text).label("stratum"),
+        (literal("[") + func.coalesce(joined, "") + literal("]")).label("pool"),
+        func.count().label("size"),
+        func.count().filter(invalid).label("invalid"),
+        cast(literal(None), ARRAY(BigInteger)).label("ids"),
+    ).where(drawable)
+    # The same candidates per stratum, for the ranking that completes the draw: a second scan
+    # of the same subquery in the same statement, so of the same snapshot (one statement, one
+    # snapshot under READ COMMITTED): the arrays hold exactly the pool the text holds.
+    again = _classified(task, on_date)
+    per_stratum = (
         select(
-            (literal("[") + func.coalesce(joined, "") + literal("]")).label("pool"),
-            func.count().label("size"),
-            func.count().filter(invalid).label("invalid"),
+            literal(1),
+            cast(again.c.stratum, Text),
+            cast(literal(None), Text),
+            func.count(),
+            literal(0, BigInteger),
+            func.array_agg(cast(again.c.id, BigInteger)),
         )
-        .where(drawable)
-        .subquery()
+        .where((again.c.status == LIVE_STATUS) & (again.c.special | again.c.clean_on.is_(None)))
+        .group_by(again.c.stratum)
     )
-    # The text stays in the database, in a temporary table the draw's INSERT reads
-    # (FROZEN_TEXT): a pool of a million is tens of megabytes that Python need not hold.
-    statement = select(agg.c.pool, agg.c.size, agg.c.invalid).compile(
+    # Left in the database, in a temporary table the draw's INSERT reads (frozen_text) and
+    # store_strata copies: a pool of a million is tens of megabytes that Python need not hold.
+    statement = union_all(whole, per_stratum).compile(
         dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
     )
     connection = session.connection()
-    session.execute(text(_WORK_MEM))
+    # The id-ordered aggregate of a million entries sorts about 100 MB: in memory, not on disk.
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_TEXT_TABLE}")
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {_TEXT_TABLE} ON COMMIT DROP AS {statement}",
@@ -334,7 +378,7 @@ def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenP
     digest, size, invalid_count = session.execute(
         text(
             "SELECT encode(sha256(convert_to(pool, 'UTF8')), 'hex'), size, invalid"
-            f" FROM {_TEXT_TABLE}"
+            f" FROM {_TEXT_TABLE} WHERE part = 0"
         )
     ).one()
     if invalid_count:
@@ -349,20 +393,44 @@ _TEXT_TABLE = "dsr_frozen_pool"
 def frozen_text():
     """The SQL of the pool text _freeze_in_database left in the database, for the INSERT of
     the draw (FrozenPool.text is None then)."""
-    return select(literal_column("pool")).select_from(text(_TEXT_TABLE)).scalar_subquery()
+    return (
+        select(literal_column("pool"))
+        .select_from(text(_TEXT_TABLE))
+        .where(literal_column("part") == 0)
+        .scalar_subquery()
+    )
+
+
+def store_strata(draw_id: int) -> None:
+    """Once the draw row holds the pool text: keep its candidates per stratum for the ranking
+    (draw_pool_stratum) and drop the temporary table."""
+    db.session.execute(
+        text(
+            "INSERT INTO draw_pool_stratum (draw_id, stratum, ids)"
+            f" SELECT :draw, stratum, ids FROM {_TEXT_TABLE} WHERE part = 1"
+        ),
+        {"draw": draw_id},
+    )
+    release_frozen_text()
 
 
 def release_frozen_text() -> None:
-    """Drop the temporary pool text once the draw row holds it."""
+    """Drop the temporary pool text."""
     db.session.execute(text(f"DROP TABLE IF EXISTS {_TEXT_TABLE}"))
+
+
+def release_strata(draw_id: int) -> None:
+    """The draw is done or cancelled: its candidates per stratum are no longer needed."""
+    db.session.execute(delete(draw_pool_stratum).where(draw_pool_stratum.c.draw_id == draw_id))
 
 
 # --- ranking inside PostgreSQL ------------------------------------------------------------------
 
-# The frozen pool's entries as rows, read from its stored canonical JSON with string functions
-# (json_to_recordset takes about four times as long for a million entries). The text is
-# `[{"id":<id>,"stratum":<JSON string>},…]`: cutting it at `},{"id":` is exact, for a JSON
-# string holds no unescaped quote, and each piece is `<id>,"stratum":<JSON string>`.
+# A draw committed before its strata were kept (revision 0017) is ranked from its stored
+# canonical JSON, read back with string functions (json_to_recordset takes about four times as
+# long for a million entries). The text is `[{"id":<id>,"stratum":<JSON string>},…]`: cutting it
+# at `},{"id":` is exact, for a JSON string holds no unescaped quote, and each piece is
+# `<id>,"stratum":<JSON string>`.
 _ENTRIES = (
     "SELECT split_part(e, ',', 1)::bigint AS id, substr(e, strpos(e, ',') + 11) AS encoded"
     " FROM draw d, string_to_table(rtrim(ltrim(d.pool, '[{\"id:'), '}]'), '},{\"id\":') AS e"
@@ -372,48 +440,65 @@ _ENTRIES = (
 _WORK_MEM = "SET LOCAL work_mem = '64MB'"
 
 
-def _encoded(name: str) -> str:
-    return json.dumps(name, ensure_ascii=False)
-
-
-def ranked_in_database(draw_id: int, strata: dict[str, dict], seed: bytes) -> list[tuple]:
-    """One pass over a draw's frozen pool inside PostgreSQL: per stratum its size and, in rank
-    order, the head of its ranking (rank key sha256(seed || convert_to('target' || chr(31) ||
-    stratum || chr(31) || id::text, 'UTF8')), ascending, ties by id), as rows (stratum, size,
-    id, position, rank key as hex).
-
-    The head is long enough for any allocation (docs/draw-protocol.md §8): a stratum gets
-    floor(quota) or one more, raised to its `min`, lowered to its `max` and its size, so at
-    most max(floor(size * ratio_bp / 10000) + 1, min), never more than size; a stratum the
-    parameters do not list draws nothing (one row is read). The allocation itself stays
-    Python's (protocol.allocate), from the sizes this returns."""
-    bounds = sorted(
-        (name, spec.get("ratio_bp") or 0, spec.get("min") or 0) for name, spec in strata.items()
+def _strata_of(draw_id: int, pool_size: int | None) -> bool:
+    """Make sure draw_pool_stratum holds the draw's candidates: rebuilt from the stored JSON
+    when they are missing (a draw committed before revision 0017) or do not add up to the
+    pool's size. Whether they were rebuilt (in this transaction, seen by no other)."""
+    held = db.session.scalar(
+        text("SELECT sum(cardinality(ids)) FROM draw_pool_stratum WHERE draw_id = :draw"),
+        {"draw": draw_id},
     )
-    params: dict = {"draw": draw_id, "seed": seed}
+    if held is not None and (pool_size is None or held == pool_size):
+        return False
+    release_strata(draw_id)
+    db.session.execute(
+        text(
+            "INSERT INTO draw_pool_stratum (draw_id, stratum, ids)"
+            " SELECT :draw, encoded::json #>> '{}', array_agg(id)"
+            f" FROM ({_ENTRIES}) AS f GROUP BY encoded"
+        ),
+        {"draw": draw_id},
+    )
+    return True
+
+
+# A pool this large is ranked by two database processes at once (a second connection ranks
+# about half the strata): the SHA-256 of every candidate is most of a draw's time.
+PARALLEL_RANKING_MIN = 100_000
+
+
+def _ranking_sql(bounds: list[tuple[str, int, int]], names: list[str]) -> tuple[str, dict]:
+    """The ranking statement for the strata `names` of a draw (parameters :draw and :seed to
+    be added): rows (stratum, size, id, position, rank key as hex)."""
+    params: dict = {"names": names}
     values = []
     for i, (name, ratio, low) in enumerate(bounds):
-        values.append(f"(CAST(:e{i} AS text), CAST(:r{i} AS bigint), CAST(:m{i} AS bigint))")
-        params[f"e{i}"], params[f"r{i}"], params[f"m{i}"] = _encoded(name), ratio, low
+        values.append(f"(CAST(:n{i} AS text), CAST(:r{i} AS bigint), CAST(:m{i} AS bigint))")
+        params[f"n{i}"], params[f"r{i}"], params[f"m{i}"] = name, ratio, low
     spec = (
-        f"(VALUES {', '.join(values)}) AS p(encoded, ratio_bp, low)"
+        f"(VALUES {', '.join(values)}) AS p(name, ratio_bp, low)"
         if values
-        else "(SELECT NULL::text AS encoded, 0::bigint AS ratio_bp, 0::bigint AS low) AS p"
+        else "(SELECT NULL::text AS name, 0::bigint AS ratio_bp, 0::bigint AS low) AS p"
     )
+    # MATERIALIZED: the size and the prefix are computed once per stratum, and the array is not
+    # read again for every row the ranking returns (inlined, `cardinality(ids)` in the output
+    # detoasted a stratum's array once per selected target). textsend(id::text): the id's
+    # decimal digits as bytes, what convert_to(…, 'UTF8') gives for ASCII, without a
+    # conversion per candidate.
     sql = f"""
-        WITH g AS (
-            SELECT encoded, encoded::json #>> '{{}}' AS name, array_agg(id) AS ids,
-                   count(*) AS size
-            FROM ({_ENTRIES}) AS f GROUP BY encoded
+        WITH g AS MATERIALIZED (
+            SELECT s.stratum AS name, s.ids, cardinality(s.ids) AS size,
+                   CAST(:seed AS bytea) || convert_to('target' || chr(31) || s.stratum
+                       || chr(31), 'UTF8') AS prefix
+            FROM draw_pool_stratum s
+            WHERE s.draw_id = :draw AND s.stratum = ANY(CAST(:names AS text[]))
         )
-        SELECT g.encoded, g.size, r.id, r.position, encode(r.rank_key, 'hex')
-        FROM g LEFT JOIN {spec} ON p.encoded = g.encoded
+        SELECT g.name, g.size, r.id, r.position, encode(r.rank_key, 'hex')
+        FROM g LEFT JOIN {spec} ON p.name = g.name
         CROSS JOIN LATERAL (
             SELECT t.id, t.rank_key, row_number() OVER (ORDER BY t.rank_key, t.id) AS position
             FROM (
-                SELECT u.id, sha256(CAST(:seed AS bytea) || convert_to('target' || chr(31)
-                       || g.name || chr(31) || u.id::text, 'UTF8'))
-                       AS rank_key
+                SELECT u.id, sha256(g.prefix || textsend(u.id::text)) AS rank_key
                 FROM unnest(g.ids) AS u(id)
                 ORDER BY rank_key, u.id
                 LIMIT least(g.size, greatest(g.size * coalesce(p.ratio_bp, 0) / 10000 + 1,
@@ -421,26 +506,91 @@ def ranked_in_database(draw_id: int, strata: dict[str, dict], seed: bytes) -> li
             ) AS t
         ) AS r
     """
-    db.session.execute(text(_WORK_MEM))
-    rows = db.session.execute(text(sql), params).all()
-    db.session.execute(text("RESET work_mem"))
-    return sorted(
-        (
-            (json.loads(encoded), size, cid, position, key)
-            for encoded, size, cid, position, key in rows
-        ),
-        key=lambda r: (r[0], r[3]),
+    return sql, params
+
+
+def _rank_on_own_connection(engine, sql: str, params: dict) -> list[tuple]:
+    """The ranking of some strata on a connection of its own (read only, committed rows)."""
+    with engine.connect() as connection:
+        connection.execute(text(_WORK_MEM))
+        rows = [tuple(row) for row in connection.execute(text(sql), params)]
+        connection.rollback()
+    return rows
+
+
+def _halves(sizes: dict[str, int]) -> tuple[list[str], list[str]]:
+    """The strata in two groups of about equal size (largest first, each to the lighter)."""
+    groups: tuple[list[str], list[str]] = ([], [])
+    weight = [0, 0]
+    for name in sorted(sizes, key=lambda n: (-sizes[n], n)):
+        lighter = 0 if weight[0] <= weight[1] else 1
+        groups[lighter].append(name)
+        weight[lighter] += sizes[name]
+    return groups
+
+
+def ranked_in_database(
+    draw_id: int, strata: dict[str, dict], seed: bytes, pool_size: int | None = None
+) -> list[tuple]:
+    """A draw's frozen pool ranked inside PostgreSQL: per stratum its size and, in rank
+    order, the head of its ranking (rank key sha256(seed || convert_to('target' || chr(31) ||
+    stratum || chr(31) || id::text, 'UTF8')), ascending, ties by id), as rows (stratum, size,
+    id, position, rank key as hex). The candidates are read from draw_pool_stratum (the
+    arrays frozen with the pool), the hashed prefix `seed || 'target' 0x1F stratum 0x1F` built
+    once per stratum. A large pool whose strata were committed with the draw (a witnessed
+    draw, completed in a later request) is ranked half on a second connection, at the same
+    time; strata that connection does not see as this transaction does are ranked here.
+
+    The head is long enough for any allocation (docs/draw-protocol.md §8): a stratum gets
+    floor(quota) or one more, raised to its `min`, lowered to its `max` and its size, so at
+    most max(floor(size * ratio_bp / 10000) + 1, min), never more than size; a stratum the
+    parameters do not list draws nothing (one row is read). The allocation itself stays
+    Python's (protocol.allocate), from the sizes this returns."""
+    rebuilt = _strata_of(draw_id, pool_size)
+    sizes = dict(
+        db.session.execute(
+            text("SELECT stratum, cardinality(ids) FROM draw_pool_stratum WHERE draw_id = :draw"),
+            {"draw": draw_id},
+        ).all()
     )
+    bounds = sorted(
+        (name, spec.get("ratio_bp") or 0, spec.get("min") or 0) for name, spec in strata.items()
+    )
+    here, there = list(sizes), []
+    if not rebuilt and len(sizes) > 1 and sum(sizes.values()) >= PARALLEL_RANKING_MIN:
+        here, there = _halves(sizes)
+    db.session.execute(text(_WORK_MEM))
+    rows: list[tuple] = []
+    if there:
+        sql, params = _ranking_sql(bounds, there)
+        params.update(draw=draw_id, seed=seed)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(_rank_on_own_connection, db.engine, sql, params)
+            sql, params = _ranking_sql(bounds, here)
+            params.update(draw=draw_id, seed=seed)
+            rows = [tuple(row) for row in db.session.execute(text(sql), params)]
+            theirs = other.result()
+        seen = {row[0] for row in theirs if sizes.get(row[0]) == row[1]}
+        rows += [row for row in theirs if row[0] in seen]
+        here = [name for name in there if name not in seen]  # not committed: rank here
+    if here:
+        sql, params = _ranking_sql(bounds, here)
+        params.update(draw=draw_id, seed=seed)
+        rows += [tuple(row) for row in db.session.execute(text(sql), params)]
+    db.session.execute(text("RESET work_mem"))
+    return sorted(rows, key=lambda r: (r[0], r[3]))
 
 
 def select_in_database(
-    draw_id: int, task_id: int, params: dict, seed: bytes
+    draw_id: int, task_id: int, params: dict, seed: bytes, pool_size: int | None = None
 ) -> dict[str, list[int]]:
     """The target draw of a frozen pool on PostgreSQL: ranked inside the database
     (ranked_in_database), allocated by protocol.allocate from the sizes it read, and the
-    selection written with COPY. Returns the selection per stratum in rank order, every
-    stratum of the pool, as protocol.select_targets does."""
-    rows = ranked_in_database(draw_id, params["strata"], seed)
+    selection written with COPY, in target order (the foreign-key checks and the indexes then
+    read and write their pages in order: about 40 % faster than in rank order). Returns the
+    selection per stratum in rank order, every stratum of the pool, as
+    protocol.select_targets does."""
+    rows = ranked_in_database(draw_id, params["strata"], seed, pool_size)
     sizes: dict[str, int] = {}
     heads: dict[str, list[int]] = {}
     for stratum, size, cid, _position, _key in rows:
@@ -448,12 +598,17 @@ def select_in_database(
         heads.setdefault(stratum, []).append(cid)
     counts = protocol.allocate(sizes, params["strata"], seed)
     selection = {stratum: heads[stratum][: counts[stratum]] for stratum in sorted(sizes)}
+    rows = sorted(
+        (cid, stratum, position)
+        for stratum, ids in selection.items()
+        for position, cid in enumerate(ids, start=1)
+    )
     raw = db.session.connection().connection.dbapi_connection
     with raw.cursor() as cursor:
         with cursor.copy(
             "COPY drawn_target (draw_id, task_id, target_id, stratum, rank) FROM STDIN"
         ) as copy:
-            for stratum, ids in selection.items():
-                for position, cid in enumerate(ids, start=1):
-                    copy.write_row((draw_id, task_id, cid, stratum, position))
+            for cid, stratum, position in rows:
+                copy.write_row((draw_id, task_id, cid, stratum, position))
+    release_strata(draw_id)
     return selection

@@ -305,8 +305,8 @@ def start_draw(
         raise DomainError(
             _("This task already has a draw of this kind: a task is drawn once.")
         ) from None
-    if target_pool.text is None:
-        pools.release_frozen_text()
+    if target_pool.text is None:  # frozen by PostgreSQL: keep its strata for the ranking
+        pools.store_strata(draw.id)
     _log_draw(
         draw,
         "commit",
@@ -395,7 +395,7 @@ def complete_draw(draw: Draw, witness_entropy: str | None = None) -> Draw:
         # The selection's rows (for lists, scope and counts) are derived data written in bulk;
         # the draw's own audit rows and record hash cover the selection.
         if ranked_in_database:
-            result = pools.select_in_database(draw.id, task.id, params, seed)
+            result = pools.select_in_database(draw.id, task.id, params, seed, draw.pool_size)
             task.status = "targets_drawn"
         elif draw.kind == "target":
             result = protocol.select_targets(pool, params, seed)
@@ -862,6 +862,7 @@ def cancel_draw(draw: Draw, reason: str, user=None) -> Draw:
     draw.status = "cancelled"
     draw.active_key = None
     draw.cancel_reason = reason.strip()
+    pools.release_strata(draw.id)
     _log_draw(draw, "cancel", task=draw.task.number, reason=draw.cancel_reason)
     ledger.append("cancel", draw.uid, reason=draw.cancel_reason, **_note(draw))
     return draw

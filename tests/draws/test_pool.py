@@ -240,3 +240,78 @@ def test_postgresql_and_python_freeze_and_draw_the_same(app, world, task):  # no
             for stratum, ids in sorted(python.items())
             for position, target_id in enumerate(ids, start=1)
         ]
+
+
+def _committed_draw(app, world, task_id: int, n: int) -> int:  # noqa: F811
+    """A witnessed target draw of n new targets, committed (its first request)."""
+    _many_targets(app, world, n)
+    with acting(app, "operator_a"):
+        t = db.session.get(SpotCheckTask, task_id)
+        t.items = []
+        db.session.flush()
+        draw = services.start_draw(t, "target", witnesses="张三、李四", mode="witnessed")
+        db.session.commit()
+        return draw.id
+
+
+def _strata_rows(draw_id: int) -> dict[str, list[int]]:
+    rows = db.session.execute(
+        text("SELECT stratum, ids FROM draw_pool_stratum WHERE draw_id = :d"), {"d": draw_id}
+    )
+    return {stratum: sorted(ids) for stratum, ids in rows}
+
+
+@pytest.mark.parametrize("strata", ["kept", "missing"])
+def test_postgresql_ranks_from_the_strata_frozen_with_the_pool(
+    app,
+    world,
+    task,
+    monkeypatch,
+    strata,  # noqa: F811
+):
+    """The arrays written beside the pool hold exactly its candidates; the ranking reads them
+    on two connections at once (the threshold lowered to this pool) and, when they are missing
+    (a draw committed before revision 0017), rebuilds them from the stored JSON; either way
+    the selection is the protocol's and the arrays are gone once the draw is done."""
+    _skip_unless_postgresql(app)
+    monkeypatch.setattr(pools, "PARALLEL_RANKING_MIN", 1)
+    draw_id = _committed_draw(app, world, task, 1200)
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        pool = protocol.canonical_pool(json.loads(draw.pool))
+        grouped: dict[str, list[int]] = {}
+        for candidate in pool:
+            grouped.setdefault(candidate["stratum"], []).append(candidate["id"])
+        assert _strata_rows(draw_id) == grouped
+        if strata == "missing":
+            pools.release_strata(draw_id)
+            db.session.commit()
+    connections = []
+    monkeypatch.setattr(
+        pools,
+        "_rank_on_own_connection",
+        lambda *args, _real=pools._rank_on_own_connection: connections.append(1) or _real(*args),
+    )
+    with acting(app, "operator_a"):
+        draw = db.session.get(Draw, draw_id)
+        services.complete_draw(draw, "8080")
+        db.session.commit()
+        seed = protocol.derive_seed(
+            bytes.fromhex(draw.server_secret), draw.uid, draw.pool_hash, draw.params_hash, "8080"
+        )
+        assert draw.result_data() == protocol.select_targets(pool, json.loads(draw.params), seed)
+        assert services.verify_draw(draw) == []
+        assert _strata_rows(draw_id) == {}
+    # The second connection ranks only strata committed with the draw, not rebuilt ones.
+    assert connections == ([1] if strata == "kept" else [])
+
+
+def test_a_cancelled_draw_leaves_no_strata(app, world, task):  # noqa: F811
+    _skip_unless_postgresql(app)
+    draw_id = _committed_draw(app, world, task, 300)
+    with acting(app, "operator_a"):
+        assert _strata_rows(draw_id)
+    with acting(app, "leader_a"):
+        services.cancel_draw(db.session.get(Draw, draw_id), "见证人未到场")
+        db.session.commit()
+        assert _strata_rows(draw_id) == {}
