@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     Text,
     case,
     cast,
@@ -303,25 +304,13 @@ _PLAIN_STRATA = tuple(
 
 
 def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenPool | None:
-    """The pool built by PostgreSQL in two statements (the excluded and blacklisted targets;
-    the pool's text, hash and size, and its candidates per stratum as bigint[] arrays); None
-    when a stratum would not pass the protocol's checks (the Python path then refuses it with
-    the protocol's own message)."""
+    """The pool built by PostgreSQL in one statement, so of one snapshot: the pool's text,
+    hash and size; its candidates per stratum as bigint[] arrays; the excluded targets (with
+    what their reasons say) and the blacklisted ones. None when a stratum would not pass the
+    protocol's checks (the Python path then refuses it with the protocol's own message)."""
     scoped = _classified(task, on_date)
     drawable = (scoped.c.status == LIVE_STATUS) & (scoped.c.special | scoped.c.clean_on.is_(None))
     session = db.session
-    excluded, blacklisted = [], []
-    for target_id, status, clean_on, in_pool in session.execute(
-        select(scoped.c.id, scoped.c.status, scoped.c.clean_on, drawable)
-        .where(~drawable | (scoped.c.special & scoped.c.listed))
-        .order_by(scoped.c.id)
-    ):
-        if in_pool:
-            blacklisted.append(target_id)
-        elif status != LIVE_STATUS:
-            excluded.append({"id": target_id, "reason": f"not_live:{status}"})
-        else:
-            excluded.append({"id": target_id, "reason": f"inspected_clean:{clean_on}"})
     # The entries in id order, each stratum as JSON text: PostgreSQL's to_json escapes what
     # Python's json.dumps(ensure_ascii=False) escapes, the same way (`"`, `\`, control
     # characters), so these are the bytes of protocol.encode_pool, hashed by the database.
@@ -337,30 +326,38 @@ def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenP
         | (scoped.c.stratum == "")
         | (func.strpos(scoped.c.stratum, protocol.SEP) > 0)
     )
+    ids, texts, dates = ARRAY(BigInteger), ARRAY(Text), ARRAY(Date)
     whole = select(
         literal(0).label("part"),
         cast(literal(None), Text).label("stratum"),
         (literal("[") + func.coalesce(joined, "") + literal("]")).label("pool"),
         func.count().label("size"),
         func.count().filter(invalid).label("invalid"),
-        cast(literal(None), ARRAY(BigInteger)).label("ids"),
+        cast(literal(None), ids).label("ids"),
+        cast(literal(None), ids).label("out_ids"),
+        cast(literal(None), texts).label("out_status"),
+        cast(literal(None), dates).label("out_clean"),
+        cast(literal(None), ids).label("listed"),
     ).where(drawable)
-    # The same candidates per stratum, for the ranking that completes the draw: a second scan
-    # of the same subquery in the same statement, so of the same snapshot (one statement, one
-    # snapshot under READ COMMITTED): the arrays hold exactly the pool the text holds.
+    # Per stratum, for the ranking that completes the draw and for the draw's parameters: a
+    # second scan of the same subquery in the same statement, so of the same snapshot (one
+    # statement, one snapshot under READ COMMITTED): the arrays hold exactly the pool the text
+    # holds, and the excluded are exactly the scoped targets it leaves out.
     again = _classified(task, on_date)
-    per_stratum = (
-        select(
-            literal(1),
-            cast(again.c.stratum, Text),
-            cast(literal(None), Text),
-            func.count(),
-            literal(0, BigInteger),
-            func.array_agg(cast(again.c.id, BigInteger)),
-        )
-        .where((again.c.status == LIVE_STATUS) & (again.c.special | again.c.clean_on.is_(None)))
-        .group_by(again.c.stratum)
-    )
+    in_pool = (again.c.status == LIVE_STATUS) & (again.c.special | again.c.clean_on.is_(None))
+    target_id = cast(again.c.id, BigInteger)
+    per_stratum = select(
+        literal(1),
+        cast(again.c.stratum, Text),
+        cast(literal(None), Text),
+        func.count().filter(in_pool),
+        literal(0, BigInteger),
+        func.array_agg(target_id).filter(in_pool),
+        func.array_agg(target_id).filter(~in_pool),
+        func.array_agg(again.c.status).filter(~in_pool),
+        func.array_agg(cast(again.c.clean_on, Date)).filter(~in_pool),
+        func.array_agg(target_id).filter(in_pool & again.c.special & again.c.listed),
+    ).group_by(again.c.stratum)
     # Left in the database, in a temporary table the draw's INSERT reads (frozen_text) and
     # store_strata copies: a pool of a million is tens of megabytes that Python need not hold.
     statement = union_all(whole, per_stratum).compile(
@@ -384,7 +381,20 @@ def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenP
     if invalid_count:
         release_frozen_text()
         return None
-    return FrozenPool(None, digest, size, excluded, blacklisted)
+    excluded, blacklisted = [], []
+    for out_ids, out_status, out_clean, listed in session.execute(
+        text(f"SELECT out_ids, out_status, out_clean, listed FROM {_TEXT_TABLE} WHERE part = 1")
+    ):
+        blacklisted.extend(listed or ())
+        for cid, status, clean_on in zip(
+            out_ids or (), out_status or (), out_clean or (), strict=True
+        ):
+            reason = (
+                f"not_live:{status}" if status != LIVE_STATUS else f"inspected_clean:{clean_on}"
+            )
+            excluded.append({"id": cid, "reason": reason})
+    excluded.sort(key=lambda entry: entry["id"])
+    return FrozenPool(None, digest, size, excluded, sorted(blacklisted))
 
 
 _TEXT_TABLE = "dsr_frozen_pool"
@@ -407,7 +417,7 @@ def store_strata(draw_id: int) -> None:
     db.session.execute(
         text(
             "INSERT INTO draw_pool_stratum (draw_id, stratum, ids)"
-            f" SELECT :draw, stratum, ids FROM {_TEXT_TABLE} WHERE part = 1"
+            f" SELECT :draw, stratum, ids FROM {_TEXT_TABLE} WHERE part = 1 AND ids IS NOT NULL"
         ),
         {"draw": draw_id},
     )
