@@ -18,7 +18,7 @@ goal_mb=100`). Results are recorded in docs/performance.md.
 
 `--memory` alone runs that measurement on a database a full run left filled; `--reuse` times
 again on such a database without rebuilding it. `PROFILE=1` prints a profile of one draw
-instead of timing.
+instead of timing, `STEPS=1` the time of each SQL statement of one draw.
 """
 
 from __future__ import annotations
@@ -215,6 +215,38 @@ def whole_draw(task_id: int) -> None:
     db.session.remove()
 
 
+def print_steps(task_id: int) -> None:
+    """`STEPS=1`: one whole draw (after one to warm up), the time of each SQL statement it
+    runs, longest first, and what is left for Python and COPY (not timed per statement)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    steps: list[tuple[float, str]] = []
+
+    def before(conn, cursor, statement, *args):
+        conn.info["started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, *args):
+        elapsed = time.perf_counter() - conn.info.pop("started")
+        steps.append((elapsed, " ".join(statement.split())[:100]))
+
+    reset_draws(task_id)
+    whole_draw(task_id)
+    reset_draws(task_id)
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    started = time.perf_counter()
+    whole_draw(task_id)
+    total = time.perf_counter() - started
+    event.remove(db.engine, "before_cursor_execute", before)
+    event.remove(db.engine, "after_cursor_execute", after)
+    # Statements on two connections at once overlap: their sum can exceed the wall time.
+    print(f"whole draw {total:.3f} s; {len(steps)} statements, {sum(s for s, _ in steps):.3f} s")
+    for elapsed, statement in sorted(steps, reverse=True)[:10]:
+        print(f"  {elapsed:7.3f} s  {statement}")
+
+
 def measure_memory() -> None:
     """`--memory`: one whole draw in this fresh process, its peak RSS growth."""
     app = existing_app()
@@ -270,6 +302,9 @@ def main(n: int, reuse: bool) -> None:
             profiler = cProfile.Profile()
             profiler.runcall(whole_draw, task_id)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            return
+        if os.environ.get("STEPS"):
+            print_steps(task_id)
             return
         t_pool = best_of(3, pool_query)
         t_random = best_of(3, random_query)
