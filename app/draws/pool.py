@@ -34,6 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.orm import selectinload
 
 from app.directory.models import LIVE_STATUS, Area, Target, split_multi, target_item
 from app.draws import protocol
@@ -52,45 +53,89 @@ def stratum_expression():
     )
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Everything of a task that its pool depends on (the targets aside): two tasks with equal
+    scopes have the same pool on a day, whatever their ratios (pool_counts counts it once)."""
+
+    departments: tuple[int, ...]  # the lead and the participating departments, sorted
+    # The task's lists as split_multi reads them; None: the task leaves the field empty.
+    target_types: tuple[str, ...] | None
+    industries: tuple[str, ...] | None
+    risk_classes: tuple[str, ...] | None
+    areas: tuple[str, ...] | None
+    item_ids: tuple[int, ...]  # sorted
+    skip_clean_months: int | None
+
+
+def _listed(value: str | None) -> tuple[str, ...] | None:
+    return tuple(split_multi(value)) if value else None
+
+
+def task_scope(task: SpotCheckTask) -> Scope:
+    departments = {task.department_id} | {d.id for d in task.participating_departments}
+    return Scope(
+        departments=tuple(sorted(departments)),
+        target_types=_listed(task.target_types),
+        industries=_listed(task.industries),
+        risk_classes=_listed(task.risk_classes),
+        areas=_listed(task.areas),
+        item_ids=tuple(sorted(item.id for item in task.items)),
+        skip_clean_months=task.skip_clean_months,
+    )
+
+
+def _scoped(scope: Scope, *columns):
+    query = select(*columns).where(Target.department_id.in_(scope.departments))
+    if scope.target_types is not None:
+        query = query.where(Target.target_type.in_(scope.target_types))
+    if scope.industries is not None:
+        query = query.where(Target.industry.in_(scope.industries))
+    if scope.risk_classes is not None:
+        query = query.where(Target.risk_class.in_(scope.risk_classes) | Target.special_clause())
+    if scope.areas is not None:
+        query = query.where(Target.area_id.in_(select(Area.id).where(Area.name.in_(scope.areas))))
+    if scope.item_ids:
+        query = query.where(
+            Target.id.in_(
+                select(target_item.c.target_id).where(target_item.c.item_id.in_(scope.item_ids))
+            )
+        )
+    return query
+
+
 def scoped_targets(task: SpotCheckTask, *columns):
     """SELECT columns of the targets in the task's scope: of the lead or a participating
     department, matching types, areas, industries and risk classes (special targets always,
     R9.7), and subject to one of the task's items. Registration status is not filtered: the
     draw records the closed ones as exclusions."""
-    departments = [task.department_id] + [d.id for d in task.participating_departments]
-    query = select(*columns).where(Target.department_id.in_(departments))
-    if task.target_types:
-        query = query.where(Target.target_type.in_(split_multi(task.target_types)))
-    if task.industries:
-        query = query.where(Target.industry.in_(split_multi(task.industries)))
-    if task.risk_classes:
-        query = query.where(
-            Target.risk_class.in_(split_multi(task.risk_classes)) | Target.special_clause()
-        )
-    if task.areas:
-        query = query.where(
-            Target.area_id.in_(select(Area.id).where(Area.name.in_(split_multi(task.areas))))
-        )
-    item_ids = [item.id for item in task.items]
-    if item_ids:
-        query = query.where(
-            Target.id.in_(
-                select(target_item.c.target_id).where(target_item.c.item_id.in_(item_ids))
-            )
-        )
+    return _scoped(task_scope(task), *columns)
+
+
+def scope_loaded():
+    """Loader options for tasks whose pools are counted together (pool_counts): what
+    task_scope reads of a task, its items and participating departments, in one statement
+    each for all the tasks instead of two lazy loads per task."""
+    return (
+        selectinload(SpotCheckTask.items),
+        selectinload(SpotCheckTask.participating_departments),
+    )
+
+
+def _drawable(scope: Scope, on_date: dt.date | None, *columns):
+    from app.inspections.history import clean_since, clean_target_ids
+
+    query = _scoped(scope, *columns).where(Target.registration_status == LIVE_STATUS)
+    since = clean_since(scope.skip_clean_months, on_date or dt.date.today())
+    if since:
+        query = query.where(Target.id.not_in(clean_target_ids(since)) | Target.special_clause())
     return query
 
 
 def pool_query(task: SpotCheckTask, on_date: dt.date | None = None):
     """SELECT the ids of the drawable targets in the task's scope: live ones, and under the
     frequency rule not found clean recently unless special (the draw's own pool)."""
-    from app.inspections.history import clean_since, clean_target_ids
-
-    query = scoped_targets(task, Target.id).where(Target.registration_status == LIVE_STATUS)
-    since = clean_since(task.skip_clean_months, on_date or dt.date.today())
-    if since:
-        query = query.where(Target.id.not_in(clean_target_ids(since)) | Target.special_clause())
-    return query
+    return _drawable(task_scope(task), on_date, Target.id)
 
 
 # --- parameters, preview and counts -------------------------------------------------------------
@@ -122,27 +167,29 @@ def target_params(task: SpotCheckTask) -> dict:
 
 
 def _stratum_sizes(tasks: list[SpotCheckTask]) -> dict[int, dict[str, int]]:
-    """{task id: {stratum: targets in its pool}}, for all the tasks in one grouped query."""
-    sizes: dict[int, dict[str, int]] = {task.id: {} for task in tasks}
-    if not tasks:
-        return sizes
+    """{task id: {stratum: targets in its pool}}, for all the tasks in one grouped query that
+    counts each distinct scope once (a department's tasks often share theirs)."""
+    scopes = {task.id: task_scope(task) for task in tasks}
+    distinct = list(dict.fromkeys(scopes.values()))
+    if not distinct:
+        return {}
     # Label the stratum in a subquery and group by the label: PostgreSQL does not accept a
     # GROUP BY on a CASE whose bound parameters differ from the SELECT's.
     parts = [
-        select(literal(task.id).label("task_id"), stratum_expression().label("stratum")).where(
-            Target.id.in_(pool_query(task))
-        )
-        for task in tasks
+        _drawable(scope, None, literal(n).label("scope"), stratum_expression().label("stratum"))
+        for n, scope in enumerate(distinct)
     ]
     labelled = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    by_scope: list[dict[str, int]] = [{} for _ in distinct]
     rows = db.session.execute(
-        select(labelled.c.task_id, labelled.c.stratum, func.count()).group_by(
-            labelled.c.task_id, labelled.c.stratum
+        select(labelled.c.scope, labelled.c.stratum, func.count()).group_by(
+            labelled.c.scope, labelled.c.stratum
         )
     )
-    for task_id, stratum, n in rows:
-        sizes[task_id][stratum] = n
-    return sizes
+    for n, stratum, count in rows:
+        by_scope[n][stratum] = count
+    index = {scope: n for n, scope in enumerate(distinct)}
+    return {task_id: dict(by_scope[index[scope]]) for task_id, scope in scopes.items()}
 
 
 def _preview(task: SpotCheckTask, sizes: dict[str, int]) -> list[dict]:
@@ -172,7 +219,8 @@ def pool_preview(task: SpotCheckTask) -> list[dict]:
 def pool_counts(tasks) -> dict[int, int]:
     """{task id: how many targets its draw would take today} for several tasks with one
     grouped query (the dashboard's 应检查数 of tasks not drawn yet): the sum of
-    pool_preview(task)'s `to_draw`, without a query per task."""
+    pool_preview(task)'s `to_draw`, without a query per task (load the tasks with
+    scope_loaded(): their items and departments are read for each)."""
     tasks = list(tasks)
     sizes = _stratum_sizes(tasks)
     return {

@@ -816,12 +816,14 @@ def planned_counts(year: int, department_ids=None) -> dict[int, dict[str, int]]:
     undrawn = [
         task
         for task in db.session.scalars(
-            select(SpotCheckTask).where(
+            select(SpotCheckTask)
+            .where(
                 SpotCheckTask.year == year,
                 SpotCheckTask.approval == "approved",
                 SpotCheckTask.status == "planned",
                 *led,
             )
+            .options(*pools.scope_loaded())
         )
         if task.id not in counts
     ]

@@ -94,6 +94,46 @@ def test_planned_counts_of_the_dashboard_use_the_grouped_counts(app, task):  # n
         assert services.planned_counts(t.year)[task] == {"planned": expected}
 
 
+def test_tasks_of_one_scope_share_a_pool_and_keep_their_own_ratios(app, task):  # noqa: F811
+    same = _second_task(app, task, ratio_a=100)  # the first task's scope, another ratio
+    narrower = _second_task(app, task, risk_classes="A")
+    with acting(app, "operator_a"):
+        tasks = [db.session.get(SpotCheckTask, t) for t in (task, same, narrower)]
+        assert pools.task_scope(tasks[0]) == pools.task_scope(tasks[1])
+        assert pools.task_scope(tasks[0]) != pools.task_scope(tasks[2])
+        expected = {t.id: sum(row["to_draw"] for row in pools.pool_preview(t)) for t in tasks}
+        assert pools.pool_counts(tasks) == expected
+        assert expected[same] > expected[task]  # every A target, from the same pool
+
+
+def _statements_of(function, *args) -> int:
+    statements = []
+
+    def count(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    db.session.expire_all()
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        function(*args)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_planned_counts_read_every_undrawn_task_in_the_same_statements(app, task):  # noqa: F811
+    """The items and departments of the tasks to count are loaded with the tasks, not once
+    per task: three undrawn tasks cost the statements of one."""
+    with acting(app, "operator_a"):
+        year = db.session.get(SpotCheckTask, task).year
+        one = _statements_of(services.planned_counts, year)
+    _second_task(app, task, ratio_a=100)
+    _second_task(app, task, risk_classes="A")
+    with acting(app, "operator_a"):
+        assert len(services.planned_counts(year)) == 3
+        assert _statements_of(services.planned_counts, year) == one
+
+
 # --- PostgreSQL: the pool frozen and ranked inside the database --------------------------------
 
 
