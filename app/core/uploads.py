@@ -186,10 +186,8 @@ class TableFile:
         self.stream.seek(0)
         try:
             workbook = load_workbook(self.stream, read_only=True, data_only=True, keep_links=False)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise UploadError(
-                _("The file could not be read as an Excel workbook (.xlsx): %(error)s", error=exc)
-            ) from None
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            raise UploadError(_not_a_workbook()) from None
         try:
             if not workbook.worksheets:
                 return
@@ -197,6 +195,15 @@ class TableFile:
             yield from _sheet_rows(workbook, sheet)
         finally:
             workbook.close()
+
+
+def _not_a_workbook() -> str:
+    """The refusal of a file that is no readable workbook. The library's own reason ("File is
+    not a zip file", "There is no item named …") is English program text: not shown."""
+    return _(
+        "The file could not be read as an Excel workbook (.xlsx): it is damaged or not an "
+        "Excel file. Save it again from Excel or WPS as .xlsx, or upload a CSV file."
+    )
 
 
 # A workbook's XML never declares a document type: a DOCTYPE is there to define entities (an
@@ -221,10 +228,8 @@ def check_workbook_xml(stream: BinaryIO) -> None:
     try:
         archive = zipfile.ZipFile(stream)
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UploadError(
-            _("The file could not be read as an Excel workbook (.xlsx): %(error)s", error=exc)
-        ) from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UploadError(_not_a_workbook()) from None
     if sum(member.file_size for member in members) > MAX_WORKBOOK_UNPACKED:
         raise UploadError(_("The workbook unpacks to more data than any real workbook holds."))
     overlap = max(len(marker) for marker in _DECLARATIONS) - 1
@@ -248,9 +253,7 @@ def check_workbook_xml(stream: BinaryIO) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         if isinstance(exc, UploadError):
             raise
-        raise UploadError(
-            _("The file could not be read as an Excel workbook (.xlsx): %(error)s", error=exc)
-        ) from None
+        raise UploadError(_not_a_workbook()) from None
     finally:
         stream.seek(0)
 

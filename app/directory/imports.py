@@ -1118,7 +1118,7 @@ class InspectorImporter(_Importer):
 
     def __init__(self):
         super().__init__()
-        self._users: dict[str, int | None] = {}
+        self._users: dict[str, tuple[int | None, bool]] = {}
         self._existing: dict[str, tuple[int, int]] = {}
         # (inspector id, name, department id): the name is shown only within the user's scope.
         self._by_id_number: dict[str, tuple[int, str, int]] = {}
@@ -1141,11 +1141,18 @@ class InspectorImporter(_Importer):
         self._seen: dict[str, dict] = {"certificate_no": {}, "id_number": {}, "user_id": {}}
 
     def _user(self, text: str) -> int:
+        """The login's id, if the acting user may link an inspector to it (as on the form: an
+        Inspector's account of their departments; a Leader's, an Operator's or another
+        department's account would be given an inspector's assignments)."""
         if text not in self._users:
-            self._users[text] = db.session.scalar(select(User.id).where(User.username == text))
-        user_id = self._users[text]
+            user = db.session.scalar(select(User).where(User.username == text))
+            allowed = user is not None and services.inspector_login_allowed(user)
+            self._users[text] = (user.id if user is not None else None, allowed)
+        user_id, allowed = self._users[text]
         if user_id is None:
             raise _CellError(_("There is no login account “%(value)s”.", value=text))
+        if not allowed:
+            raise _CellError(_("Link the inspector to an Inspector's login of your departments."))
         return user_id
 
     def fallback_column(self, raw: dict) -> str:

@@ -383,12 +383,16 @@ def _check_login(inspector: Inspector) -> None:
     user = inspector.user
     if user is None and inspector.user_id is not None:
         user = db.session.get(User, inspector.user_id)
-    if user is None:
-        return
+    if user is not None and not inspector_login_allowed(user):
+        raise DomainError(_("Link the inspector to an Inspector's login of your departments."))
+
+
+def inspector_login_allowed(user) -> bool:
+    """Whether the acting user may link an inspector to this login: an Inspector's account of
+    one of the acting user's departments (the form's and the import's rule)."""
     scope = departments_in_scope(current_actor())
     own = {d.id for d in user.departments}
-    if roles.INSPECTOR not in role_names(user) or not (scope is ALL or own & scope):
-        raise DomainError(_("Link the inspector to an Inspector's login of your departments."))
+    return roles.INSPECTOR in role_names(user) and (scope is ALL or bool(own & scope))
 
 
 def _valid(kind, code: str) -> str:

@@ -71,13 +71,12 @@ def csv_response(
     statement, if it has one (export_chunks)."""
     encoding = requested_encoding()
     charset = "gb18030" if encoding == "gb18030" else "utf-8"
+    # content_type, not mimetype: a mimetype makes werkzeug add its own `charset=utf-8`,
+    # which would label the GB18030 bytes as UTF-8.
     return Response(
         export_chunks(headers, rows, copy, encoding),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": _disposition(filename),
-            "Content-Type": f"text/csv; charset={charset}",
-        },
+        content_type=f"text/csv; charset={charset}",
+        headers={"Content-Disposition": _disposition(filename)},
     )
 
 

@@ -9,8 +9,10 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import resource
 import time
+import zipfile
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -285,6 +287,26 @@ def test_an_xls_file_is_refused_with_a_hint(app, base):
     assert ".xlsx" in result.errors[0].reason
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"PK\x03\x04garbage" + b"\0" * 100,  # not a zip: "File is not a zip file"
+        None,
+    ],
+)
+def test_a_damaged_workbook_is_refused_in_chinese_without_the_librarys_words(app, base, data):
+    if data is None:  # a zip, but no workbook: "There is no item named '[Content_Types].xml'"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("hello.txt", "hi")
+        data = buffer.getvalue()
+    result = run_import(app, "targets", data, filename="t.xlsx")
+    assert errors_of(result) == [(None, "—")]
+    reason = result.errors[0].reason
+    assert "Excel" in reason and ".xlsx" in reason
+    assert not re.search(r"\b(?:File|zip|item|named|archive)\b", reason), reason
+
+
 def test_leading_and_trailing_spaces_are_stripped(app, base):
     row = target_row(
         1,
@@ -526,6 +548,29 @@ def test_inspector_rows_with_bad_cells_are_reported(app, base):
         (6, "公民身份号码"),
     ]
     assert count(app, Inspector) == 0
+
+
+@pytest.mark.parametrize("user", [None, "operator_a"])
+def test_an_inspector_is_linked_only_to_an_inspectors_login_of_the_users_departments(
+    app, base, user
+):
+    """As on the form: linking a Leader's, an Operator's or an administrator's login (or, for
+    an Operator, another department's) would hand that account an inspector's assignments."""
+    rows = [
+        inspector_row(1, 登录账号="admin"),
+        inspector_row(2, 登录账号="leader"),
+        inspector_row(3, 登录账号="operator_a"),
+        inspector_row(4, 登录账号="operator_b"),
+        inspector_row(5, 登录账号="jointoffice"),
+    ]
+    result = run_import(app, "inspectors", csv_bytes(INSPECTOR_HEADER, rows), user=user)
+    assert errors_of(result) == [(n, "登录账号") for n in range(2, 7)]
+    assert {e.reason for e in result.errors} == {
+        message(app, "Link the inspector to an Inspector's login of your departments.")
+    }
+    assert count(app, Inspector) == 0
+    good = [inspector_row(1, 登录账号="inspector_a")]
+    assert run_import(app, "inspectors", csv_bytes(INSPECTOR_HEADER, good), user=user).ok
 
 
 def test_items_are_imported_as_drafts_and_published_items_are_not_changed(app, base):

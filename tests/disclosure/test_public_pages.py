@@ -23,6 +23,9 @@ from tests.inspections.conftest import finish
 def _csv(client, url, encoding="utf-8-sig"):
     response = client.get(url)
     assert response.status_code == 200, url
+    # The header names the encoding the bytes are in (a harvester trusts it).
+    charset = "gb18030" if encoding == "gb18030" else "utf-8"
+    assert response.headers["Content-Type"] == f"text/csv; charset={charset}", url
     return list(csv.reader(io.StringIO(response.data.decode(encoding))))
 
 
