@@ -49,6 +49,7 @@ from tests.conftest import PASSWORD
 from tests.directory.conftest import uscc
 from tests.e2e.conftest import Visit, require_browser
 from tests.e2e.test_pages import _WORD, ALLOWED_LATIN
+from tests.e2e.test_phone import OVERFLOW, PHONE_WIDTH
 
 require_browser()
 
@@ -205,6 +206,19 @@ def _key_page(v, name: str, quoted: tuple[str, ...] = ()) -> None:
         text = text.replace(code, "")
     words = _english(text)
     assert not words, (name, v.page.url, words)
+
+
+def _fits_phone(v, name: str) -> None:
+    """The page as it stands, at a phone's width: nothing wider than the screen (the public
+    read it on phones too)."""
+    size = v.page.viewport_size
+    v.page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+    try:
+        measured = v.page.evaluate(OVERFLOW, PHONE_WIDTH)
+        v.shot(f"{name}-phone")
+    finally:
+        v.page.set_viewport_size(size)
+    assert measured["page"] <= PHONE_WIDTH and measured["wide"] == [], (v.page.url, measured)
 
 
 def _open_row(v, list_path: str, text: str, show_path: str) -> str:
@@ -574,6 +588,7 @@ def public_results(v, year: Year) -> None:
     assert all(name in text for name in year.drawn), text
     assert "发现问题待后续处理" in text and "未发现问题" in text, text
     _key_page(v, "year-10-public-task")
+    _fits_phone(v, "year-10-public-task")
     task_page = v.page.url.removeprefix(v.base)
     assert _link(v, "校验").count() == 2  # the draw of targets, the draw of inspectors
     for n in range(2):
@@ -583,6 +598,7 @@ def public_results(v, year: Year) -> None:
         assert v.page.get_by_role("status").inner_text().startswith("校验通过")
         assert "与摇号公示台账一致" in v.visible_text()  # the check against the public ledger
         _key_page(v, f"year-10-public-draw-{n + 1}")
+        _fits_phone(v, f"year-10-public-draw-{n + 1}")
 
 
 # --- follow-up and the blacklist ----------------------------------------------------------------------
@@ -650,6 +666,7 @@ def public_blacklist(v, year: Year) -> None:
         assert cell in row.inner_text(), (cell, row.inner_text())
     assert any(day in row.inner_text() for day in year.published_on), row.inner_text()
     _key_page(v, "year-13-public-blacklist")
+    _fits_phone(v, "year-13-public-blacklist")
     _click(v, _link(v, year.problem_target, row))
     assert "列入失信黑名单" in v.visible_text()
     _key_page(v, "year-13-public-credit")
