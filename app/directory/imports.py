@@ -435,7 +435,7 @@ class _Importer:
         batch: list = []
         connection = db.session.connection()
         if self.copy_while_checking and connection.dialect.name == "postgresql":
-            self._early = _EarlyCopy(connection, self._copy_sql())
+            self._early = _EarlyCopy(connection, self.model.__table__.name, self._copy_columns())
         try:
             for number, values in rows:
                 if all(_blank(v) for v in values):
@@ -596,12 +596,12 @@ class _Importer:
     # The AuditMixin stamps of a new record, in the order of _copy_values.
     _stamps_names = ("created_on", "changed_on", "created_by_fk", "changed_by_fk")
 
-    def _copy_sql(self) -> str:
-        names = ", ".join(("id", *self.data_columns, *self._stamps_names))
-        return f"COPY {self.model.__table__.name} ({names}) FROM STDIN"
+    def _copy_columns(self) -> str:
+        """The columns of the records' COPY: the id, then those of `_copy_values`."""
+        return ", ".join(("id", *self.data_columns, *self._stamps_names))
 
     def _copy_values(self, record) -> tuple:
-        """A new record's values in the order of `_copy_sql` (without the id)."""
+        """A new record's values in the order of `_copy_columns` after the id."""
         return (*record[2], self._now, self._now, self._user_id, self._user_id)
 
     @contextmanager
@@ -623,7 +623,7 @@ class _Importer:
             return
         ids = iter(_take_ids(connection, table.name, self._new_count))
         cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(self._copy_sql()) as copy:
+        with cursor.copy(f"COPY {table.name} ({self._copy_columns()}) FROM STDIN") as copy:
 
             def copy_rows(rows: list[tuple]) -> list[int]:
                 taken = [next(ids) for _row in rows]
@@ -918,13 +918,13 @@ class _EarlyCopy:
 
     SAVEPOINT = "dsr_import_records"
 
-    def __init__(self, connection, sql: str):
+    def __init__(self, connection, table_name: str, columns: str):
         self.connection = connection
-        self.table_name = sql.split()[1]
+        self.table_name = table_name
         connection.exec_driver_sql(f"SAVEPOINT {self.SAVEPOINT}")
         self.sequence = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self.cursor = connection.connection.driver_connection.cursor()
-        self.block = self.cursor.copy(sql)
+        self.block = self.cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN")
         self.copy = self.block.__enter__()
 
     def write(self, rows: list[tuple]) -> list[int]:

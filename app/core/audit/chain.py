@@ -204,7 +204,7 @@ class Appender:
         if self.direct:
             if self._copy is None:
                 self._cursor = self.connection.connection.driver_connection.cursor()
-                self._copy = self._cursor.copy(_COPY_SQL)
+                self._copy = self._cursor.copy(f"COPY audit_log ({_COLUMN_NAMES}) FROM STDIN")
                 self._rows = self._copy.__enter__()
             for row in values:
                 self._rows.write_row(row)
@@ -243,7 +243,7 @@ class Appender:
             if self.count:
                 self.spool.seek(0)
                 cursor = self.connection.connection.driver_connection.cursor()
-                with cursor.copy(_COPY_SQL) as copy:
+                with cursor.copy(f"COPY audit_log ({_COLUMN_NAMES}) FROM STDIN") as copy:
                     while True:
                         try:
                             values = pickle.load(self.spool)
@@ -261,7 +261,7 @@ class Appender:
 # fewer go through one INSERT. Either way they join the caller's transaction.
 COPY_FROM = 100
 _COLUMNS = (*HASHED_FIELDS, "row_hash")
-_COPY_SQL = f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN"
+_COLUMN_NAMES = ", ".join(_COLUMNS)
 
 
 def _insert(connection: Connection, rows: list[dict]) -> None:
