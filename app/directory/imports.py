@@ -42,8 +42,8 @@ from sqlalchemy.exc import IntegrityError
 from app.core.audit import chain
 from app.core.audit.recorder import (
     NOISE_COLUMNS,
+    CreatedChanges,
     base_entry,
-    created_changes,
     dump,
     log_event,
     logged_value,
@@ -332,6 +332,9 @@ class _Importer:
     check: Callable
     messages: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     required_any: tuple[tuple[str, ...], ...] = ()
+    # PostgreSQL: new records go in while pass 1 still checks the file (_EarlyCopy). Only for
+    # a kind whose checks read nothing from the database (the COPY holds the connection).
+    copy_while_checking = False
 
     def __init__(self):
         self.scope = departments_in_scope()
@@ -368,19 +371,34 @@ class _Importer:
         self._snapshot_keys = tuple(
             column.key for column in table.columns if column.key not in NOISE_COLUMNS
         )
+        copied = ("id", *self.data_columns, *self._stamps_names)
+        self._snapshot_positions = tuple(copied.index(key) for key in self._snapshot_keys)
+        self._changes: CreatedChanges | None = None
+        self._early: _EarlyCopy | None = None
 
     # --- the two passes ---
 
     def run(self, stream: BinaryIO, filename: str, progress=None) -> ImportResult:
         result = ImportResult(kind=self.kind, filename=filename)
         self.progress = progress or _no_progress
+        self._now = dt.datetime.now()
+        self._user_id = self.model.get_user_id()
         try:
             table = TableFile(stream)
             result.sha256 = table.sha256
             with tempfile.TemporaryFile(prefix="dsr-import-") as spool:
-                self._check_pass(table, result, spool)
-                if result.ok and result.rows == 0:
-                    result.add_error(None, DASH, _("The file contains no data rows."))
+                try:
+                    self._check_pass(table, result, spool)
+                    if result.ok and result.rows == 0:
+                        result.add_error(None, DASH, _("The file contains no data rows."))
+                    if self._early is not None and result.ok:
+                        early, self._early = self._early, None
+                        early.finish()
+                    self._stop_early_writes()
+                finally:
+                    if self._early is not None:  # an exception: nothing may stay written
+                        early, self._early = self._early, None
+                        early.cancel(quiet=True)
                 if not result.ok:
                     return result
                 self.load_for_writing()
@@ -415,6 +433,9 @@ class _Importer:
         header_seen = False
         rows = table.rows()
         batch: list = []
+        connection = db.session.connection()
+        if self.copy_while_checking and connection.dialect.name == "postgresql":
+            self._early = _EarlyCopy(connection, self.model.__table__.name, self._copy_columns())
         try:
             for number, values in rows:
                 if all(_blank(v) for v in values):
@@ -430,41 +451,72 @@ class _Importer:
                 }
                 result.rows += 1
                 record = self._validate_row(number, raw, result)
-                if record is not None and result.ok:
+                if not result.ok:
+                    self._stop_early_writes()
+                elif record is not None:
                     batch.append(record)
-                    self._new_count += record[1] is None
                     if len(batch) >= BATCH_SIZE:
-                        pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+                        self._spool_batch(batch, spool)
                         batch = []
                 if result.rows % PROGRESS_EVERY == 0:
                     self.progress(result.rows, 0)
         finally:
             rows.close()
         if batch and result.ok:
-            pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+            self._spool_batch(batch, spool)
         self.progress(result.rows, 0)
 
+    def _spool_batch(self, batch: list, spool) -> None:
+        """A batch of checked records to the spool, with the ids of its new records when they
+        were written already (PostgreSQL, while checking), else None."""
+        ids = None
+        new = [record for record in batch if record[1] is None]
+        if self._early is not None:
+            ids = self._early.write([self._copy_values(record) for record in new])
+        else:
+            self._new_count += len(new)
+        pickle.dump((batch, ids), spool, pickle.HIGHEST_PROTOCOL)
+
+    def _stop_early_writes(self) -> None:
+        """The file has a bad row (or pass 1 needs the connection): the records written while
+        checking are taken back, and the rest of the file is only checked."""
+        if self._early is not None:
+            self._early.cancel()
+            self._early = None
+
     def _write_pass(self, spool, result: ImportResult) -> None:
-        """Pass 2, in the caller's transaction: the new records (one COPY on PostgreSQL, batched
-        inserts elsewhere), then the updated ones, then the links of the new ones; their audit
-        rows are chained as they are built and written last (app/core/audit/chain.Appender)."""
-        self._now = dt.datetime.now()
-        self._user_id = self.model.get_user_id()
+        """Pass 2, in the caller's transaction: the new records that pass 1 did not write (one
+        COPY on PostgreSQL, batched inserts elsewhere) and the audit rows of all new records,
+        then the updated ones, then the links of the new ones. The audit rows are chained as
+        they are built (app/core/audit/chain.Appender): streamed into their own COPY when the
+        records were written in pass 1, else written last."""
         connection = db.session.connection()
-        audit = chain.Appender(connection)
+        # Records written in pass 1 leave the connection free: their audit rows stream in.
+        audit = chain.Appender(connection, direct=not self._new_count)
+        try:
+            self._write_all(connection, audit, spool, result)
+        except BaseException:
+            audit.abort()
+            raise
+
+    def _write_all(self, connection, audit, spool, result: ImportResult) -> None:
+        base = base_entry("create", self.model.__table__.name)
         written = 0
         with tempfile.TemporaryFile(prefix="dsr-import-links-") as link_spool:
             with self._record_sink(connection) as sink:
-                for batch in _spooled(spool):
+                for batch, ids in _spooled(spool):
                     new = [record for record in batch if record[1] is None]
                     if new:
-                        audit.add(self._insert_new(sink, new, link_spool))
+                        if ids is None:
+                            ids = sink([self._copy_values(record) for record in new])
+                        audit.add_alike(base, self._created(new, ids, link_spool))
                         result.created += len(new)
                         written += len(new)
                     self.progress(result.rows, written)
-            for batch in _spooled(spool, rewind=True):
+            for batch, _ids in _spooled(spool, rewind=True):
                 old = [record for record in batch if record[1] is not None]
                 if old:
+                    audit.pause()  # the updates read and write through the connection
                     entries: list[dict] = []
                     if not self._update_old(connection, old, entries, result):
                         return
@@ -472,6 +524,7 @@ class _Importer:
                     result.updated += len(old)
                     written += len(old)
                     self.progress(result.rows, written)
+            audit.pause()
             for links in _spooled(link_spool, rewind=True):
                 self.insert_links(connection, links)
         audit.close()
@@ -540,57 +593,50 @@ class _Importer:
 
     # --- writing ---
 
-    def _stamps(self) -> dict:
-        return {
-            "created_on": self._now,
-            "changed_on": self._now,
-            "created_by_fk": self._user_id,
-            "changed_by_fk": self._user_id,
-        }
+    # The AuditMixin stamps of a new record, in the order of _copy_values.
+    _stamps_names = ("created_on", "changed_on", "created_by_fk", "changed_by_fk")
+
+    def _copy_columns(self) -> str:
+        """The columns of the records' COPY: the id, then those of `_copy_values`."""
+        return ", ".join(("id", *self.data_columns, *self._stamps_names))
+
+    def _copy_values(self, record) -> tuple:
+        """A new record's values in the order of `_copy_columns` after the id."""
+        return (*record[2], self._now, self._now, self._user_id, self._user_id)
 
     @contextmanager
     def _record_sink(self, connection):
-        """A function writing new records (dicts of one shape) and returning their ids. On
-        PostgreSQL the ids are taken from the table's sequence at once and the rows streamed
-        into one COPY, which the database works through while the next batch is prepared."""
+        """A function writing new records (tuples of `_copy_values`) and returning their ids,
+        for the records pass 1 did not write. On PostgreSQL the ids are taken from the
+        table's sequence at once and the rows streamed into one COPY, which the database works
+        through while the next batch is prepared."""
         table = self.model.__table__
         if connection.dialect.name != "postgresql" or not self._new_count:
             returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            names = (*self.data_columns, *self._stamps_names)
 
-            def insert_rows(rows: list[dict]) -> list[int]:
-                return connection.execute(returning, rows).scalars().all()
+            def insert_rows(rows: list[tuple]) -> list[int]:
+                params = [dict(zip(names, row, strict=True)) for row in rows]
+                return connection.execute(returning, params).scalars().all()
 
             yield insert_rows
             return
-        ids = iter(
-            connection.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"table": table.name, "n": self._new_count},
-            ).scalars()
-        )
-        names = ", ".join(("id", *self.data_columns, *self._stamps()))
+        ids = iter(_take_ids(connection, table.name, self._new_count))
         cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table.name} ({self._copy_columns()}) FROM STDIN") as copy:
 
-            def copy_rows(rows: list[dict]) -> list[int]:
+            def copy_rows(rows: list[tuple]) -> list[int]:
                 taken = [next(ids) for _row in rows]
                 for row_id, row in zip(taken, rows, strict=True):
-                    copy.write_row((row_id, *row.values()))
+                    copy.write_row((row_id, *row))
                 return taken
 
             yield copy_rows
         cursor.close()
 
-    def _insert_new(self, sink, records: list, link_spool) -> list[dict]:
-        """Writes new records through the sink; returns their audit entries."""
-        stamps = self._stamps()
-        rows = [
-            dict(zip(self.data_columns, record[2], strict=True), **stamps) for record in records
-        ]
-        ids = sink(rows)
+    def _created(self, records: list, ids: list[int], link_spool) -> list[tuple]:
+        """The audit entries of written new records, as (object_id, department_id, changes);
+        their links go to the link spool."""
         links = [
             (row_id, record[3])
             for row_id, record in zip(ids, records, strict=True)
@@ -598,23 +644,18 @@ class _Importer:
         ]
         if links:
             pickle.dump(links, link_spool, pickle.HIGHEST_PROTOCOL)
-        base = base_entry("create", self.model.__table__.name)
-        keys = self._snapshot_keys
-        model = self.model
+        if self._changes is None:
+            self._changes = CreatedChanges(self.model, (*self._snapshot_keys, "items"))
+        # The snapshot in _snapshot_keys order: the id, the record's values and the stamps.
+        positions = self._snapshot_positions
+        department = self.data_columns.index("department_id")
+        changes = self._changes
         entries = []
-        for row_id, row, record in zip(ids, rows, records, strict=True):
-            row["id"] = row_id
-            snapshot = {key: row[key] for key in keys}
-            if record[3]:
-                snapshot["items"] = self.link_labels(record[3])
-            entries.append(
-                dict(
-                    base,
-                    object_id=str(row_id),
-                    department_id=row["department_id"],
-                    changes=created_changes(model, snapshot),
-                )
-            )
+        for row_id, record in zip(ids, records, strict=True):
+            full = (row_id, *self._copy_values(record))
+            snapshot = [full[index] for index in positions]
+            snapshot.append(self.link_labels(record[3]) if record[3] else None)
+            entries.append((str(row_id), record[2][department], changes(snapshot)))
         return entries
 
     def _update_old(self, connection, records: list, entries: list, result) -> bool:
@@ -849,6 +890,77 @@ class _Importer:
         pass
 
 
+def _take_ids(connection, table_name: str, n: int) -> list[int]:
+    """n ids from the table's sequence, in one query."""
+    return (
+        connection.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table_name, "n": n},
+        )
+        .scalars()
+        .all()
+    )
+
+
+class _CancelledImport(Exception):
+    """Why the early COPY was cancelled (the file has a bad row)."""
+
+
+class _EarlyCopy:
+    """PostgreSQL: the new records of a file that is clean so far go into their table by one
+    COPY while pass 1 is still checking the rest, so that the database stores and indexes
+    them meanwhile. Inside a savepoint: the first bad row cancels the COPY and rolls the
+    savepoint back (nothing written), and pass 1 goes on checking only. The ids are taken from
+    the table's sequence a batch at a time on a second connection (nextval is outside any
+    transaction; the import's own connection is busy with the COPY)."""
+
+    SAVEPOINT = "dsr_import_records"
+
+    def __init__(self, connection, table_name: str, columns: str):
+        self.connection = connection
+        self.table_name = table_name
+        connection.exec_driver_sql(f"SAVEPOINT {self.SAVEPOINT}")
+        self.sequence = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.cursor = connection.connection.driver_connection.cursor()
+        self.block = self.cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN")
+        self.copy = self.block.__enter__()
+
+    def write(self, rows: list[tuple]) -> list[int]:
+        if not rows:
+            return []
+        ids = _take_ids(self.sequence, self.table_name, len(rows))
+        write_row = self.copy.write_row
+        for row_id, row in zip(ids, rows, strict=True):
+            write_row((row_id, *row))
+        return ids
+
+    def finish(self) -> None:
+        """Ends the COPY (the foreign keys are checked now); the records stay written."""
+        self.block.__exit__(None, None, None)
+        self._close()
+        self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {self.SAVEPOINT}")
+
+    def cancel(self, quiet: bool = False) -> None:
+        """Takes back what was written. `quiet`: on the way out of an exception, which
+        matters more than a failure here (the caller rolls the transaction back anyway)."""
+        try:
+            if self.copy is not None:
+                self.block.__exit__(_CancelledImport, _CancelledImport("bad row"), None)
+            self._close()
+            self.connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {self.SAVEPOINT}")
+            self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {self.SAVEPOINT}")
+        except Exception:
+            if not quiet:
+                raise
+
+    def _close(self) -> None:
+        self.copy = None
+        self.cursor.close()
+        self.sequence.close()
+
+
 def _spooled(spool, rewind: bool = False):
     """The batches pickled to a spool file, in order."""
     if rewind:
@@ -881,6 +993,7 @@ class TargetImporter(_Importer):
     model = Target
     columns = TARGET_COLUMNS
     check = services.check_target
+    copy_while_checking = True
     required_any = (("uscc", "id_number"),)
     messages = (
         ("检查对象类型", "Unknown target type.", ()),
@@ -1011,6 +1124,7 @@ class TargetImporter(_Importer):
                 self._seen_live[attr][value] = number
                 other_id = self._live[attr].get(value)
                 if other_id is not None and other_id != matched:
+                    self._stop_early_writes()  # the file is bad; the query needs the connection
                     name = db.session.scalar(select(Target.name).where(Target.id == other_id))
                     errors.append(
                         (

@@ -341,3 +341,54 @@ def test_a_create_row_built_without_an_orm_object_reads_as_the_flush_hook_writes
     )
     assert created_changes(Target, values) == expected
     assert created_changes(Target, {"remarks": None}) is None
+
+
+def test_the_bulk_writers_fast_paths_write_the_same_text_as_the_general_ones():
+    """An import's create rows are built by CreatedChanges and hashed from a template
+    (chain._Alike); both must give exactly what created_changes and canonical_json give."""
+    import datetime as dt
+    import hashlib
+
+    from app.core.audit.chain import _COLUMNS, _Alike, canonical_json, row_hash
+    from app.core.audit.recorder import CreatedChanges, created_changes
+    from app.directory.models import Target
+
+    keys = ("name", "id", "area_id", "remarks", "created_on", "last_inspected_on", "items")
+    changes = CreatedChanges(Target, keys)
+    samples = [
+        ('东胜"水务"\\n%s', 7, 1, None, dt.datetime(2026, 12, 2, 5, 14, 28, 5), None, None),
+        ("A", 8, None, "备注\t😀", None, dt.date(2024, 5, 1), ["SJ-001 取水", "SJ-B01 河道"]),
+        (None, None, None, None, None, None, None),
+    ]
+    for values in samples:
+        assert changes(values) == created_changes(Target, dict(zip(keys, values, strict=True)))
+    base = {
+        "created_at": dt.datetime(2026, 12, 2, 5, 14, 28, 999999),
+        "user_id": 3,
+        "username": "op%s_a",
+        "roles": "Operator",
+        "ip": "10.0.0.1",
+        "action": "create",
+        "object_type": "target",
+        "object_id": None,
+        "department_id": None,
+        "changes": None,
+        "detail": None,
+    }
+    alike = _Alike(base)
+    for seq, (object_id, department_id, text) in enumerate(
+        [("42", 3, changes(samples[0])), ("43", None, None)], start=1
+    ):
+        prev = "ab" * 32
+        row = dict(base, object_id=object_id, department_id=department_id, changes=text)
+        row |= {"seq": seq, "prev_hash": prev}
+        filled = alike.template % (
+            json.dumps(text, ensure_ascii=False),
+            json.dumps(department_id),
+            json.dumps(object_id),
+            json.dumps(prev),
+            seq,
+        )
+        assert filled == canonical_json(row)
+        assert hashlib.sha256(filled.encode()).hexdigest() == row_hash(row)
+    assert alike.row[_COLUMNS.index("created_at")] == dt.datetime(2026, 12, 2, 5, 14, 28)

@@ -796,6 +796,33 @@ def test_a_bad_last_row_of_a_long_file_writes_nothing(app, base):
     assert count(app, AuditLog) == audit_rows
 
 
+def test_a_code_of_a_live_target_late_in_a_long_file_is_named_and_writes_nothing(app, base):
+    """On PostgreSQL the first thousand rows are written while the rest is checked; the
+    check that names the live target holding a code reads the database after that, and the
+    rows written before it are taken back."""
+    person = target_row(
+        0,
+        检查对象类型="自然人",
+        名称="赵六",
+        统一社会信用代码=uscc(5000),
+        公民身份号码=citizen_id(7),
+    )
+    assert run_import(app, "targets", csv_bytes(TARGET_HEADER, [person])).ok
+    with app.app_context():
+        audit_rows = db.session.scalar(select(func.count()).select_from(AuditLog))
+    rows = [target_row(n) for n in range(1, 1500)] + [target_row(5000)]
+    result = run_import(app, "targets", csv_bytes(TARGET_HEADER, rows))
+    assert errors_of(result) == [(1501, "统一社会信用代码")]
+    assert "赵六" in result.errors[0].reason
+    assert [t.name for t in stored_targets(app)] == ["赵六"]
+    assert count(app, AuditLog) == audit_rows
+    with app.app_context(), db.engine.connect() as connection:
+        assert verify(connection).ok
+    # The same file without that row imports.
+    assert run_import(app, "targets", csv_bytes(TARGET_HEADER, rows[:-1])).ok
+    assert count(app, Target) == 1500
+
+
 def test_every_imported_target_has_its_audit_row_and_the_chain_verifies(app, base):
     """Per-record rows are written in bulk (COPY on PostgreSQL): one per target created or
     changed, chained after the rows before them, read like the rows of a form's save."""

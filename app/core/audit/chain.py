@@ -124,37 +124,126 @@ def _move_head(connection: Connection, seq: int, prev: str) -> None:
     )
 
 
+class _Alike:
+    """The canonical JSON of entries that share every field but `changes`, `department_id`,
+    `object_id` (and the chain's `seq`, `prev_hash`): the shared fields are written once into a
+    %-template, the rest filled in per row. Same text as canonical_json (tested)."""
+
+    VARYING = ("changes", "department_id", "object_id", "prev_hash", "seq")
+
+    def __init__(self, base: dict):
+        fixed = dict(base, created_at=base["created_at"].replace(microsecond=0, tzinfo=None))
+        text = ""
+        for key, name in zip(_KEYS, _SORTED_FIELDS, strict=True):
+            text += ("," if text else "{") + key.replace("%", "%%")
+            if name in self.VARYING:
+                text += "%s"
+            else:
+                text += json_text(_canonical_value(fixed.get(name))).replace("%", "%%")
+        self.template = text + "}"
+        # A row in _COLUMNS order, the varying places filled per row.
+        self.row = [fixed.get(name) for name in _COLUMNS]
+        self.places = tuple(_COLUMNS.index(name) for name in (*self.VARYING, "row_hash"))
+
+
 class Appender:
     """Appends the entries of a bulk write (an import's row per record) in the caller's
     transaction: the head is locked once, entries are chained and hashed as they come, in the
-    order given. On PostgreSQL the rows wait in a temporary file and go in with one COPY at
-    `close()` (the connection may be busy with the COPY of the records meanwhile); elsewhere
-    each `add()` inserts its rows. Nothing is visible, and the head does not move, before the
-    transaction commits."""
+    order given. On PostgreSQL the rows go in by COPY: with `direct=True` straight away, into
+    a COPY that stays open between `add()` calls (the caller leaves the connection alone until
+    `pause()` or `close()`; the database stores the rows while the next ones are built),
+    otherwise they wait in a temporary file until `close()` (the connection may be busy with
+    the COPY of the records meanwhile). Elsewhere each `add()` inserts its rows. Nothing is
+    visible, and the head does not move, before the transaction commits."""
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, *, direct: bool = False):
         self.connection = connection
         self.seq, self.prev = _lock_head(connection)
-        self.spool = tempfile.TemporaryFile() if connection.dialect.name == "postgresql" else None
+        postgresql = connection.dialect.name == "postgresql"
+        self.direct = direct and postgresql
+        self.spool = tempfile.TemporaryFile() if postgresql and not direct else None
         self.count = 0
+        self._cursor = self._copy = self._rows = None
 
     def add(self, entries: list[dict]) -> None:
         if not entries:
             return
         rows, self.seq, self.prev = _chained(entries, self.seq, self.prev)
-        self.count += len(rows)
-        if self.spool is None:
-            self.connection.execute(insert(AuditLog), rows)
-        else:
-            values = [tuple([row.get(name) for name in _COLUMNS]) for row in rows]
+        self._write([tuple([row.get(name) for name in _COLUMNS]) for row in rows])
+
+    def add_alike(self, base: dict, rows) -> None:
+        """Entries `dict(base, object_id=..., department_id=..., changes=...)`, given as
+        (object_id, department_id, changes) triples: what `add()` writes, built faster."""
+        alike = _Alike(base)
+        template, row, places = alike.template, alike.row, alike.places
+        seq, prev = self.seq, self.prev
+        values = []
+        for object_id, department_id, changes in rows:
+            seq += 1
+            text = template % (
+                json_text(changes),
+                json_text(department_id),
+                json_text(object_id),
+                json_text(prev),
+                seq,
+            )
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            for place, value in zip(
+                places, (changes, department_id, object_id, prev, seq, digest), strict=True
+            ):
+                row[place] = value
+            values.append(tuple(row))
+            prev = digest
+        self.seq, self.prev = seq, prev
+        self._write(values)
+
+    def _write(self, values: list[tuple]) -> None:
+        if not values:
+            return
+        self.count += len(values)
+        if self.direct:
+            if self._copy is None:
+                self._cursor = self.connection.connection.driver_connection.cursor()
+                self._copy = self._cursor.copy(f"COPY audit_log ({_COLUMN_NAMES}) FROM STDIN")
+                self._rows = self._copy.__enter__()
+            for row in values:
+                self._rows.write_row(row)
+        elif self.spool is not None:
             pickle.dump(values, self.spool, pickle.HIGHEST_PROTOCOL)
+        else:
+            rows = [dict(zip(_COLUMNS, row, strict=True)) for row in values]
+            self.connection.execute(insert(AuditLog), rows)
+
+    def pause(self) -> None:
+        """Ends the direct COPY, so that the caller can use the connection; a later `add()`
+        opens another."""
+        if self._copy is not None:
+            copy, cursor = self._copy, self._cursor
+            self._cursor = self._copy = self._rows = None
+            copy.__exit__(None, None, None)
+            cursor.close()
+
+    def abort(self) -> None:
+        """On the way out of an exception: ends a direct COPY as failed (a connection left in
+        the middle of a COPY cannot even roll back); the caller rolls the transaction back."""
+        if self._copy is not None:
+            copy, cursor = self._copy, self._cursor
+            self._cursor = self._copy = self._rows = None
+            try:
+                copy.__exit__(RuntimeError, RuntimeError("import aborted"), None)
+                cursor.close()
+            except Exception:  # noqa: BLE001 - the exception being handled matters more
+                pass
+        if self.spool is not None:
+            self.spool.close()
 
     def close(self) -> None:
+        self.pause()
         if self.spool is not None:
             if self.count:
                 self.spool.seek(0)
                 cursor = self.connection.connection.driver_connection.cursor()
-                with cursor.copy(f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY audit_log ({_COLUMN_NAMES}) FROM STDIN") as copy:
                     while True:
                         try:
                             values = pickle.load(self.spool)
@@ -172,6 +261,7 @@ class Appender:
 # fewer go through one INSERT. Either way they join the caller's transaction.
 COPY_FROM = 100
 _COLUMNS = (*HASHED_FIELDS, "row_hash")
+_COLUMN_NAMES = ", ".join(_COLUMNS)
 
 
 def _insert(connection: Connection, rows: list[dict]) -> None:

@@ -115,6 +115,33 @@ def created_changes(model, values: dict) -> str | None:
     return "{" + ",".join(parts) + "}" if parts else None
 
 
+class CreatedChanges:
+    """`created_changes(model, dict(zip(keys, values)))` for many rows with the same keys (a
+    bulk import's records): the keys sorted and written once, text and whole numbers encoded
+    without the general path. Same text (tested)."""
+
+    def __init__(self, model, keys):
+        self.model = model
+        digest = set(getattr(model, "__audit_digest_columns__", ())) | REDACTED_COLUMNS
+        self.plan = [
+            (keys.index(key), f"{chain.json_text(key)}:[null,", key, key not in digest)
+            for key in sorted(keys)
+        ]
+
+    def __call__(self, values) -> str | None:
+        parts = []
+        for index, prefix, key, plain in self.plan:
+            value = values[index]
+            if value is None:
+                continue
+            kind = type(value)
+            if plain and (kind is str or kind is int):
+                parts.append(prefix + chain.json_text(value) + "]")
+            else:
+                parts.append(prefix + chain.json_text(_created_value(self.model, key, value)) + "]")
+        return "{" + ",".join(parts) + "}" if parts else None
+
+
 def _base_entry(action, object_type=None, object_id=None, department_id=None, user=None, ip=None):
     actor, actor_ip = _actor()
     user = user or actor
