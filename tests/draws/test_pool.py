@@ -302,13 +302,7 @@ def _strata_rows(draw_id: int) -> dict[str, list[int]]:
 
 
 @pytest.mark.parametrize("strata", ["kept", "missing"])
-def test_postgresql_ranks_from_the_strata_frozen_with_the_pool(
-    app,
-    world,
-    task,
-    monkeypatch,
-    strata,  # noqa: F811
-):
+def test_postgresql_ranks_from_the_frozen_strata(app, world, task, monkeypatch, strata):  # noqa: F811
     """The arrays written beside the pool hold exactly its candidates; the ranking reads them
     on two connections at once (the threshold lowered to this pool) and, when they are missing
     (a draw committed before revision 0017), rebuilds them from the stored JSON; either way
