@@ -351,13 +351,21 @@ _PLAIN_STRATA = tuple(
 )
 
 
+def _in_pool(classified):
+    """Whether a row of _classified is drawable: live, and not found clean recently unless
+    special."""
+    return (classified.c.status == LIVE_STATUS) & (
+        classified.c.special | classified.c.clean_on.is_(None)
+    )
+
+
 def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenPool | None:
     """The pool built by PostgreSQL in one statement, so of one snapshot: the pool's text,
     hash and size; its candidates per stratum as bigint[] arrays; the excluded targets (with
     what their reasons say) and the blacklisted ones. None when a stratum would not pass the
     protocol's checks (the Python path then refuses it with the protocol's own message)."""
     scoped = _classified(task, on_date)
-    drawable = (scoped.c.status == LIVE_STATUS) & (scoped.c.special | scoped.c.clean_on.is_(None))
+    drawable = _in_pool(scoped)
     session = db.session
     # The entries in id order, each stratum as JSON text: PostgreSQL's to_json escapes what
     # Python's json.dumps(ensure_ascii=False) escapes, the same way (`"`, `\`, control
@@ -394,7 +402,7 @@ def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenP
     # statement, one snapshot under READ COMMITTED): the arrays hold exactly the pool the text
     # holds, and the excluded are exactly the scoped targets it leaves out.
     again = _classified(task, on_date)
-    in_pool = (again.c.status == LIVE_STATUS) & (again.c.special | again.c.clean_on.is_(None))
+    in_pool = _in_pool(again)
     target_id = cast(again.c.id, BigInteger)
     per_stratum = select(
         literal(1),
@@ -500,16 +508,23 @@ _ENTRIES = (
 _WORK_MEM = "SET LOCAL work_mem = '64MB'"
 
 
-def _strata_of(draw_id: int, pool_size: int | None) -> bool:
+def _stratum_sizes_of(draw_id: int) -> dict[str, int]:
+    return dict(
+        db.session.execute(
+            text("SELECT stratum, cardinality(ids) FROM draw_pool_stratum WHERE draw_id = :draw"),
+            {"draw": draw_id},
+        ).all()
+    )
+
+
+def _strata_of(draw_id: int, pool_size: int | None) -> tuple[dict[str, int], bool]:
     """Make sure draw_pool_stratum holds the draw's candidates: rebuilt from the stored JSON
     when they are missing (a draw committed before revision 0017) or do not add up to the
-    pool's size. Whether they were rebuilt (in this transaction, seen by no other)."""
-    held = db.session.scalar(
-        text("SELECT sum(cardinality(ids)) FROM draw_pool_stratum WHERE draw_id = :draw"),
-        {"draw": draw_id},
-    )
-    if held is not None and (pool_size is None or held == pool_size):
-        return False
+    pool's size. Their sizes per stratum, and whether they were rebuilt (in this transaction,
+    seen by no other)."""
+    sizes = _stratum_sizes_of(draw_id)
+    if sizes and (pool_size is None or sum(sizes.values()) == pool_size):
+        return sizes, False
     release_strata(draw_id)
     db.session.execute(
         text(
@@ -519,7 +534,7 @@ def _strata_of(draw_id: int, pool_size: int | None) -> bool:
         ),
         {"draw": draw_id},
     )
-    return True
+    return _stratum_sizes_of(draw_id), True
 
 
 # A pool this large is ranked by two database processes at once (a second connection ranks
@@ -606,13 +621,7 @@ def ranked_in_database(
     most max(floor(size * ratio_bp / 10000) + 1, min), never more than size; a stratum the
     parameters do not list draws nothing (one row is read). The allocation itself stays
     Python's (protocol.allocate), from the sizes this returns."""
-    rebuilt = _strata_of(draw_id, pool_size)
-    sizes = dict(
-        db.session.execute(
-            text("SELECT stratum, cardinality(ids) FROM draw_pool_stratum WHERE draw_id = :draw"),
-            {"draw": draw_id},
-        ).all()
-    )
+    sizes, rebuilt = _strata_of(draw_id, pool_size)
     bounds = sorted(
         (name, spec.get("ratio_bp") or 0, spec.get("min") or 0) for name, spec in strata.items()
     )
