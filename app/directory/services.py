@@ -405,6 +405,17 @@ def _valid(kind, code: str) -> str:
 # --- targets -------------------------------------------------------------------------------
 
 
+# check_target's messages, made once (an import checks every row of a file with it).
+_UNKNOWN_TYPE = _("Unknown target type.")
+_NAME_REQUIRED = _("The name is required.")
+_ID_NUMBER_REQUIRED = _("A natural person needs a citizen ID number.")
+_USCC_REQUIRED = _("A unified social credit code is required.")
+_UNKNOWN_STATUS = _("Unknown registration status.")
+_UNKNOWN_RISK_CLASS = _("The credit-risk class must be A, B, C or D.")
+_UNKNOWN_INDUSTRY = _("Unknown industry category.")
+_UNKNOWN_FLAG = _("Unknown supervision flag: %(values)s.")
+
+
 def check_target(target: Target, check_unique: bool = True) -> None:
     _strip_strings(
         target,
@@ -421,25 +432,25 @@ def check_target(target: Target, check_unique: bool = True) -> None:
             "remarks",
         ],
     )
-    _one_of(target.target_type, TARGET_TYPES, _("Unknown target type."))
-    _require(target.name, _("The name is required."))
+    _one_of(target.target_type, TARGET_TYPES, _UNKNOWN_TYPE)
+    _require(target.name, _NAME_REQUIRED)
     if target.target_type == NATURAL_PERSON:
-        _require(target.id_number, _("A natural person needs a citizen ID number."))
+        _require(target.id_number, _ID_NUMBER_REQUIRED)
         target.id_number = _valid(CitizenID, target.id_number)
         if target.uscc:
             target.uscc = _valid(USCC, target.uscc)
     else:
         if target.target_type != "建设项目":
-            _require(target.uscc, _("A unified social credit code is required."))
+            _require(target.uscc, _USCC_REQUIRED)
         if target.uscc:
             target.uscc = _valid(USCC, target.uscc)
         if target.id_number:
             target.id_number = _valid(CitizenID, target.id_number)
-    _one_of(target.registration_status, REGISTRATION_STATUSES, _("Unknown registration status."))
-    _one_of(target.risk_class, RISK_CLASSES, _("The credit-risk class must be A, B, C or D."))
+    _one_of(target.registration_status, REGISTRATION_STATUSES, _UNKNOWN_STATUS)
+    _one_of(target.risk_class, RISK_CLASSES, _UNKNOWN_RISK_CLASS)
     if target.industry is not None:
-        _one_of(target.industry, INDUSTRIES, _("Unknown industry category."))
-    target.flags = _subset(target.flags, SPECIAL_FLAGS, _("Unknown supervision flag: %(values)s."))
+        _one_of(target.industry, INDUSTRIES, _UNKNOWN_INDUSTRY)
+    target.flags = _subset(target.flags, SPECIAL_FLAGS, _UNKNOWN_FLAG)
     if target.contact_phone and not PHONE_RE.match(target.contact_phone):
         raise DomainError(_("The phone number %(phone)s is not valid.", phone=target.contact_phone))
     if target.last_inspected_on and target.last_inspected_on > dt.date.today():

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     String,
     Table,
@@ -70,6 +71,8 @@ class Draw(TaskScoped, ScalarDefaults, AuditMixin, Model):
     __secret_columns__ = ("server_secret",)
     __confidential_columns__ = ("pool", "excluded", "result", "substitutions", "witness_entropy")
     __audit_key__ = "uid"
+    # What drawn_target's foreign key refers to: a drawn target's task is its draw's task.
+    __table_args__ = (UniqueConstraint("id", "task_id", name="uq_draw_task"),)
 
     id = Column(Integer, primary_key=True)
     uid = Column(String(40), nullable=False, unique=True)  # the protocol's draw id
@@ -174,7 +177,15 @@ class DrawnTarget(Model):
     __tablename__ = "drawn_target"
     # Drawn from the task's frozen pool, which a joint check takes from several departments.
     __cross_department__ = {"target": "new"}
-    __table_args__ = (UniqueConstraint("draw_id", "target_id", name="uq_drawn_target"),)
+    # One foreign key for the draw and its task (each checked per row when a draw of tens of
+    # thousands is written; the task's own key follows from the draw's). uq_drawn_target,
+    # whose first column is draw_id, serves the lookups by draw.
+    __table_args__ = (
+        UniqueConstraint("draw_id", "target_id", name="uq_drawn_target"),
+        ForeignKeyConstraint(
+            ["draw_id", "task_id"], ["draw.id", "draw.task_id"], name="fk_drawn_target_draw"
+        ),
+    )
 
     # Shown on the draw's page: read with its permission and scope; the selection stays out of
     # stored copies until the task's results are published (app/core/audit/shown.py).
@@ -188,8 +199,8 @@ class DrawnTarget(Model):
         return () if self.draw.published else self.__confidential_columns__
 
     id = Column(Integer, primary_key=True)
-    draw_id = Column(Integer, ForeignKey("draw.id"), nullable=False, index=True)
-    task_id = Column(Integer, ForeignKey("spot_check_task.id"), nullable=False, index=True)
+    draw_id = Column(Integer, nullable=False)
+    task_id = Column(Integer, nullable=False, index=True)
     target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)
     stratum = Column(String(20), nullable=False)
     rank = Column(Integer, nullable=False)

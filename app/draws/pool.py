@@ -424,12 +424,23 @@ def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenP
     connection = session.connection()
     # The id-ordered aggregate of a million entries sorts about 100 MB: in memory, not on disk.
     session.execute(text("SET LOCAL work_mem = '256MB'"))
+    # The temporary table's values (the text, 27 MB for a million, and the arrays) are
+    # compressed once here and copied as they are into draw.pool and draw_pool_stratum: with
+    # lz4 where the server has it, which halves the statement's time against pglz (the
+    # default) for a fifth more bytes.
+    if _has_lz4(connection):
+        session.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
+    # A plan this simple gains nothing from JIT compilation, which the cost of scanning a
+    # million rows would start (tens of milliseconds).
+    session.execute(text("SET LOCAL jit = off"))
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_TEXT_TABLE}")
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {_TEXT_TABLE} ON COMMIT DROP AS {statement}",
         statement.params,
     )
     session.execute(text("RESET work_mem"))
+    session.execute(text("RESET default_toast_compression"))
+    session.execute(text("RESET jit"))
     digest, size, invalid_count = session.execute(
         text(
             "SELECT encode(sha256(convert_to(pool, 'UTF8')), 'hex'), size, invalid"
@@ -456,6 +467,24 @@ def _freeze_in_database(task: SpotCheckTask, on_date: dt.date | None) -> FrozenP
 
 
 _TEXT_TABLE = "dsr_frozen_pool"
+
+
+def _has_lz4(connection) -> bool:
+    """Whether the server was built with lz4 (PostgreSQL 14 and later can be), asked once per
+    engine."""
+    engine = connection.engine
+    known = _LZ4.get(engine.url)
+    if known is None:
+        known = _LZ4[engine.url] = bool(
+            connection.exec_driver_sql(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                " WHERE name = 'default_toast_compression'"
+            ).scalar()
+        )
+    return known
+
+
+_LZ4: dict = {}
 
 
 def frozen_text():
@@ -506,6 +535,8 @@ _ENTRIES = (
 )
 # Grouping and sorting a million rows stays in memory (the default is 4 MB).
 _WORK_MEM = "SET LOCAL work_mem = '64MB'"
+# Nor does the ranking's plan gain from JIT compilation.
+_NO_JIT = "SET LOCAL jit = off"
 
 
 def _stratum_sizes_of(draw_id: int) -> dict[str, int]:
@@ -588,6 +619,7 @@ def _rank_on_own_connection(engine, sql: str, params: dict) -> list[tuple]:
     """The ranking of some strata on a connection of its own (read only, committed rows)."""
     with engine.connect() as connection:
         connection.execute(text(_WORK_MEM))
+        connection.execute(text(_NO_JIT))
         rows = [tuple(row) for row in connection.execute(text(sql), params)]
         connection.rollback()
     return rows
@@ -629,6 +661,7 @@ def ranked_in_database(
     if not rebuilt and len(sizes) > 1 and sum(sizes.values()) >= PARALLEL_RANKING_MIN:
         here, there = _halves(sizes)
     db.session.execute(text(_WORK_MEM))
+    db.session.execute(text(_NO_JIT))
     rows: list[tuple] = []
     if there:
         sql, params = _ranking_sql(bounds, there)
@@ -647,6 +680,7 @@ def ranked_in_database(
         params.update(draw=draw_id, seed=seed)
         rows += [tuple(row) for row in db.session.execute(text(sql), params)]
     db.session.execute(text("RESET work_mem"))
+    db.session.execute(text("RESET jit"))
     return sorted(rows, key=lambda r: (r[0], r[3]))
 
 

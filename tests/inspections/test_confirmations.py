@@ -131,16 +131,18 @@ def test_a_plan_decision_keeps_its_opinion_and_a_return_needs_one(
     with app.app_context():
         assert db.session.get(AnnualPlan, plan).status == "approved"
         rows = db.session.scalars(
-            select(Decision).where(
-                Decision.object_type == "annual_plan", Decision.object_id == plan
-            )
+            select(Decision)
+            .where(Decision.object_type == "annual_plan", Decision.object_id == plan)
+            .order_by(Decision.id)
         ).all()
         assert [(d.decision, d.opinion) for d in rows] == [
             ("returned", "补充重点监管对象比例"),
             ("approved", "同意，按期发布"),
         ]
         logged = db.session.scalars(
-            select(AuditLog).where(AuditLog.object_type == "decision", AuditLog.action == "create")
+            select(AuditLog)
+            .where(AuditLog.object_type == "decision", AuditLog.action == "create")
+            .order_by(AuditLog.seq)
         ).all()
         opinions = [json.loads(a.changes)["opinion"][1] for a in logged]
         assert opinions == ["补充重点监管对象比例", "同意，按期发布"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html.parser
+import uuid
 
 import pytest
 from flask_appbuilder import ModelRestApi
@@ -19,7 +20,7 @@ from sqlalchemy import insert, select
 from werkzeug.datastructures import MultiDict
 
 from app.directory.models import InspectionItem, Inspector, Target
-from app.draws.models import DrawnTarget
+from app.draws.models import Draw, DrawnTarget
 from app.extensions import db
 from app.inspections.models import InspectionRecord, Penalty, RectificationCase
 from app.planning.models import AnnualPlan, SpotCheckTask
@@ -64,6 +65,11 @@ def foreign(app, world, directory, refused, conflict):  # noqa: F811
         # A's second record, on drawn targets of their own.
         drawn = db.session.get(DrawnTarget, a_record.drawn_target_id)
         taken = select(DrawnTarget.target_id).where(DrawnTarget.draw_id == drawn.draw_id)
+        # A drawn target's task is its draw's task (drawn_target's key to draw): task B's
+        # drawn targets come from a draw of task B.
+        draw_b = _clone(
+            Draw.__table__, drawn.draw_id, task_id=task_b, uid=f"{uuid.uuid4()}", active_key=None
+        )
         free = db.session.scalars(select(Target.id).where(Target.id.not_in(taken))).all()
         record_b, record_b2 = (
             _clone(
@@ -72,7 +78,11 @@ def foreign(app, world, directory, refused, conflict):  # noqa: F811
                 task_id=task_b,
                 target_id=free[n],
                 drawn_target_id=_clone(
-                    DrawnTarget.__table__, drawn.id, target_id=free[n], task_id=task_b
+                    DrawnTarget.__table__,
+                    drawn.id,
+                    target_id=free[n],
+                    task_id=task_b,
+                    draw_id=draw_b,
                 ),
             )
             for n in (0, 1)
