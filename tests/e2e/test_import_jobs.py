@@ -65,7 +65,7 @@ def test_an_upload_returns_at_once_and_the_page_follows_the_job(
 
     worker = _start_worker(env)
     try:
-        seen = set()
+        seen, shown = set(), set()
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
@@ -74,6 +74,7 @@ def test_an_upload_returns_at_once_and_the_page_follows_the_job(
                 state = v.page.inner_text("#import-job-state", timeout=1000)
                 checked = v.page.inner_text("#import-job-checked", timeout=1000)
                 seen.add((state, checked not in ("0", "")))
+                shown.add((state, v.page.get_attribute("#import-job-state", "class", timeout=1000)))
             except PlaywrightError:
                 pass  # the page reloads itself when the job has ended
             time.sleep(0.2)
@@ -83,6 +84,8 @@ def test_an_upload_returns_at_once_and_the_page_follows_the_job(
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
     assert ("进行中", True) in seen, seen  # the page showed the rows checked on the way
+    # The label changes with the state, colour included (not only the first state's).
+    assert ("进行中", "label label-info") in shown, shown
     done = v.page.inner_text("#import-job-done")
     assert f"{ROWS} 行" in done or str(ROWS) in done, done
     assert v.page.inner_text("#import-job-written") == str(ROWS)
@@ -91,3 +94,28 @@ def test_an_upload_returns_at_once_and_the_page_follows_the_job(
     assert v.page.inner_text("#import-job-state") == "已完成"
     assert str(ROWS) in v.page.inner_text("#import-job-done")
     assert count(app, Target) == ROWS
+
+
+def test_the_page_stops_following_a_job_once_signed_out(
+    app,
+    phone,  # noqa: F811
+    monkeypatch,
+    tmp_path,
+):
+    """A session that ends while the page waits (signed out elsewhere, an idle timeout): the
+    next status request is answered with the sign-in page, and the job's page reloads into it
+    instead of asking again every few seconds for ever."""
+    env = _worker_env(app, tmp_path)
+    monkeypatch.setattr(queue, "run_import_job", _real_queue(env, monkeypatch))
+    v = phone()
+    v.login("operator_a")
+    v.go("/directory-import/")
+    v.page.set_input_files(
+        "#import-file", {"name": "检查对象.csv", "mimeType": "text/csv", "buffer": _rows(20)}
+    )
+    v.page.click("#import-submit")
+    v.page.wait_for_url("**/directory-import/job/*")
+    assert v.page.inner_text("#import-job-state") == "排队中"  # no worker runs
+    v.page.context.clear_cookies()
+    v.page.wait_for_url("**/login/**", timeout=15000)
+    assert "登录" in v.visible_text()
