@@ -38,6 +38,9 @@ def error_page(error):
     message = getattr(error, "user_message", None) or TITLES.get(code, _("Error"))
     if request.path.startswith("/api/"):
         return {"message": str(message)}, code
+    if request.path == "/public" or request.path.startswith("/public/"):
+        # A visitor of the public pages (not signed in) stays in their layout: no staff menu.
+        return render_template("public/error.html", message=message), code
     appbuilder = current_app.appbuilder
     return (
         render_template(

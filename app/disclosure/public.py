@@ -25,7 +25,9 @@ bp = Blueprint("public", __name__, url_prefix="/public")
 PAGE_SIZE = 20
 
 
-@bp.context_processor
+# For every template: the error pages of /public/… are rendered outside the blueprint when no
+# route matched (app/core/errors.py).
+@bp.app_context_processor
 def _page_language():
     from flask_babel import get_locale
 

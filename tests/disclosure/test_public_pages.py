@@ -174,5 +174,11 @@ def test_anonymous_sees_public_pages_only(app, world, client):
         assert 'src="http' not in page and 'href="http' not in page
     assert client.get("/public/items?format=doc").status_code == 400
     assert client.get("/public/results/999").status_code == 404
+    # A visitor's error pages keep the public layout (no staff menu, no sign-in form), in
+    # Chinese, whether a record is missing or no page has that address.
+    for url in ("/public/results/999", "/public/no-such-page", "/public/items?format=doc"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'lang="zh-CN"' in page and "公开" in page, url
+        assert "navbar" not in page and "退出" not in page and "登录" not in page, url
     assert client.get("/records/list/").status_code == 302
     assert client.get("/api/v1/record/").status_code == 401
