@@ -39,13 +39,36 @@ def _fits(v, name):
     assert measured["wide"] == [], measured
 
 
+# Loaded by the worker process alone (sitecustomize runs at its start): each batch of checked
+# rows waits a little, so that the job runs for several of the page's polls whatever the
+# machine's speed (12,000 rows took under two seconds, one poll, on a fast machine).
+_SLOW_WORKER = """
+import time
+from app.directory import imports
+_spool = imports._Importer._spool_batch
+def _slow_spool(self, batch, spool):
+    time.sleep(0.5)
+    return _spool(self, batch, spool)
+imports._Importer._spool_batch = _slow_spool
+"""
+
+
+def _slow_worker_env(app, tmp_path) -> dict:
+    env = _worker_env(app, tmp_path)
+    hook = tmp_path / "slow-worker"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_SLOW_WORKER, encoding="utf-8")
+    env["PYTHONPATH"] = os.pathsep.join((str(hook), env["PYTHONPATH"]))
+    return env
+
+
 def test_an_upload_returns_at_once_and_the_page_follows_the_job(
     app,
     phone,  # noqa: F811
     monkeypatch,
     tmp_path,
 ):
-    env = _worker_env(app, tmp_path)
+    env = _slow_worker_env(app, tmp_path)
     monkeypatch.setattr(queue, "run_import_job", _real_queue(env, monkeypatch))
     v = phone()
     v.login("operator_a")
