@@ -25,6 +25,24 @@ TITLES = {
 }
 
 
+def _specific(error, code):
+    """What the user can do about the error, where the title alone does not say it."""
+    from flask_wtf.csrf import CSRFError
+
+    if isinstance(error, CSRFError):
+        # A form left open too long (the token expired) or opened before signing in again.
+        return _(
+            "The page has expired or was opened in another session. Go back, reload the page "
+            "and submit it again."
+        )
+    if code == 413:
+        return _(
+            "The upload is too large: files of at most %(mb)d MB are accepted.",
+            mb=current_app.config.get("MAX_UPLOAD_MB", 20),
+        )
+    return TITLES.get(code, _("Error"))
+
+
 def error_page(error):
     """The page (or, under /api/, the JSON) for an HTTP error; an exception may carry its own
     `user_message`."""
@@ -35,7 +53,7 @@ def error_page(error):
     # page's menu needs it.
     if not hasattr(g, "user"):
         g.user = current_user
-    message = getattr(error, "user_message", None) or TITLES.get(code, _("Error"))
+    message = getattr(error, "user_message", None) or _specific(error, code)
     if request.path.startswith("/api/"):
         return {"message": str(message)}, code
     if request.path == "/public" or request.path.startswith("/public/"):

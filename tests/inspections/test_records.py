@@ -177,6 +177,7 @@ def test_evidence_is_typed_by_content_limited_in_size_and_kept(app, inspected, l
     assert response.status_code == 422 and "20 MB" in response.get_json()["message"]
     response = upload(b"\0" * (21 * 1024 * 1024), "huge.png")  # over the request limit
     assert response.status_code == 413
+    assert "不超过 20 MB" in response.get_json()["message"]
     response = upload(PNG, "../../etc/现场.png")
     assert response.status_code == 200, response.get_json()
     with app.app_context():

@@ -31,6 +31,9 @@ def test_form_post_without_csrf_token_is_refused_and_writes_nothing(app, login_a
     )
     assert response.status_code == 400
     assert _department_count(app) == before
+    # The page says what to do about it (a form left open too long), in Chinese.
+    page = response.get_data(as_text=True)
+    assert "页面已过期" in page and "刷新页面后重新提交" in page
 
 
 def test_form_post_with_csrf_token_is_accepted(app, login_as, world):
