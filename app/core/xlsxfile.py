@@ -3,8 +3,9 @@ import templates) is written here, the way Excel users expect it:
 
 - typed cells: numbers stay numbers (序号, 年度, counts), dates are dates formatted yyyy-mm-dd
   (a `date`, or a text that is exactly an ISO date, as the portal layouts write dates), times
-  yyyy-mm-dd hh:mm; every other cell is text, with formula cells neutralised as in CSV
-  (app/core/csvfile.py: a leading `'` before `= + - @` and control characters); characters XML
+  yyyy-mm-dd hh:mm; every other cell is text. A text CSV would neutralise (app/core/csvfile.py:
+  `= + - @` or a control character first) is a string cell with Excel's quote prefix, shown
+  without a visible `'` and kept as text when edited; characters XML
   cannot hold (U+FFFE, U+FFFF, lone surrogates, C0 controls) are dropped from every text;
 - the header row bold, on a grey fill, frozen (it stays in view when scrolling);
 - column widths fitted to the header and the first rows (a CJK character counts double);
@@ -74,7 +75,23 @@ def typed(value):
             return dt.date.fromisoformat(text), DATE_FORMAT
         except ValueError:
             pass
-    return neutralise(text), None
+    return text, None
+
+
+def _cell(ws, value, number_format=None):
+    """A written cell. A text a spreadsheet would take for a formula (`= + - @`, a control
+    character first) is stored as a string and marked with Excel's quote prefix: shown as
+    typed, without the `'` that neutralises it in CSV, and still text when someone edits the
+    cell (Excel's own way of storing a text typed as `'=…`)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and neutralise(value) != value:
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    if number_format:
+        cell.number_format = number_format
+    return cell
 
 
 def write_xlsx(
@@ -94,7 +111,6 @@ def write_xlsx(
     identifier keeps all its 18 digits); `date_columns` as dates. `choices` puts a drop-down
     list on a column, for the `empty_rows` rows under the header (an import template)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -132,7 +148,7 @@ def write_xlsx(
     centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(ws, value=neutralise(xml_safe(header)))
+        cell = _cell(ws, xml_safe(header))
         cell.font, cell.fill, cell.alignment = bold, fill, centred
         header_cells.append(cell)
     ws.append(header_cells)
@@ -141,13 +157,10 @@ def write_xlsx(
         out = []
         for index, value in enumerate(row):
             if index in text_columns:
-                value, number_format = (None if value is None else neutralise(xml_safe(value))), TEXT_FORMAT
+                value, number_format = (None if value is None else xml_safe(value)), TEXT_FORMAT
             else:
                 value, number_format = typed(value)
-            cell = WriteOnlyCell(ws, value=value)
-            if number_format:
-                cell.number_format = number_format
-            out.append(cell)
+            out.append(_cell(ws, value, number_format))
         ws.append(out)
     book.save(target)
 

@@ -1,6 +1,6 @@
 """The one XLSX writer (app/core/xlsxfile.py), read back with openpyxl as Excel would open it:
 numbers and dates typed, the header bold and frozen, widths fitted (CJK counts double), the
-sheet named in Chinese, formula cells still neutralised."""
+sheet named in Chinese, formula cells still neutralised (as quote-prefixed strings)."""
 
 from __future__ import annotations
 
@@ -44,9 +44,13 @@ def test_numbers_and_dates_are_typed_text_stays_text():
 
 
 def test_formula_cells_are_neutralised():
+    """Text, never a formula, shown as typed: a string cell with Excel's quote prefix (what
+    Excel stores for a text typed as '=…), so no visible `'` and still text when edited."""
     _book, ws = _sheet()
-    assert ws["E2"].value == "'=HYPERLINK(\"http://x\")"
-    assert ws["E2"].data_type == "s"
+    assert ws["E2"].value == "=HYPERLINK(\"http://x\")"
+    assert ws["E2"].data_type == "s" and ws["E2"].quotePrefix
+    # An ordinary text has no quote prefix.
+    assert ws["F2"].data_type == "s" and not ws["F2"].quotePrefix
 
 
 def test_header_is_bold_and_frozen_and_the_sheet_named_in_chinese():

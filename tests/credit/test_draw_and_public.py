@@ -178,7 +178,10 @@ def test_the_public_blacklist_shows_only_published_listings_masked(app, world, i
     book = load_workbook(io.BytesIO(client.get("/public/blacklist?format=xlsx").data))
     values = [[c if c is not None else "" for c in row] for row in book.active.values]
     assert values[0] == rows[0]
-    assert sorted(str(r[4]) for r in values[1:]) == sorted(by_number)
+    # The same texts; the formula-like ones as quote-prefixed strings instead of CSV's `'`.
+    assert sorted(str(r[4]) for r in values[1:]) == sorted(n.lstrip("'") for n in by_number)
+    injected = next(row[4] for row in book.active.iter_rows(min_row=2) if row[4].value[0] == "-")
+    assert injected.data_type == "s" and injected.quotePrefix
     # Typed as Excel users expect: 序号 a number, 列入日期 a date.
     sheet = book.active
     assert book.sheetnames == ["失信黑名单"] and sheet["A2"].data_type == "n"

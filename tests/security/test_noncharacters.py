@@ -114,7 +114,9 @@ def test_the_xlsx_writer_drops_what_xml_cannot_hold():
     sheet = load_workbook(io.BytesIO(target.getvalue())).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0] == ["计划名称", "编码"]
-    assert rows[1] == ["计划测试", "'=SUM(1+1)"]
+    assert rows[1] == ["计划测试", "=SUM(1+1)"]
+    formula_like = sheet.cell(row=2, column=2)
+    assert formula_like.data_type == "s" and formula_like.quotePrefix  # text, not a formula
     assert rows[2] == ["半个", None]
 
 
