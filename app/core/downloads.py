@@ -89,8 +89,15 @@ def send_named(data, mimetype: str, names: tuple[str, str], **kwargs):
 
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     response = send_file(
-        source, mimetype=mimetype, as_attachment=True, download_name=names[1], **kwargs
+        source,
+        mimetype=mimetype.split(";", 1)[0],
+        as_attachment=True,
+        download_name=names[1],
+        **kwargs,
     )
+    # The type as given: werkzeug appends its own charset to a text type, so a given one would
+    # be sent twice ("text/csv; charset=utf-8; charset=utf-8").
+    response.headers["Content-Type"] = mimetype
     return attach(response, *names)
 
 

@@ -692,6 +692,7 @@ def test_templates_have_the_chinese_headers(app, base, login_as, kind, header):
     response = client.get(f"{URL}template/{kind}.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.data.startswith(b"\xef\xbb\xbf")
     assert next(csv.reader(io.StringIO(response.data.decode("utf-8-sig")))) == header
