@@ -184,5 +184,9 @@ def test_both_levels_are_in_the_national_export_and_the_portal_layout_is_unchang
     page = client.get(f"/public/results/{task_id}").get_data(as_text=True)
     assert "检查结果细类" in page and "违反河湖管理规定" in page and NOT_SUBDIVIDED in page
     assert "layout=national" in page
+    with app.app_context():
+        target_id = db.session.get(DrawnTarget, inspected.drawn[0]).target_id
+    credit = client.get(f"/public/credit/{target_id}").get_data(as_text=True)
+    assert f"{PENDING}（违反河湖管理规定）" in credit
     response = client.get("/public/results?format=csv&layout=provincial")
     assert response.status_code == 400 and "未知的格式" in response.get_data(as_text=True)
