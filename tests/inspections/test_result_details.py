@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app.core.errors import DomainError
 from app.disclosure import portal
@@ -144,7 +144,7 @@ def _csv(data: bytes):
 
 
 def test_both_levels_are_in_the_national_export_and_the_portal_layout_is_unchanged(
-    app, inspected, client, tmp_path
+    app, inspected, client, login_as, tmp_path
 ):
     task_id = _published(app, inspected)
     portal_rows = _csv(client.get(f"/public/results/{task_id}?format=csv").data)
@@ -186,7 +186,12 @@ def test_both_levels_are_in_the_national_export_and_the_portal_layout_is_unchang
     assert "layout=national" in page
     with app.app_context():
         target_id = db.session.get(DrawnTarget, inspected.drawn[0]).target_id
+        closed_id = db.session.scalar(
+            select(InspectionRecord.id).where(InspectionRecord.result_code == CLOSED)
+        )
     credit = client.get(f"/public/credit/{target_id}").get_data(as_text=True)
     assert f"{PENDING}（违反河湖管理规定）" in credit
+    show = login_as("operator_a").get(f"/records/show/{closed_id}").get_data(as_text=True)
+    assert "检查结果细类" in show and NOT_SUBDIVIDED in show
     response = client.get("/public/results?format=csv&layout=provincial")
     assert response.status_code == 400 and "未知的格式" in response.get_data(as_text=True)
