@@ -501,6 +501,8 @@ def credit_events(target, public: bool = False) -> list[dict]:
         if public and task.results_published_on is None:
             continue
         text = f"{task.number} {task.name}：{record.result_code or ''}"
+        if record.result_detail_label:
+            text += f"（{record.result_detail_label}）"
         if record.follow_up:
             text += f"；后续处置：{record.follow_up}"
         add(record.inspection_date, "检查结果", text, ("record", record.id))

@@ -215,6 +215,8 @@ FINDINGS = [
     ),
     ("未发现问题", "无", "继续规范取用水管理", "无需后续处置"),
 ]
+# The second level of the results that have one (app/inspections/result_codes.py).
+FINDING_DETAILS = {"发现问题待后续处理": "违反水资源管理规定"}
 DECISION_NUMBER = "东水信用〔{year}〕1号"
 FINDING_SITUATION = "取水计量设施运行正常，取水许可证在有效期内，取水量未超许可水量"
 
@@ -243,6 +245,7 @@ def _finish(task: SpotCheckTask, users: dict, window: tuple[dt.date, dt.date]) -
             record.situation = FINDING_SITUATION
             record.problems = problems
             record.result_code = result
+            record.result_detail = FINDING_DETAILS.get(result)
             record.follow_up = follow_up
             record.opinions = opinions
             target = row.target

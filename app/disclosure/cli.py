@@ -28,9 +28,15 @@ def _rows(query, make_row):
 @click.argument("kind", type=click.Choice(KINDS))
 @click.option("--year", type=int, default=None, help="progress: the year (default: this year)")
 @click.option("--encoding", type=click.Choice(sorted(ENCODINGS)), default="utf-8")
+@click.option(
+    "--layout",
+    type=click.Choice(portal.RESULT_LAYOUTS),
+    default="portal",
+    help="results: portal (default) or national (with 检查结果细类)",
+)
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="file (default: stdout)")
 @with_appcontext
-def export_command(kind, year, encoding, output):
+def export_command(kind, year, encoding, layout, output):
     """Write KIND as CSV (UTF-8 with BOM, or GB18030): items, plans, results, blacklist (the
     public data in the portal layouts) or progress (the filing, every department)."""
     copy = None  # the layout's COPY statement (PostgreSQL writes the file: export_chunks)
@@ -40,8 +46,10 @@ def export_command(kind, year, encoding, output):
         headers, rows = portal.PLAN_HEADERS, portal.all_plan_rows(portal.public_plans())
     elif kind == "results":
         query = portal.results_query()
-        headers, rows = portal.RESULT_HEADERS, _rows(query, portal.result_row)
-        copy = lambda: portal.results_copy(query)  # noqa: E731
+        headers, make_row, has_copy = portal.result_layout(layout)
+        rows = _rows(query, make_row)
+        if has_copy:
+            copy = lambda: portal.results_copy(query)  # noqa: E731
     elif kind == "blacklist":
         headers = portal.BLACKLIST_HEADERS
         query = portal.blacklist_query()

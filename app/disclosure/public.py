@@ -152,16 +152,24 @@ def plans():
     )
 
 
+def _results_download(name: str, query):
+    """The results in the layout asked for: `layout=portal` (the default, written by COPY on
+    PostgreSQL) or `layout=national` (with 检查结果细类); None for the HTML page."""
+    try:
+        headers, make_row, has_copy = portal.result_layout(request.args.get("layout", "portal"))
+    except DomainError as exc:
+        return _error(str(exc))
+    if headers is portal.NATIONAL_RESULT_HEADERS:
+        name = f"{name}-全国格式"
+    copy = (lambda: portal.results_copy(query)) if has_copy else None
+    return _download(name, headers, lambda: _streamed(query, make_row), copy)
+
+
 @bp.route("/results")
 def results():
     text = _search_text()
     query = portal.results_query(text)
-    download = _download(
-        "抽查结果",
-        portal.RESULT_HEADERS,
-        lambda: _streamed(query, portal.result_row),
-        lambda: portal.results_copy(query),
-    )
+    download = _results_download("抽查结果", query)
     if download is not None:
         return download
     query = portal.published_tasks_query(text)
@@ -198,15 +206,13 @@ def task_results(task_id: int):
 
     task = _published_task(task_id)
     query = portal.results_query(task_id=task.id)
-    download = _download(
-        f"抽查结果-{task.number}",
-        portal.RESULT_HEADERS,
-        lambda: _streamed(query, portal.result_row),
-        lambda: portal.results_copy(query),
-    )
+    download = _results_download(f"抽查结果-{task.number}", query)
     if download is not None:
         return download
-    rows = [portal.result_row(n, row) for n, row in enumerate(db.session.execute(query), 1)]
+    # The page shows both levels of the result (the national layout's columns).
+    rows = [
+        portal.national_result_row(n, row) for n, row in enumerate(db.session.execute(query), 1)
+    ]
     draws = db.session.scalars(
         select(Draw).where(Draw.task_id == task.id, Draw.status == "done").order_by(Draw.id)
     ).all()
@@ -215,7 +221,7 @@ def task_results(task_id: int):
     return render_template(
         "public/task_results.html",
         task=task,
-        headers=portal.RESULT_HEADERS,
+        headers=portal.NATIONAL_RESULT_HEADERS,
         rows=rows,
         draws=draws,
         cancelled=cancelled_attempts(task.id),

@@ -76,6 +76,7 @@ class InspectionRecordApi(AppModelRestApi):
         "status",
         "inspection_date",
         "result_code",
+        "result_detail",
         "follow_up",
         "follow_up_closed",
         "due_on",
@@ -102,11 +103,12 @@ class InspectionRecordApi(AppModelRestApi):
         "status",
         "inspection_date",
         "result_code",
+        "result_detail",
         "follow_up",
         "follow_up_closed",
         "due_on",
     ]
-    order_columns = ["id", "status", "inspection_date", "result_code", "due_on"]
+    order_columns = ["id", "status", "inspection_date", "result_code", "result_detail", "due_on"]
     item_rule = services.check_record_entry
 
     @expose("/<int:pk>/submit", methods=["POST"])

@@ -112,6 +112,7 @@ RECORD_ENTRY_COLUMNS = [
     "situation",
     "problems",
     "result_code",
+    "result_detail",
     "follow_up",
     "opinions",
     "present_person",
@@ -168,6 +169,8 @@ class InspectionRecord(TaskScoped, TargetSnapshot, ScalarDefaults, AuditMixin, M
     situation = Column(Text, nullable=True)  # 现场检查情况
     problems = Column(Text, nullable=True)  # 发现的问题, or 无
     result_code = Column(String(40), nullable=True)
+    # 检查结果细类: the second level of result_code (app/inspections/result_codes.py).
+    result_detail = Column(String(40), nullable=True)
     follow_up = Column(String(20), nullable=True)
     opinions = Column(Text, nullable=True)  # 处理意见和建议
     present_person = Column(String(100), nullable=True)  # 在场的法定代表人或联系人
@@ -236,6 +239,12 @@ class InspectionRecord(TaskScoped, TargetSnapshot, ScalarDefaults, AuditMixin, M
         from app.inspections.deadlines import deadline_text
 
         return deadline_text(self)
+
+    @property
+    def result_detail_label(self) -> str:
+        from app.inspections.result_codes import detail_text
+
+        return detail_text(self.result_code, self.result_detail)
 
     @property
     def follow_up_text(self) -> str:

@@ -48,6 +48,7 @@ from app.inspections.models import (
     Reinspection,
     SummaryVersion,
 )
+from app.inspections.result_codes import check_result_detail, missing_result_detail
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, task_item
 from app.planning.services import require_lead_department
 from app.security.models import Department
@@ -208,6 +209,7 @@ def check_record_entry(record: InspectionRecord, user=None) -> None:
     ):
         if value and value not in allowed:
             raise DomainError(_("Unknown %(what)s: %(value)s", what=label, value=value))
+    check_result_detail(record.result_code, record.result_detail)
     task_items = {i.id for i in task.items}
     for item in record.items:
         if item.id not in task_items:
@@ -228,6 +230,10 @@ def submit_record(record: InspectionRecord, user=None) -> None:
             (_text(record.situation), _("on-site situation")),
             (_text(record.problems), _("problems found (or 无)")),
             (record.result_code, _("result")),
+            (
+                not missing_result_detail(record.result_code, record.result_detail),
+                _("result detail"),
+            ),
             (record.follow_up, _("follow-up measure")),
             (_text(record.present_person), _("legal representative or contact present")),
         )

@@ -43,6 +43,7 @@ from app.inspections.models import (
     InspectionSummary,
     RectificationCase,
 )
+from app.inspections.result_codes import detail_choices
 from app.inspections.thumbnails import thumbnail
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask
 from app.security.base_views import AppModelView, WorkflowView
@@ -61,6 +62,8 @@ LABELS = {
     "situation": _l("On-site situation"),
     "problems": _l("Problems found"),
     "result_code": _l("Result"),
+    "result_detail": _l("Result detail"),
+    "result_detail_label": _l("Result detail"),
     "follow_up": _l("Follow-up measure"),
     "follow_up_text": _l("Follow-up"),
     "opinions": _l("Handling opinions and suggestions"),
@@ -87,6 +90,10 @@ DESCRIPTIONS = {
     "items": _l("Only the task's items; anything else goes under 其他."),
     "problems": _l("Describe the problems, or write 无 when none were found."),
     "follow_up": _l("无需后续处置 closes the follow-up at once."),
+    "result_detail": _l(
+        "Required for 发现问题待后续处理 and 已注销或被吊销、撤销: choose from the group of the "
+        "result; empty for every other result."
+    ),
 }
 
 
@@ -132,6 +139,7 @@ class InspectionRecordView(AppModelView):
         "status_label",
         "inspection_date",
         "result_code",
+        "result_detail_label",
         "deadline_text",
         "follow_up_text",
     ]
@@ -145,6 +153,7 @@ class InspectionRecordView(AppModelView):
         "situation",
         "problems",
         "result_code",
+        "result_detail_label",
         "follow_up_text",
         "opinions",
         "present_person",
@@ -157,13 +166,22 @@ class InspectionRecordView(AppModelView):
     ]
     edit_columns = RECORD_ENTRY_COLUMNS
     submit_required_columns = RECORD_SUBMIT_REQUIRED
-    search_columns = ["task", "target", "status", "result_code", "inspection_date"]
-    order_columns = ["inspection_date", "result_code"]
+    search_columns = ["task", "target", "status", "result_code", "result_detail", "inspection_date"]
+    order_columns = ["inspection_date", "result_code", "result_detail"]
     base_order = ("id", "desc")
     edit_form_extra_fields = {
         "method": SelectField(LABELS["method"], choices=_choices(METHODS), widget=Select2Widget()),
         "result_code": SelectField(
             LABELS["result_code"], choices=_choices(RESULT_CODES), widget=Select2Widget()
+        ),
+        "result_detail": SelectField(
+            LABELS["result_detail"],
+            choices=detail_choices(),
+            # The rule (services.check_result_detail) refuses a detail of another result in
+            # Chinese, on the form and the REST API alike; an absent field is no detail.
+            validate_choice=False,
+            widget=Select2Widget(),
+            description=DESCRIPTIONS["result_detail"],
         ),
         "follow_up": SelectField(
             LABELS["follow_up"],
@@ -184,7 +202,7 @@ class InspectionRecordView(AppModelView):
 
     def pre_update(self, item):
         # Empty select values are stored as NULL, not "".
-        for column in ("method", "result_code", "follow_up"):
+        for column in ("method", "result_code", "result_detail", "follow_up"):
             setattr(item, column, getattr(item, column) or None)
         super().pre_update(item)
 

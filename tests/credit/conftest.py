@@ -51,6 +51,7 @@ def refused(app, world, inspected):  # noqa: F811
         inspected,
         problems="未安装取水计量设施",
         result_code="发现问题待后续处理",
+        result_detail="违反水资源管理规定",
         follow_up="责令改正、跟踪整改",
     )
     case_id = close_as(app, ids[0], "refused")

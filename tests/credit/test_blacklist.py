@@ -202,6 +202,7 @@ def test_a_penalty_is_suggested_and_a_suggestion_can_be_set_aside(app, inspected
         inspected,
         problems="超许可取水",
         result_code="发现问题待后续处理",
+        result_detail="违反水资源管理规定",
         follow_up="立案查处",
     )
     with acting(app, "operator_a"):

@@ -210,6 +210,7 @@ def test_native_date_inputs_are_the_same_picker(desktop, app, inspected):  # noq
             inspected.item,
             problems="未安装取水计量设施",
             result_code="发现问题待后续处理",
+            result_detail="违反水资源管理规定",
             follow_up="立案查处",
         )
         inspections.submit_record(record)

@@ -513,6 +513,7 @@ def enter_record(v, year: Year, target: str, photo: Path | None = None) -> None:
     if problem:
         v.page.fill("textarea[name=problems]", "未按规定安装取水计量设施，取水量无法核定")
         _choose(v, "result_code", "发现问题待后续处理")
+        _choose(v, "result_detail", "违反水资源管理规定")
         _choose(v, "follow_up", "责令改正、跟踪整改")
         v.page.fill("textarea[name=opinions]", "责令限期安装取水计量设施")
     else:

@@ -95,6 +95,7 @@ def _record_with_problems(app, inspected, follow_up):
         inspected,
         problems="未安装取水计量设施",
         result_code="发现问题待后续处理",
+        result_detail="违反水资源管理规定",
         follow_up=follow_up,
     )
     return ids[0]

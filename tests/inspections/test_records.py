@@ -147,7 +147,12 @@ def test_problems_need_a_description_and_a_follow_up(app, inspected):
     record_id = _open(app, inspected)
     with acting(app, "inspector_a"):
         record = db.session.get(InspectionRecord, record_id)
-        fill(record, inspected.item, result_code="发现问题待后续处理")
+        fill(
+            record,
+            inspected.item,
+            result_code="发现问题待后续处理",
+            result_detail="违反水资源管理规定",
+        )
         with pytest.raises(DomainError, match="描述"):
             services.submit_record(record)
         record.problems = "取水计量设施未按规定安装"
