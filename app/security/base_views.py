@@ -506,9 +506,16 @@ class AppModelRestApi(ServiceRules, DeclaredColumns, ModelRestApi):
             return None
         if not relations:
             return label
-        return LazyString(
-            lambda: "".join(map(str, map(self._relation_label, relations))) + str(label)
-        )
+
+        def joined():
+            text = str(label)
+            for relation in reversed(relations):
+                text = _(
+                    "%(relation)s %(column)s", relation=self._relation_label(relation), column=text
+                )
+            return text
+
+        return LazyString(joined)
 
     def _relation_label(self, relation: str):
         return (

@@ -155,7 +155,11 @@ def test_english_stays_available(app, world, login_as):
     assert body == {"message": "Not found"}
     info = client.get("/api/v1/plan/_info").get_json()
     assert info["add_columns"][0]["label"] == "Plan"
+    labels = client.get("/api/v1/plan/?q=(page_size:1)").get_json()["label_columns"]
+    assert labels["department.name"] == "Department Name"
     client.get("/lang/zh")
+    labels = client.get("/api/v1/plan/?q=(page_size:1)").get_json()["label_columns"]
+    assert labels["department.name"] == "部门名称"
     assert (
         client.get("/api/v1/plan/999999999").get_json()["message"] == "未找到该记录，或您无权查看。"
     )
