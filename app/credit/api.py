@@ -10,11 +10,14 @@ import datetime as dt
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from app.core import api_fields as f
 from app.core.errors import DomainError
 from app.credit import services
 from app.credit.models import BlacklistEntry
-from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi
+from app.credit.views import LABELS
+from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi, takes
 from app.security.scope import ScopedInterface
 
 
@@ -35,6 +38,7 @@ class BlacklistApi(AppModelRestApi):
     "reason"}; /<id>/publish; /<id>/dismiss {"reason"}."""
 
     resource_name = "blacklist"
+    label_columns = LABELS
     datamodel = ScopedInterface(BlacklistEntry)
     class_permission_name = "Blacklist"
     include_route_methods = {
@@ -102,6 +106,7 @@ class BlacklistApi(AppModelRestApi):
         services.note_created(item)
 
     @expose("/<int:pk>/propose", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def propose(self, pk):
@@ -109,6 +114,11 @@ class BlacklistApi(AppModelRestApi):
         return self.run_workflow(pk, lambda entry, _b: services.propose(entry))
 
     @expose("/<int:pk>/review", methods=["POST"])
+    @takes(
+        required=["passed"],
+        passed=("boolean", _l("true passes the proposal on, false returns it.")),
+        comment=f.COMMENT,
+    )
     @protect()
     @safe
     def review(self, pk):
@@ -122,6 +132,12 @@ class BlacklistApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/approve", methods=["POST"])
+    @takes(
+        decision_number=f.DECISION_NUMBER,
+        period_months=("integer", _l("The listing period in months.")),
+        decided_on=("date", _l("The decision's date.")),
+        opinion=f.OPINION,
+    )
     @protect()
     @safe
     def approve(self, pk):
@@ -139,6 +155,7 @@ class BlacklistApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/reject", methods=["POST"])
+    @takes(required=["opinion"], opinion=f.OPINION)
     @protect()
     @safe
     def reject(self, pk):
@@ -149,6 +166,11 @@ class BlacklistApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/remove", methods=["POST"])
+    @takes(
+        required=["kind", "reason"],
+        kind=("text", _l("repair (信用修复) or expired (期满移出).")),
+        reason=f.REASON,
+    )
     @protect()
     @safe
     def remove(self, pk):
@@ -161,6 +183,7 @@ class BlacklistApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/publish", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def publish(self, pk):
@@ -168,6 +191,7 @@ class BlacklistApi(AppModelRestApi):
         return self.run_workflow(pk, lambda entry, _b: services.publish(entry))
 
     @expose("/<int:pk>/dismiss", methods=["POST"])
+    @takes(required=["reason"], reason=f.REASON)
     @protect()
     @safe
     def dismiss(self, pk):

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
+from app.core import api_fields as f
 from app.core.confirm import confirm_message, confirmation_page
 from app.core.errors import DomainError
 from app.core.i18n import relation_text
@@ -59,6 +60,7 @@ from app.security.base_views import (
     VIEW_METHOD_PERMISSIONS,
     AppModelRestApi,
     AppModelView,
+    takes,
 )
 from app.security.scope import (
     AppInterface,
@@ -422,6 +424,7 @@ class InspectionItemApi(AppModelRestApi):
         services.check_item_editable(item)
 
     @expose("/<int:pk>/publish", methods=["POST"])
+    @takes(reason=f.NOTE)
     @protect()
     @safe
     def publish(self, pk):
@@ -431,6 +434,13 @@ class InspectionItemApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/revise", methods=["POST"])
+    @takes(
+        required=["reason"],
+        reason=(
+            "text",
+            _l("The reason; the other fields are the item's new values, named as in PUT."),
+        ),
+    )
     @protect()
     @safe
     def revise(self, pk):
@@ -443,6 +453,7 @@ class InspectionItemApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/retire", methods=["POST"])
+    @takes(required=["reason"], reason=f.REASON)
     @protect()
     @safe
     def retire(self, pk):
@@ -452,6 +463,7 @@ class InspectionItemApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/revision/publish", methods=["POST"])
+    @takes(opinion=f.OPINION)
     @protect()
     @safe
     def publish_revision(self, pk):
@@ -462,6 +474,7 @@ class InspectionItemApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/revision/reject", methods=["POST"])
+    @takes(required=["opinion"], opinion=f.OPINION)
     @protect()
     @safe
     def reject_revision(self, pk):

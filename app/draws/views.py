@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core import api_fields as f
 from app.core.confirm import confirm_message, confirmation_page
 from app.core.downloads import attach
 from app.core.errors import DomainError
@@ -23,6 +24,7 @@ from app.security.base_views import (
     AppModelRestApi,
     AppModelView,
     form_integer,
+    takes,
 )
 from app.security.scope import ScopedInterface, ensure_in_scope
 
@@ -173,7 +175,9 @@ class TaskDrawView(BaseView):
     @has_access
     def draw_inspectors(self, pk):
         task = self._task(pk)
-        return self._ask_first("draw_inspectors", task, "inspector") or self._one_step(task, "inspector")
+        return self._ask_first("draw_inspectors", task, "inspector") or self._one_step(
+            task, "inspector"
+        )
 
     @expose("/<int:pk>/witnessed", methods=["GET", "POST"])
     @has_access
@@ -379,7 +383,7 @@ class DrawApi(AppModelRestApi):
         "drawn_at",
     ]
     show_columns = [*list_columns, "mode", "witnesses"]
-    label_columns = LABELS
+    label_columns = {**LABELS, "uid": _l("Draw number")}
     # Never the secret, pool, result or witness entropy: a filter or sort on them answers
     # whether a guess is right (issue 15).
     search_columns = ["uid", "task", "kind", "status", "mode", "drawn_at"]
@@ -403,6 +407,7 @@ class DrawApi(AppModelRestApi):
         return self.response(200, result=services.record(draw))
 
     @expose("/<int:pk>/substitute", methods=["POST"])
+    @takes(**f.REPLACEMENT)
     @protect()
     @safe
     def substitute(self, pk):
@@ -411,6 +416,7 @@ class DrawApi(AppModelRestApi):
         return self._replace(pk, services.substitute_inspector)
 
     @expose("/<int:pk>/supplement", methods=["POST"])
+    @takes(**f.REPLACEMENT)
     @protect()
     @safe
     def supplement(self, pk):

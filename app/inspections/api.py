@@ -9,9 +9,11 @@ from flask import request
 from flask_appbuilder import expose
 from flask_appbuilder.api import protect, safe
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.core import api_fields as f
 from app.core.errors import DomainError
 from app.extensions import db
 from app.inspections import services
@@ -22,8 +24,8 @@ from app.inspections.models import (
     InspectionSummary,
     RectificationCase,
 )
-from app.inspections.views import ENTRY_ITEMS
-from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi
+from app.inspections.views import ENTRY_ITEMS, LABELS
+from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi, takes
 from app.security.scope import ScopedInterface
 
 
@@ -42,6 +44,7 @@ class InspectionRecordApi(AppModelRestApi):
     `note`), /<id>/penalty, /<id>/transfer, /<id>/close_follow_up."""
 
     resource_name = "record"
+    label_columns = {**LABELS, "follow_up_closed": _l("Follow-up closed")}
     datamodel = ScopedInterface(InspectionRecord)
     class_permission_name = "InspectionRecord"
     include_route_methods = {
@@ -112,6 +115,7 @@ class InspectionRecordApi(AppModelRestApi):
     item_rule = services.check_record_entry
 
     @expose("/<int:pk>/submit", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def submit(self, pk):
@@ -119,6 +123,7 @@ class InspectionRecordApi(AppModelRestApi):
         return self.run_workflow(pk, lambda record, _b: services.submit_record(record))
 
     @expose("/<int:pk>/review", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def review(self, pk):
@@ -126,6 +131,7 @@ class InspectionRecordApi(AppModelRestApi):
         return self.run_workflow(pk, lambda record, _b: services.review_record(record))
 
     @expose("/<int:pk>/return", methods=["POST"])
+    @takes(required=["opinion"], opinion=f.OPINION)
     @protect()
     @safe
     def return_record(self, pk):
@@ -135,6 +141,12 @@ class InspectionRecordApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/evidence", methods=["POST"])
+    @takes(
+        required=["file"],
+        multipart=True,
+        file=("file", _l("The file (photo, PDF, …).")),
+        note=f.NOTE,
+    )
     @protect()
     @safe
     def evidence(self, pk):
@@ -154,6 +166,12 @@ class InspectionRecordApi(AppModelRestApi):
         return self.run_workflow(pk, operation)
 
     @expose("/<int:pk>/penalty", methods=["POST"])
+    @takes(
+        required=["decision_number", "decision_date", "content"],
+        decision_number=f.DECISION_NUMBER,
+        decision_date=("date", _l("The decision's date.")),
+        content=("text", _l("The content of the penalty.")),
+    )
     @protect()
     @safe
     def penalty(self, pk):
@@ -169,6 +187,12 @@ class InspectionRecordApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/transfer", methods=["POST"])
+    @takes(
+        required=["transfer_date", "organ", "description"],
+        transfer_date=("date", _l("The transfer's date.")),
+        organ=("text", _l("The receiving judicial organ.")),
+        description=("text", _l("The case description.")),
+    )
     @protect()
     @safe
     def transfer(self, pk):
@@ -184,6 +208,7 @@ class InspectionRecordApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/close_follow_up", methods=["POST"])
+    @takes(note=f.NOTE)
     @protect()
     @safe
     def close_follow_up(self, pk):
@@ -198,6 +223,7 @@ class InspectionSummaryApi(AppModelRestApi):
     {"comment"} by the Leader."""
 
     resource_name = "summary"
+    label_columns = LABELS
     datamodel = ScopedInterface(InspectionSummary)
     class_permission_name = "InspectionSummary"
     include_route_methods = {"get", "get_list", "info", "put", "submit", "approve", "return_"}
@@ -222,6 +248,7 @@ class InspectionSummaryApi(AppModelRestApi):
     item_rule = services.check_summary_entry
 
     @expose("/<int:pk>/submit", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def submit(self, pk):
@@ -229,6 +256,7 @@ class InspectionSummaryApi(AppModelRestApi):
         return self.run_workflow(pk, lambda summary, _b: services.submit_summary(summary))
 
     @expose("/<int:pk>/approve", methods=["POST"])
+    @takes(opinion=f.OPINION)
     @protect()
     @safe
     def approve(self, pk):
@@ -239,6 +267,7 @@ class InspectionSummaryApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/return", methods=["POST"])
+    @takes(required=["opinion"], opinion=f.OPINION)
     @protect()
     @safe
     def return_(self, pk):
@@ -256,6 +285,7 @@ class RectificationApi(AppModelRestApi):
     over to another department (the only way to: `department` is not an edit column)."""
 
     resource_name = "rectification"
+    label_columns = LABELS
     datamodel = ScopedInterface(RectificationCase, unscoped_relations=("department",))
     class_permission_name = "Rectification"
     include_route_methods = {
@@ -312,6 +342,12 @@ class RectificationApi(AppModelRestApi):
         db.session.commit()
 
     @expose("/<int:pk>/reinspect", methods=["POST"])
+    @takes(
+        required=["date", "finding"],
+        date=("date", _l("The re-inspection's date.")),
+        finding=("text", _l("What the re-inspection found.")),
+        rectified=("boolean", _l("Whether the problems are rectified.")),
+    )
     @protect()
     @safe
     def reinspect(self, pk):
@@ -327,6 +363,9 @@ class RectificationApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/close", methods=["POST"])
+    @takes(
+        required=["status"], status=("text", _l("rectified, inadequate or refused.")), note=f.NOTE
+    )
     @protect()
     @safe
     def close(self, pk):
@@ -339,6 +378,11 @@ class RectificationApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/transfer", methods=["POST"])
+    @takes(
+        required=["department_id", "reason"],
+        department_id=("integer", _l("The id of the department that takes the case over.")),
+        reason=f.REASON,
+    )
     @protect()
     @safe
     def transfer(self, pk):

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
+from app.core import api_fields as f
 from app.core.confirm import STEPS, confirmation_page
 from app.core.downloads import DOCX_MIMETYPE, attach, plan_file_names, send_named
 from app.core.errors import DomainError
@@ -61,6 +62,7 @@ from app.security.base_views import (
     WorkflowView,
     WrongType,
     form_integer,
+    takes,
 )
 from app.security.scope import (
     ScopedInterface,
@@ -792,7 +794,7 @@ class AnnualPlanApi(AppModelRestApi):
     show_columns = [*list_columns, "return_comment", "filing_sha256"]
     add_columns = ["title", "year", "department"]
     edit_columns = ["title", "year"]
-    label_columns = LABELS
+    label_columns = {**LABELS, "filing_sha256": _l("SHA-256 fingerprint of the filed CSV")}
     search_columns = ["title", "year", "department", "status"]
     order_columns = [
         "id",
@@ -811,6 +813,7 @@ class AnnualPlanApi(AppModelRestApi):
         services.check_plan_editable(item)
 
     @expose("/<int:pk>/submit", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def submit(self, pk):
@@ -818,6 +821,7 @@ class AnnualPlanApi(AppModelRestApi):
         return self.run_workflow(pk, lambda plan, body: services.submit_plan(plan))
 
     @expose("/<int:pk>/approve", methods=["POST"])
+    @takes(opinion=f.OPINION)
     @protect()
     @safe
     def approve(self, pk):
@@ -827,6 +831,7 @@ class AnnualPlanApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/return", methods=["POST"])
+    @takes(required=["opinion"], opinion=f.OPINION)
     @protect()
     @safe
     def return_plan(self, pk):
@@ -837,6 +842,7 @@ class AnnualPlanApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/publish", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def publish(self, pk):
@@ -844,6 +850,7 @@ class AnnualPlanApi(AppModelRestApi):
         return self.run_workflow(pk, lambda plan, body: services.publish_plan(plan))
 
     @expose("/<int:pk>/file", methods=["POST"])
+    @takes()
     @protect()
     @safe
     def file(self, pk):
@@ -851,6 +858,7 @@ class AnnualPlanApi(AppModelRestApi):
         return self.run_workflow(pk, lambda plan, body: services.file_plan(plan, plan_csv(plan)))
 
     @expose("/<int:pk>/revise", methods=["POST"])
+    @takes(required=["reason"], reason=f.REASON)
     @protect()
     @safe
     def revise(self, pk):
@@ -962,6 +970,7 @@ class SpotCheckTaskApi(AppModelRestApi):
         )
 
     @expose("/<int:pk>/approve", methods=["POST"])
+    @takes(opinion=f.OPINION)
     @protect()
     @safe
     def approve(self, pk):
@@ -969,6 +978,7 @@ class SpotCheckTaskApi(AppModelRestApi):
         return self._decide(pk, True)
 
     @expose("/<int:pk>/reject", methods=["POST"])
+    @takes(required=["opinion"], opinion=f.OPINION)
     @protect()
     @safe
     def reject(self, pk):
@@ -1015,6 +1025,12 @@ class SpotCheckTaskApi(AppModelRestApi):
         return self.response(200, result=draws.draw_summary(committed))
 
     @expose("/<int:pk>/draw_targets", methods=["POST"])
+    @takes(
+        mode=f.DRAW_MODE,
+        witnesses=f.WITNESSES,
+        entropy_source=f.ENTROPY_SOURCE,
+        witness_entropy=f.WITNESS_ENTROPY,
+    )
     @protect()
     @safe
     def draw_targets(self, pk):
@@ -1025,6 +1041,12 @@ class SpotCheckTaskApi(AppModelRestApi):
         return self._draw(pk, "target")
 
     @expose("/<int:pk>/draw_inspectors", methods=["POST"])
+    @takes(
+        mode=f.DRAW_MODE,
+        witnesses=f.WITNESSES,
+        entropy_source=f.ENTROPY_SOURCE,
+        witness_entropy=f.WITNESS_ENTROPY,
+    )
     @protect()
     @safe
     def draw_inspectors(self, pk):

@@ -1,15 +1,30 @@
 """Our FAB security manager: department-aware user admin and audited sign-ins."""
 
 from flask import request
-from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.api import SecurityApi as FabSecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
 from sqlalchemy.orm import joinedload
 
 from app.core.audit import log_event
 from app.security import sessions, throttle, views
+from app.security.base_views import translated_response
+
+
+class SecurityApi(FabSecurityApi):
+    """FAB's sign-in API (same name: same endpoints and permission), answering in the
+    interface language."""
+
+    response = staticmethod(translated_response)
+
+    def response_401(self):
+        # Only the sign-in answers 401 here (a refresh's token is refused by the JWT loaders).
+        from flask_babel import gettext as _
+
+        return self.response(401, message=_("The username or the password is wrong."))
 
 
 class SecurityManager(FabSecurityManager):
+    security_api = SecurityApi
     userdbmodelview = views.StaffUserView
     rolemodelview = views.RoleModelView
     groupmodelview = views.UserGroupModelView

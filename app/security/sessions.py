@@ -118,6 +118,36 @@ def _bump_on_password_or_deactivation(db_session, _flush_context, _instances):
             end_every_session(obj)
 
 
+NOT_SIGNED_IN = _l("Not signed in, or the sign-in has expired.")
+TOKEN_INVALID = _l("The access token is not valid: sign in again.")
+TOKEN_EXPIRED = _l("The access token has expired: sign in again.")
+TOKEN_REVOKED = _l("The access token has been revoked: sign in again.")
+FRESH_TOKEN_NEEDED = _l("Sign in again to do this.")
+
+
+def refuse_tokens_in_our_language(jwt_manager) -> None:
+    """flask_jwt_extended refuses a missing, damaged or expired token in English: the same
+    answers (key and status) in the interface language."""
+    from http import HTTPStatus
+
+    from flask import jsonify
+
+    def answer(message, status):
+        key = current_app.config["JWT_ERROR_MESSAGE_KEY"]
+        return jsonify({key: str(message)}), status
+
+    unauthorized, unprocessable = HTTPStatus.UNAUTHORIZED, HTTPStatus.UNPROCESSABLE_ENTITY
+    jwt_manager.unauthorized_loader(lambda _error: answer(NOT_SIGNED_IN, unauthorized))
+    jwt_manager.invalid_token_loader(lambda _error: answer(TOKEN_INVALID, unprocessable))
+    jwt_manager.expired_token_loader(lambda _h, _d: answer(TOKEN_EXPIRED, unauthorized))
+    jwt_manager.revoked_token_loader(lambda _h, _d: answer(TOKEN_REVOKED, unauthorized))
+    jwt_manager.needs_fresh_token_loader(lambda _h, _d: answer(FRESH_TOKEN_NEEDED, unauthorized))
+    jwt_manager.user_lookup_error_loader(lambda _h, _d: answer(NOT_SIGNED_IN, unauthorized))
+    jwt_manager.token_verification_failed_loader(
+        lambda _h, _d: answer(TOKEN_INVALID, HTTPStatus.BAD_REQUEST)
+    )
+
+
 def init_session_versions(app) -> None:
     from flask_login import user_logged_in
     from sqlalchemy import event
@@ -125,5 +155,6 @@ def init_session_versions(app) -> None:
 
     user_logged_in.connect(remember_version_at_sign_in, app)
     app.appbuilder.sm.jwt_manager.additional_claims_loader(token_claims)
+    refuse_tokens_in_our_language(app.appbuilder.sm.jwt_manager)
     if not event.contains(Session, "before_flush", _bump_on_password_or_deactivation):
         event.listen(Session, "before_flush", _bump_on_password_or_deactivation)

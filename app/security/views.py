@@ -312,6 +312,7 @@ class DepartmentApi(AppModelRestApi):
     resource_name = "department"
     datamodel = ScopedInterface(Department)
     class_permission_name = "Department"
+    label_columns = DepartmentView.label_columns
     list_columns = [
         "id",
         "name",

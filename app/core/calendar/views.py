@@ -86,6 +86,8 @@ class HolidayApi(AppModelRestApi):
     resource_name = "holiday"
     datamodel = AppInterface(Holiday)
     class_permission_name = "Holiday"
+    label_columns = _LABELS
+    description_columns = HolidayView.description_columns
     list_columns = ["id", "date", "name", "is_workday", "source"]
     show_columns = list_columns
     add_columns = ["date", "name", "is_workday"]
