@@ -1,7 +1,10 @@
 /* The record form's 检查结果细类 follows its 检查结果 (app/inspections/result_codes.py): only the
- * values of the chosen result can be picked (the others are disabled, a value of another result
- * is cleared) and the field is disabled for a result without a second level. The server's rule
- * (services.check_result_detail) stays the guard; this only keeps the choice honest. */
+ * values of the chosen result can be picked (the other groups are disabled, and choosing another
+ * result clears a value of the old one); a result without a second level leaves only the empty
+ * choice. The select itself is never disabled: a disabled field is left out of the form's data,
+ * and the draft of the record (record_draft.js) would then never match the server's form. The
+ * server's rule (services.check_result_detail) stays the guard; this only keeps the choice
+ * honest. */
 (function () {
   "use strict";
   var $ = window.jQuery;
@@ -14,7 +17,7 @@
     if (!code.length || !detail.length) {
       return;
     }
-    var follow = function () {
+    var follow = function (event) {
       var chosen = code.val() || "";
       var groups = detail.find("optgroup");
       var matching = groups.filter(function () {
@@ -24,13 +27,13 @@
         $(this).prop("disabled", this.label !== chosen);
       });
       var selected = detail.find("option:selected");
-      if (selected.val() && selected.parent("optgroup")[0] !== matching[0]) {
+      if (event && selected.val() && selected.parent("optgroup")[0] !== matching[0]) {
+        // Another result chosen: its old second level no longer applies.
         detail.val("");
       }
-      detail.prop("disabled", matching.length === 0);
       detail.trigger("change.select2");
     };
     code.on("change", follow);
-    follow();
+    follow(null);
   });
 })();
