@@ -3,7 +3,7 @@ import json
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Text
 
 from app.core.audit import wording
 
@@ -49,13 +49,16 @@ class AuditLog(Model):
     roles = Column(String(200), nullable=True)
     ip = Column(String(64), nullable=True)
     action = Column(String(32), nullable=False, index=True)
-    object_type = Column(String(64), nullable=True, index=True)
+    # A record's history (object_type, object_id, newest first) reads ix_audit_log_object.
+    object_type = Column(String(64), nullable=True)
     object_id = Column(String(64), nullable=True)
     department_id = Column(Integer, nullable=True, index=True)
     changes = Column(Text, nullable=True)  # JSON {"field": [before, after]}
     detail = Column(Text, nullable=True)
     prev_hash = Column(String(64), nullable=False)
     row_hash = Column(String(64), nullable=False)
+
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id", "seq"),)
 
     @property
     def action_label(self):
