@@ -42,7 +42,7 @@ demo: migrate-db
 # docs/operations.md). Ctrl+C stops both.
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT) with the import worker  (Ctrl+C stops both)"
-	$(BIN)/huey_consumer app.directory.queue.huey --workers 1 & worker=$$!; \
+	$(BIN)/huey_consumer app.directory.queue.huey --workers 1 --max-delay 1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

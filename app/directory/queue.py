@@ -9,7 +9,7 @@ in a database, so nothing but the databases we already run is needed on the intr
   database's write lock, and the next upload must still be able to queue its job.
 - IMPORT_QUEUE=immediate (the tests): tasks run at once in the calling process.
 
-The worker: `huey_consumer app.directory.queue.huey -w 1` beside gunicorn, with the same
+The worker: `huey_consumer app.directory.queue.huey -w 1 -m 1` beside gunicorn, with the same
 environment (DATABASE_URL, UPLOAD_FOLDER ...). See docs/operations.md.
 """
 
