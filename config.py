@@ -126,6 +126,10 @@ class Config:
     LOGIN_LOCKOUT_WINDOW_MINUTES = _env_int("LOGIN_LOCKOUT_WINDOW_MINUTES", 15)
     LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
 
+    # Audit rows are kept at least this many days; `flask audit archive` refuses younger rows
+    # and a setting below 180 (网络安全法 art. 21: six months). app/core/audit/archive.py.
+    AUDIT_RETENTION_DAYS = _env_int("AUDIT_RETENTION_DAYS", 180)
+
     # --- draws ---
     # A draw without outside entropy (the one-step draw: no witnesses, no declared future public
     # source) lets the server grind its secret; it exists only where this is switched on, and

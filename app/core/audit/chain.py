@@ -292,8 +292,15 @@ def verify(connection: Connection, batch: int = 2000) -> VerifyResult:
 
     Messages are Chinese: they are read by the bureau's auditors at the command line.
     """
+    from app.core.audit.archive import chain_start
+
     result = VerifyResult()
-    expected_seq, prev = 1, GENESIS_HASH
+    # Rows moved into archive files (archive.py): the log starts after the newest segment.
+    expected_seq, prev, problems = chain_start(connection)
+    if problems:
+        result.first_bad_seq = expected_seq
+        result.problems.extend(problems)
+        return result
     columns = [getattr(AuditLog, name) for name in HASHED_FIELDS] + [AuditLog.id, AuditLog.row_hash]
     stream = connection.execution_options(yield_per=batch).execute(
         select(*columns).order_by(AuditLog.seq)
@@ -365,6 +372,10 @@ def check_head(connection: Connection, seq: int, digest: str) -> str | None:
     if seq == 0:
         return None if digest == GENESIS_HASH else "第 0 条审计链头的哈希值只能是 64 个 0"
     if found is None:
+        from app.core.audit.archive import check_archived_head, segments
+
+        if any(s.first_seq <= seq <= s.last_seq for s in segments(connection)):
+            return check_archived_head(connection, seq, digest)
         return f"审计链中已没有第 {seq} 条记录：记下的链头之后的记录已被删除或链已被重建"
     if found.row_hash != digest:
         return f"第 {seq} 条审计记录的哈希值与记下的链头不符：审计链已被改写"

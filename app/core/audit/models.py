@@ -127,3 +127,24 @@ class AuditChainHead(Model):
     id = Column(Integer, primary_key=True, autoincrement=False)
     last_seq = Column(BigInteger, nullable=False, default=0)
     last_hash = Column(String(64), nullable=False, default=GENESIS_HASH)
+
+
+class AuditArchive(Model):
+    """A segment of the audit log's oldest rows moved into an archive file by `flask audit
+    archive` (app/core/audit/archive.py). The chain goes on across the cut: the first row left
+    in the log names `last_hash` as its predecessor, and `verify` starts from the newest
+    segment. Written by Core statements only, like the log."""
+
+    __tablename__ = "audit_archive"
+
+    id = Column(Integer, primary_key=True)
+    first_seq = Column(BigInteger, nullable=False, unique=True)
+    last_seq = Column(BigInteger, nullable=False, unique=True)
+    prev_hash = Column(String(64), nullable=False)  # the row before first_seq (or 64 zeros)
+    last_hash = Column(String(64), nullable=False)  # row_hash of last_seq
+    row_count = Column(BigInteger, nullable=False)
+    cutoff = Column(DateTime, nullable=False)  # every archived row is older
+    file_path = Column(String(500), nullable=False)
+    file_sha256 = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    username = Column(String(128), nullable=True)

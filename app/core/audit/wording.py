@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "view_confidential": _l("Viewed confidential data"),
     "draw": _l("Draw"),
     "archive": _l("Archived"),
+    "audit_archive": _l("Audit rows archived"),
     "publish_results": _l("Results published"),
     "case_close": _l("Rectification case closed"),
     "case_transfer": _l("Rectification case transferred"),
@@ -60,6 +61,7 @@ OTHER_ACTION = _l("Other action")
 OBJECT_TYPE_LABELS = {
     "ab_user": _l("User"),
     "ab_role": _l("Role"),
+    "audit_archive": _l("Audit archive"),
     "department": _l("Department"),
     "holiday": _l("Holiday"),
     "calendar_year": _l("Calendar year"),
