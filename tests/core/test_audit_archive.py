@@ -56,7 +56,9 @@ def _run(app, *args):
     return app.test_cli_runner().invoke(args=["audit", *args])
 
 
-def test_archive_moves_the_old_rows_into_a_file_and_the_chain_still_verifies(log, tmp_path):
+def test_archive_moves_the_old_rows_into_a_file_and_the_chain_still_verifies(
+    log, tmp_path, login_as
+):
     noted = _hash_of(log, 12)
     result = _run(log, "archive", "--before", _days_ago(180), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
@@ -74,6 +76,10 @@ def test_archive_moves_the_old_rows_into_a_file_and_the_chain_still_verifies(log
     assert event.action == "audit_archive" and json.loads(event.detail)["rows"] == 30
     assert (segment.first_seq, segment.last_seq, segment.row_count) == (1, 30, 30)
     assert segment.prev_hash == GENESIS_HASH
+    # The auditor reads the event in Chinese on the audit log's page.
+    page = login_as("admin").get(f"/audit/show/{event.id}").get_data(as_text=True)
+    assert "归档审计记录" in page and "起始条目：1" in page and "截止条目：30" in page
+    assert "first_seq" not in page and "（不予显示）" not in page
 
     verified = _run(log, "verify")
     assert verified.exit_code == 0 and "审计日志完整" in verified.output

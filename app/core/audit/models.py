@@ -136,6 +136,7 @@ class AuditArchive(Model):
     segment. Written by Core statements only, like the log."""
 
     __tablename__ = "audit_archive"
+    __read_permission__ = "AuditLog"  # its events read as the log does (app/core/audit/shown.py)
 
     id = Column(Integer, primary_key=True)
     first_seq = Column(BigInteger, nullable=False, unique=True)

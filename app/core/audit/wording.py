@@ -292,6 +292,9 @@ DETAIL_LABELS = {
     "kind": _l("Kind"),
     "format": _l("Format"),
     "file": _l("File"),
+    "first_seq": _l("First entry"),
+    "last_seq": _l("Last entry"),
+    "sha256": _l("SHA-256"),
 }
 CHANNELS = {"web": _l("Web page"), "api": _l("REST API"), "cli": _l("Command line")}
 
