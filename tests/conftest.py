@@ -199,6 +199,8 @@ def world(app):
             db.session.commit()
             specs = {
                 "admin": (roles.ADMIN, []),
+                "secadmin": (roles.SECURITY_ADMIN, []),
+                "auditor": (roles.AUDIT_ADMIN, []),
                 "leader": (roles.LEADER, [bureau]),
                 "leader_a": (roles.LEADER, [dept_a]),
                 "operator_a": (roles.OPERATOR, [dept_a]),

@@ -42,14 +42,31 @@ def test_security_sync_creates_the_five_roles_and_is_idempotent(app):
         result = sync_security()
         names = {r.name for r in app.appbuilder.sm.get_all_roles()}
     assert result["roles_created"] == []
-    assert {"Admin", "Leader", "Operator", "Inspector", "JointOffice", "Public"} <= names
+    assert {
+        "Admin",
+        "SecurityAdmin",
+        "AuditAdmin",
+        "Leader",
+        "Operator",
+        "Inspector",
+        "JointOffice",
+        "Public",
+    } <= names
 
 
 def test_seed_demo_is_idempotent_and_prints_the_logins(app, world):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    for username in ("admin", "leader", "operator_szy", "inspector_wang", "jointoffice"):
+    for username in (
+        "admin",
+        "secadmin",
+        "auditor",
+        "leader",
+        "operator_szy",
+        "inspector_wang",
+        "jointoffice",
+    ):
         assert username in first.output
     assert "Dongsheng2026" in first.output
     with app.app_context():

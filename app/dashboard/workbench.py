@@ -597,14 +597,11 @@ def joint_office_todos(user, today: dt.date) -> list[Todo]:
     return [todo]
 
 
-# --- Admin ------------------------------------------------------------------------------------
+# --- the system and the security administrators ----------------------------------------------
 
 
 def admin_todos(user, today: dt.date) -> list[Todo]:
-    from app.security.system_user import SYSTEM_USERNAME
-
-    User = current_app.appbuilder.sm.user_model
-    staff = User.username != SYSTEM_USERNAME
+    """The system administrator's: the holiday calendar."""
     calendar = [
         TodoRow(
             _("Calendar %(year)d not confirmed", year=year),
@@ -623,6 +620,16 @@ def admin_todos(user, today: dt.date) -> list[Todo]:
             calendar,
         )
     ]
+    return todos
+
+
+def security_admin_todos(user, today: dt.date) -> list[Todo]:
+    """The security administrator's: accounts that cannot work as they are."""
+    from app.security.system_user import SYSTEM_USERNAME
+
+    User = current_app.appbuilder.sm.user_model
+    staff = User.username != SYSTEM_USERNAME
+    todos = []
 
     def user_row(u, note):
         return TodoRow(
@@ -710,6 +717,7 @@ ROLE_TODOS = (
     (roles.INSPECTOR, inspector_todos),
     (roles.JOINT_OFFICE, joint_office_todos),
     (roles.ADMIN, admin_todos),
+    (roles.SECURITY_ADMIN, security_admin_todos),
 )
 
 

@@ -31,7 +31,9 @@ DEPARTMENTS = [
 
 # username, family name, given name, role, department codes, what the account is for
 USERS = [
-    ("admin", "赵", "宏宇", roles.ADMIN, [], "系统管理员：用户、部门、日历"),
+    ("admin", "赵", "宏宇", roles.ADMIN, [], "系统管理员：部门、区域、节假日日历"),
+    ("secadmin", "钱", "国安", roles.SECURITY_ADMIN, [], "安全管理员：账号、角色、密码重置、解锁"),
+    ("auditor", "吴", "敏", roles.AUDIT_ADMIN, [], "审计管理员：查阅、审阅全部审计日志"),
     ("leader", "高", "志远", roles.LEADER, ["DSSLJ"], "局领导：全局数据"),
     ("leader_szy", "孙", "明", roles.LEADER, ["SZYK"], "分管领导：水资源管理科及节约用水办公室"),
     ("operator_szy", "刘", "芳", roles.OPERATOR, ["SZYK"], "业务管理员：水资源管理科"),

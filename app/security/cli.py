@@ -30,6 +30,39 @@ def sync_security() -> dict:
     return {"roles_created": created, "calendar_days": days}
 
 
+def separation_report() -> list[str]:
+    """What 三员分立 still lacks (Chinese lines): administrator roles nobody active holds, and
+    accounts that break it (e.g. an account from before the split that holds a business role
+    beside Admin). Printed by `flask security sync`."""
+    from app.security.role_rules import admin_shares
+    from app.security.system_user import SYSTEM_USERNAME
+
+    sm = current_app.appbuilder.sm
+    users = [
+        u for u in db.session.scalars(db.select(sm.user_model)) if u.username != SYSTEM_USERNAME
+    ]
+    lines = []
+    held = set()
+    for user in users:
+        shares = admin_shares(user.roles)
+        if user.active:
+            held |= shares
+        names = {r.name for r in user.roles}
+        if len(shares) > 1 or (shares and names & set(roles.BUSINESS_ROLES)):
+            labels = "、".join(str(roles.ROLE_LABELS.get(n, n)) for n in sorted(names))
+            lines.append(
+                f"账号 {user.username} 同时担任 {labels}，违反三员分立：用 flask security "
+                f"set-admin-role {user.username} 角色 只保留一个管理员角色"
+            )
+    for name in roles.ADMIN_ROLES:
+        if name not in held:
+            lines.append(
+                f"尚无启用的账号担任{roles.ROLE_LABELS[name]}：用 flask security create-admin "
+                f"--role {name} 账号 设置"
+            )
+    return lines
+
+
 @security_cli.command("sync")
 def sync_command():
     """Create the roles, refresh the permission catalogue, seed the holiday calendar."""
@@ -38,6 +71,110 @@ def sync_command():
     click.echo(
         f"角色与权限已同步（新建角色：{created}）；节假日日历写入 {result['calendar_days']} 天。"
     )
+    for line in separation_report():
+        click.echo(f"注意：{line}")
+
+
+def _admin_role(value: str) -> str:
+    """An administrator role by its name or its Chinese label."""
+    wanted = value.strip()
+    for name in roles.ADMIN_ROLES:
+        if wanted in (name, str(roles.ROLE_LABELS[name])):
+            return name
+    choices = "、".join(f"{n}（{roles.ROLE_LABELS[n]}）" for n in roles.ADMIN_ROLES)
+    raise click.BadParameter(f"“{value}”不是管理员角色；可选：{choices}", param_hint="--role")
+
+
+def _set_admin_role(user, role_name: str) -> None:
+    from app.core.errors import DomainError
+    from app.security.role_rules import check_separation
+
+    sm = current_app.appbuilder.sm
+    business = [r.name for r in user.roles if r.name in roles.BUSINESS_ROLES]
+    if business:
+        labels = "、".join(str(roles.ROLE_LABELS[n]) for n in business)
+        raise click.ClickException(
+            f"账号 {user.username} 担任业务角色（{labels}）：管理员账号不能同时担任业务角色"
+            "（三员分立），请另建一个管理员账号。"
+        )
+    user.roles = [sm.find_role(role_name) or sm.add_role(role_name)]
+    try:
+        check_separation(user)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@security_cli.command("create-admin")
+@click.option(
+    "--role",
+    "role",
+    required=True,
+    help="Admin (系统管理员), SecurityAdmin (安全管理员) or AuditAdmin (审计管理员).",
+)
+@click.argument("username")
+@click.option("--family-name", default="", help="e.g. 王")
+@click.option("--given-name", default="", help="e.g. 建国")
+@click.option("--email", default=None)
+@click.password_option(help="Asked for (twice) when not given.")
+def create_admin_command(role, username, family_name, given_name, email, password):
+    """Create one of the three administrator accounts (三员分立): the only way to make one."""
+    from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+    from app.core.audit import log_event
+    from app.security.passwords import validate_password
+
+    role_name = _admin_role(role)
+    sm = current_app.appbuilder.sm
+    if sm.find_user(username=username) is not None:
+        raise click.ClickException(
+            f"账号 {username} 已存在：用 flask security set-admin-role {username} --role … 改其角色。"
+        )
+    try:
+        validate_password(password)
+    except PasswordComplexityValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with acting_as_system():
+        user = sm.add_user(
+            username=username,
+            first_name=given_name or username,
+            last_name=family_name,
+            email=email or f"{username}@localhost.invalid",
+            role=sm.find_role(role_name) or sm.add_role(role_name),
+            password=password,
+        )
+        if not user:
+            db.session.rollback()
+            raise click.ClickException(f"未能创建账号 {username}（电子邮箱可能已被占用）。")
+        log_event("create_admin", "ab_user", user.id, detail={"role": role_name})
+        db.session.commit()
+    click.echo(f"已创建{roles.ROLE_LABELS[role_name]}账号 {username}。")
+
+
+@security_cli.command("set-admin-role")
+@click.argument("username")
+@click.option(
+    "--role",
+    "role",
+    required=True,
+    help="Admin (系统管理员), SecurityAdmin (安全管理员) or AuditAdmin (审计管理员).",
+)
+def set_admin_role_command(username, role):
+    """Give an account exactly one administrator role (it then holds no other role)."""
+    from app.core.audit import log_event
+
+    role_name = _admin_role(role)
+    sm = current_app.appbuilder.sm
+    user = sm.find_user(username=username)
+    if user is None:
+        raise click.ClickException(f"没有名为 {username} 的账号。")
+    with acting_as_system():
+        before = sorted(r.name for r in user.roles)
+        _set_admin_role(user, role_name)
+        log_event(
+            "set_admin_role", "ab_user", user.id, detail={"role": role_name, "before": before}
+        )
+        db.session.commit()
+    click.echo(f"账号 {username} 现为{roles.ROLE_LABELS[role_name]}。")
 
 
 @security_cli.command("unlock")

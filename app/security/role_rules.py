@@ -1,16 +1,25 @@
-"""What the role editor, the group editor and the user admin may grant (issue 15, finding 6).
+"""What the role editor, the group editor and the user admin may grant (issue 15, finding 6), and
+三员分立 (issue 20, part 1).
 
-DESIGN.md: Admin keeps users, departments and the calendar, and cannot alter draws, results or
-the audit log. FAB's role editor would let him put any permission into a role (`can draw on
-SpotCheckTask`) and hold it himself. Two rules close it:
+DESIGN.md: the administrators keep users, departments and the calendar, and cannot alter draws,
+results or the audit log. FAB's role editor would let one put any permission into a role
+(`can draw on SpotCheckTask`) and hold it. The rules:
 
-1. A role stored in the database carries only permissions that the built-in Admin role has
-   (FAB_ROLES["Admin"]: the security views, Department, Holiday, CalendarYear, Area, reading the
-   audit log, menus and self-service). Business and workflow rights exist only in the built-in
-   roles, which no editor can change (FAB checks them by pattern at request time).
+1. A role stored in the database carries only permissions of ONE of the three built-in
+   administrator roles (FAB_ROLES: Admin 系统管理员, SecurityAdmin 安全管理员, AuditAdmin 审计管理员),
+   besides the self-service every role has. Business and workflow rights exist only in the
+   built-in roles, which no editor can change (FAB checks them by pattern at request time); a
+   role mixing two administrators' shares would undo their separation.
 2. Nobody widens their own rights: a user cannot add roles or groups to their own account, join
    a group, or add roles to a group they belong to. Another administrator must do it, and the
    audit log records who did.
+3. 三员分立: an account holds at most one administrator role (a stored role counts as the one
+   whose share it carries), and an administrator holds no business role.
+4. The administrator accounts are managed on the server only (`flask security create-admin`,
+   `set-admin-role`, FAB's `flask fab reset-password`): through the pages nobody gives or takes
+   an administrator role, or changes another administrator account's sign-in name, e-mail,
+   password or active flag, or deletes one. Otherwise the security administrator could make or
+   take over an account of the other two and hold their rights.
 
 `check_*` run in the views' pre_add / pre_update (a flashed message) and again in a before_flush
 listener on every session (any other path: actions, a future REST resource).
@@ -29,19 +38,53 @@ from sqlalchemy.orm import Session
 from app.core.errors import DomainError
 from app.security import roles
 
+# Attributes of an administrator account that only the server's command line changes (rule 4).
+_SIGN_IN_ATTRIBUTES = ("username", "email", "password", "active")
 
-def _patterns():
-    return current_app.config.get("FAB_ROLES", roles.FAB_ROLES).get(roles.ADMIN, [])
+
+def _patterns(role_name: str) -> list:
+    return current_app.config.get("FAB_ROLES", roles.FAB_ROLES).get(role_name, [])
 
 
-def may_be_granted(permission_view) -> bool:
-    """True for a permission the built-in Admin role has (rule 1)."""
+def _matches(permission_view, patterns) -> bool:
     view = getattr(permission_view.view_menu, "name", "") or ""
     permission = getattr(permission_view.permission, "name", "") or ""
     return any(
         re.match(view_re, view) and re.match(permission_re, permission)
-        for view_re, permission_re in _patterns()
+        for view_re, permission_re in patterns
     )
+
+
+def _self_service(permission_view) -> bool:
+    return _matches(permission_view, roles._SELF_SERVICE)
+
+
+def may_be_granted(permission_view) -> bool:
+    """True for a permission one of the built-in administrator roles has."""
+    return any(_matches(permission_view, _patterns(name)) for name in roles.ADMIN_ROLES)
+
+
+def admin_share(role) -> str | None:
+    """The administrator role whose share a role carries: its own name for a built-in one, the
+    one covering every permission of a stored role (None for self-service only, or a business
+    role). A stored role that mixes two shares is refused by check_role before it is saved."""
+    name = getattr(role, "name", None)
+    if name in roles.ADMIN_ROLES:
+        return name
+    if name in roles.BUSINESS_ROLES:
+        return None
+    granted = [pv for pv in (role.permissions or ()) if not _self_service(pv)]
+    if not granted:
+        return None
+    for admin in roles.ADMIN_ROLES:
+        patterns = _patterns(admin)
+        if all(_matches(pv, patterns) for pv in granted):
+            return admin
+    return "mixed"
+
+
+def admin_shares(role_list) -> set[str]:
+    return {share for share in map(admin_share, role_list or ()) if share}
 
 
 def _added(obj, attribute: str) -> list:
@@ -59,6 +102,13 @@ def _actor_id():
 
 def check_role(role) -> None:
     refused = [pv for pv in (role.permissions or ()) if not may_be_granted(pv)]
+    if not refused and admin_share(role) == "mixed":
+        raise DomainError(
+            _(
+                "A role may carry the rights of one administrator only (系统管理员, 安全管理员 or "
+                "审计管理员): their separation (三员分立) is the point of having three."
+            )
+        )
     if refused:
         names = "、".join(sorted({f"{pv.permission.name} {pv.view_menu.name}" for pv in refused}))
         raise DomainError(
@@ -81,10 +131,71 @@ def _no_self_service_widening() -> DomainError:
     )
 
 
+def _role_names(user) -> set[str]:
+    return {getattr(r, "name", None) for r in user.roles or ()}
+
+
+def check_separation(user) -> None:
+    """Rule 3, on every path (the command line too)."""
+    shares = admin_shares(user.roles)
+    if len(shares) > 1:
+        raise DomainError(
+            _(
+                "One account holds one administrator role at most: 系统管理员, 安全管理员 and "
+                "审计管理员 are separate people (三员分立)."
+            )
+        )
+    if shares and _role_names(user) & set(roles.BUSINESS_ROLES):
+        raise DomainError(
+            _(
+                "An administrator account holds no business role (Leader, Operator, Inspector, "
+                "joint-meeting office): 三员分立."
+            )
+        )
+
+
+def on_server_only() -> DomainError:
+    return DomainError(
+        _(
+            "Administrator accounts (系统管理员, 安全管理员, 审计管理员) are set up and changed on "
+            "the server only, by the system's operators: no administrator can make or take over "
+            "another one here."
+        )
+    )
+
+
+def _previous_roles(user) -> list:
+    history = inspect(user).attrs["roles"].history
+    return list(history.unchanged or ()) + list(history.deleted or ())
+
+
+def check_admin_accounts(user) -> None:
+    """Rule 4, for changes made through a page or the API (a signed-in actor)."""
+    actor = _actor_id()
+    if actor is None:
+        return
+    state = inspect(user)
+    now = admin_shares(user.roles)
+    if state.pending or state.transient:
+        if now:
+            raise on_server_only()
+        return
+    roles_changed = bool(_added(user, "roles")) or bool(state.attrs["roles"].history.deleted)
+    before = admin_shares(_previous_roles(user)) if roles_changed else now
+    if roles_changed and (before or now):
+        raise on_server_only()
+    if before and user.id != actor:
+        changed = [a for a in _SIGN_IN_ATTRIBUTES if state.attrs[a].history.has_changes()]
+        if changed:
+            raise on_server_only()
+
+
 def check_user(user) -> None:
     actor = _actor_id()
     if actor is not None and user.id == actor and (_added(user, "roles") or _added(user, "groups")):
         raise _no_self_service_widening()
+    check_admin_accounts(user)
+    check_separation(user)
 
 
 def check_group(group) -> None:
@@ -120,10 +231,13 @@ def _check_flush(session, _context, _instances):
         if isinstance(obj, Role):
             if obj in session.new or _added(obj, "permissions"):
                 check_role(obj)
-        elif isinstance(obj, User) and obj not in session.new:
+        elif isinstance(obj, User):
             check_user(obj)
         elif isinstance(obj, Group):
             check_group(obj)
+    for obj in session.deleted:
+        if isinstance(obj, User) and _actor_id() is not None and admin_shares(obj.roles):
+            raise on_server_only()
 
 
 def init_role_rules() -> None:

@@ -1,6 +1,6 @@
 """Home page, user administration with departments, the department tree."""
 
-from flask import abort
+from flask import abort, flash, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
@@ -107,18 +107,22 @@ class ResetPasswordView(fab_views.ResetPasswordView):
     form = passwords.ResetUserPasswordForm
 
     def form_get(self, form):
-        _require_staff_user()
-        return super().form_get(form)
+        return _refuse_if_not_resettable() or super().form_get(form)
 
     def form_post(self, form):
-        _require_staff_user()
-        return super().form_post(form)
+        return _refuse_if_not_resettable() or super().form_post(form)
 
 
-def _require_staff_user() -> None:
+def _refuse_if_not_resettable():
+    """404 for the system account; an administrator's password is reset on the server only
+    (role_rules.py, rule 4): back to the account's page with the reason."""
     user = passwords.user_named_in_request()
     if user is None or user.username == SYSTEM_USERNAME:
         abort(404)
+    if role_rules.admin_shares(user.roles):
+        flash(str(role_rules.on_server_only()), "danger")
+        return redirect(url_for("StaffUserView.show", pk=user.id))
+    return None
 
 
 # Usernames are sign-in names: letters (Chinese too), digits and . _ @ -, 2 to 64 of them.
@@ -228,6 +232,11 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     validators_columns = {"username": [USERNAME_RULE]}
     # The system account that CLI commands act as is nobody's to see, edit or delete here.
     base_filters = [["username", FilterNotEqual, SYSTEM_USERNAME]]
+    # The three administrator roles are given on the server only (role_rules.py, rule 4).
+    add_form_query_rel_fields = {
+        "roles": [["name", FilterNotEqual, name] for name in roles.ADMIN_ROLES]
+    }
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
     def pre_add(self, item):
         _require_role_and_department(item)
@@ -238,13 +247,32 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         role_rules.refusing(role_rules.check_user)(item)
         super().pre_update(item)
 
+    def _administrator(self, pk):
+        """The account of `pk` when it holds an administrator role (managed on the server
+        only, role_rules.py rule 4), after flashing why; None otherwise."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is not None and role_rules.admin_shares(item.roles):
+            flash(str(role_rules.on_server_only()), "danger")
+            return item
+        return None
+
+    def _edit(self, pk):
+        if self._administrator(pk) is not None:
+            return None  # edit() lands on the account's page with the message
+        return super()._edit(pk)
+
+    def _delete(self, pk):
+        if self._administrator(pk) is not None:
+            return None
+        return super()._delete(pk)
+
 
 def _require_role_and_department(user):
     from app.core.errors import DomainError
 
     if not user.roles:
         raise DomainError(_l("Choose at least one role."))
-    if not user.departments and not any(r.name in ("Admin", "JointOffice") for r in user.roles):
+    if not user.departments and not any(r.name in roles.GLOBAL_SCOPE_ROLES for r in user.roles):
         raise DomainError(
             _l("Choose at least one department: it decides which data the user sees.")
         )

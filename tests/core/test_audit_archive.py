@@ -77,7 +77,7 @@ def test_archive_moves_the_old_rows_into_a_file_and_the_chain_still_verifies(
     assert (segment.first_seq, segment.last_seq, segment.row_count) == (1, 30, 30)
     assert segment.prev_hash == GENESIS_HASH
     # The auditor reads the event in Chinese on the audit log's page.
-    page = login_as("admin").get(f"/audit/show/{event.id}").get_data(as_text=True)
+    page = login_as("auditor").get(f"/audit/show/{event.id}").get_data(as_text=True)
     assert "归档审计记录" in page and "起始条目：1" in page and "截止条目：30" in page
     assert "first_seq" not in page and "（不予显示）" not in page
 

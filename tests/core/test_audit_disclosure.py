@@ -50,7 +50,7 @@ def test_audit_log_masks_id_numbers_and_phones_and_hides_rows_one_may_not_open(
     assert full_id not in leader and phone not in leader
     assert mask_id_number(full_id) in leader and mask_phone(phone) in leader
     # Admin has no page of inspectors: not even the masked values, nor the name.
-    admin = _page(login_as("admin"), f"/audit/show/{entry_id}")
+    admin = _page(login_as("auditor"), f"/audit/show/{entry_id}")
     for value in (full_id, phone, mask_id_number(full_id), mask_phone(phone), "王建国"):
         assert value not in admin
     assert "不予显示" in admin
@@ -65,12 +65,12 @@ def test_unpublished_draw_result_stays_out_of_the_audit_log(
     entry_id, _before, result = _entry(app, "draw", draw_id, "result")
     assert result
     # Admin may not open draws; the bureau's Leader may, but not its result before publication.
-    for name in ("admin", "leader"):
+    for name in ("auditor", "leader"):
         page = _page(login_as(name), f"/audit/show/{entry_id}")
         assert str(escape(result)) not in page, name
     finish(app, inspected)
     assert str(escape(result)) in _page(login_as("leader"), f"/audit/show/{entry_id}")
-    assert str(escape(result)) not in _page(login_as("admin"), f"/audit/show/{entry_id}")
+    assert str(escape(result)) not in _page(login_as("auditor"), f"/audit/show/{entry_id}")
 
 
 def test_target_history_masks_id_numbers_and_phones(app, world, directory, login_as):  # noqa: F811
@@ -123,9 +123,11 @@ def test_every_sensitive_column_is_declared(app):
 
 
 def test_rows_one_may_open_keep_their_values(app, world, login_as):
-    """Departments for their Leader, user accounts for Admin (never the password hash)."""
+    """Departments for their Leader; user accounts and departments for the audit
+    administrator, who reviews the other administrators' work (never the password hash)."""
     department_entry, _before, name = _entry(app, "department", world.dept_a, "name")
     assert name in _page(login_as("leader_a"), f"/audit/show/{department_entry}")
+    assert name in _page(login_as("auditor"), f"/audit/show/{department_entry}")
     user_entry, _before, email = _entry(app, "ab_user", world.user("operator_a"), "email")
-    page = _page(login_as("admin"), f"/audit/show/{user_entry}")
+    page = _page(login_as("auditor"), f"/audit/show/{user_entry}")
     assert email in page and "pbkdf2" not in page and "scrypt" not in page

@@ -40,7 +40,7 @@ def test_a_targets_history_names_fields_rows_and_people(app, directory, login_as
 
 def test_the_audit_list_and_entry_read_in_chinese(app, directory, login_as):  # noqa: F811
     _edit_target(app, directory)
-    admin = login_as("admin")
+    admin = login_as("auditor")
     listing = admin.get("/audit/list/").get_data(as_text=True)
     for code in (">target<", ">update<", ">cli<", ">system<", "inspection_item"):
         assert code not in listing, code

@@ -265,7 +265,7 @@ def test_joint_office_sees_filings_since_its_last_download(app, world, directory
     assert "当前没有待办事项" in page
 
 
-def test_admin_sees_calendar_and_accounts_to_fix(app, world):
+def test_the_administrators_see_the_calendar_and_the_accounts_to_fix(app, world):
     today = dt.date.today()
     with app.app_context():
         confirmed = set(db.session.scalars(select(CalendarYear.year).where(CalendarYear.confirmed)))
@@ -274,11 +274,14 @@ def test_admin_sees_calendar_and_accounts_to_fix(app, world):
         user.active = False
         sm.get_user_by_id(world.user("inspector_a")).departments = []
         db.session.commit()
-    todos = board(app, "admin")
+    todos = board(app, "secadmin")
+    assert "calendar" not in todos  # the system administrator's
     assert todos["inactive_accounts"].count == 1
     assert todos["inactive_accounts"].rows[0].url == f"/users/show/{world.user('operator_b')}"
     assert todos["accounts_without_department"].count == 1
     assert "inspector_a" in todos["accounts_without_department"].rows[0].text
+    todos = board(app, "admin")
+    assert "inactive_accounts" not in todos  # the security administrator's
     missing = [y for y in (today.year, today.year + 1) if y not in confirmed]
     if missing:
         assert todos["calendar"].count == len(missing)
@@ -286,12 +289,12 @@ def test_admin_sees_calendar_and_accounts_to_fix(app, world):
         assert "calendar" not in todos
 
 
-def test_admin_sees_a_locked_account(app, world, client):
+def test_the_security_administrator_sees_a_locked_account(app, world, client):
     from tests.conftest import login
 
     for _n in range(5):
         login(client, "operator_a", "wrong password")
-    todo = board(app, "admin")["locked_accounts"]
+    todo = board(app, "secadmin")["locked_accounts"]
     assert todo.count == 1 and "operator_a" in todo.rows[0].text
 
 

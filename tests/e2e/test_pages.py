@@ -27,6 +27,8 @@ ALLOWED_LATIN = {
     "Flask",
     # the test users' own names (tests/conftest.py `world`)
     "admin",
+    "secadmin",
+    "auditor",
     "leader",
     "jointoffice",
 }

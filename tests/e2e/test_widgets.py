@@ -32,7 +32,16 @@ from tests.planning.conftest import plan  # noqa: F401  (fixture)
 require_browser()
 
 DESKTOP = {"width": 1366, "height": 768}
-ROLES = ["admin", "leader", "leader_a", "operator_a", "inspector_a", "jointoffice"]
+ROLES = [
+    "admin",
+    "secadmin",
+    "auditor",
+    "leader",
+    "leader_a",
+    "operator_a",
+    "inspector_a",
+    "jointoffice",
+]
 DATE_FIELD = "#certificate_expiry"  # /inspectors/add: a FAB date field
 
 

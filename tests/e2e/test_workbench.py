@@ -155,7 +155,7 @@ def test_the_leaders_workbench(app, visit, year_under_way):
         assert db.session.get(SpotCheckTask, year_under_way["task"]).approval == "pending"
 
 
-@pytest.mark.parametrize("username", ["inspector_a", "jointoffice", "admin"])
+@pytest.mark.parametrize("username", ["inspector_a", "jointoffice", "admin", "secadmin", "auditor"])
 def test_every_other_role_has_its_workbench(visit, year_under_way, username):
     """The Inspector's, the joint-meeting office's and the Admin's home pages: 待办 heads the
     page (their to-dos, or 当前没有待办事项), in Chinese, within the screen's width."""

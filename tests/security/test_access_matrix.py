@@ -15,8 +15,9 @@ import pytest
 
 from tests.security.access_matrix import guarded_routes, outcome, request_as
 
-# Who may use a (permission view, permission): A Admin, L Leaders (bureau and section),
-# O Operator, I Inspector, J JointOffice (联席办). "" = nobody (a FAB route we do not use).
+# Who may use a (permission view, permission): A Admin (系统管理员), S SecurityAdmin (安全管理员),
+# U AuditAdmin (审计管理员), L Leaders (bureau and section), O Operator, I Inspector,
+# J JointOffice (联席办). "" = nobody (a FAB route we do not use).
 POLICY = {
     ("Department", "can_read"): "ALOJ",
     ("Department", "can_write"): "A",
@@ -26,7 +27,7 @@ POLICY = {
     ("Holiday", "can_write"): "A",
     ("CalendarYear", "can_read"): "ALOJ",
     ("CalendarYear", "can_write"): "A",
-    ("AuditLog", "can_read"): "AL",
+    ("AuditLog", "can_read"): "UL",
     ("AuditLog", "can_write"): "",
     ("InspectionItem", "can_read"): "LOIJ",
     ("InspectionItem", "can_write"): "O",
@@ -80,31 +81,33 @@ POLICY = {
     ("Blacklist", "can_remove"): "O",
     ("CreditRecord", "can_read"): "LO",
     ("Filing", "can_read"): "LOJ",
-    # Users and roles: Admin only; every user their own profile and password.
-    ("UserDBModelView", "can_list"): "A",
-    ("UserDBModelView", "can_show"): "A",
-    ("UserDBModelView", "can_add"): "A",
-    ("UserDBModelView", "can_edit"): "A",
-    ("UserDBModelView", "can_delete"): "A",
-    ("UserDBModelView", "can_download"): "A",
-    ("UserDBModelView", "can_userinfo"): "ALOIJ",
-    ("OpenApi", "can_get"): "ALOIJ",
-    ("UserInfoEditView", "can_this_form_get"): "ALOIJ",
-    ("UserInfoEditView", "can_this_form_post"): "ALOIJ",
-    ("ResetMyPasswordView", "can_this_form_get"): "ALOIJ",
-    ("ResetMyPasswordView", "can_this_form_post"): "ALOIJ",
-    ("ResetPasswordView", "can_this_form_get"): "A",
-    ("ResetPasswordView", "can_this_form_post"): "A",
-    ("RoleModelView", "can_list"): "A",
-    ("RoleModelView", "can_show"): "A",
-    ("RoleModelView", "can_add"): "A",
-    ("RoleModelView", "can_edit"): "A",
-    ("RoleModelView", "can_delete"): "A",
-    ("RoleModelView", "can_download"): "A",
-    # FAB's permission catalogue: Admin reads the lists; roles are built-in (FAB_ROLES).
-    ("PermissionModelView", "can_list"): "A",
-    ("ViewMenuModelView", "can_list"): "A",
-    ("PermissionViewModelView", "can_list"): "A",
+    # Users and roles: the security administrator only; every user their own profile and
+    # password.
+    ("UserDBModelView", "can_list"): "S",
+    ("UserDBModelView", "can_show"): "S",
+    ("UserDBModelView", "can_add"): "S",
+    ("UserDBModelView", "can_edit"): "S",
+    ("UserDBModelView", "can_delete"): "S",
+    ("UserDBModelView", "can_download"): "S",
+    ("UserDBModelView", "can_userinfo"): "ASULOIJ",
+    ("OpenApi", "can_get"): "ASULOIJ",
+    ("UserInfoEditView", "can_this_form_get"): "ASULOIJ",
+    ("UserInfoEditView", "can_this_form_post"): "ASULOIJ",
+    ("ResetMyPasswordView", "can_this_form_get"): "ASULOIJ",
+    ("ResetMyPasswordView", "can_this_form_post"): "ASULOIJ",
+    ("ResetPasswordView", "can_this_form_get"): "S",
+    ("ResetPasswordView", "can_this_form_post"): "S",
+    ("RoleModelView", "can_list"): "S",
+    ("RoleModelView", "can_show"): "S",
+    ("RoleModelView", "can_add"): "S",
+    ("RoleModelView", "can_edit"): "S",
+    ("RoleModelView", "can_delete"): "S",
+    ("RoleModelView", "can_download"): "S",
+    # FAB's permission catalogue: the security administrator reads the lists; roles are
+    # built-in (FAB_ROLES).
+    ("PermissionModelView", "can_list"): "S",
+    ("ViewMenuModelView", "can_list"): "S",
+    ("PermissionViewModelView", "can_list"): "S",
     **{
         (view, f"can_{verb}"): ""
         for view in ("PermissionModelView", "ViewMenuModelView", "PermissionViewModelView")
@@ -121,6 +124,8 @@ POLICY = {
 }
 USERS = {
     "A": ["admin"],
+    "S": ["secadmin"],
+    "U": ["auditor"],
     "L": ["leader", "leader_a"],
     "O": ["operator_a"],
     "I": ["inspector_a"],

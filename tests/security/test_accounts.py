@@ -66,7 +66,7 @@ def test_a_new_user_needs_a_password_that_keeps_the_rule(app, world, login_as, p
 
 
 def _add_is_refused(app, world, login_as, username, password, message):
-    client = login_as("admin")
+    client = login_as("secadmin")
     before = _user_count(app)
     html = _add_user(client, app, world, username, password).get_data(as_text=True)
     assert message in html
@@ -74,7 +74,7 @@ def _add_is_refused(app, world, login_as, username, password, message):
 
 
 def test_a_good_password_creates_the_user_who_can_sign_in(app, world, login_as):
-    client = login_as("admin")
+    client = login_as("secadmin")
     before = _user_count(app)
     _add_user(client, app, world, "wangjianguo", GOOD)
     assert _user_count(app) == before + 1
@@ -118,7 +118,7 @@ def test_changing_my_password_to_a_good_one(app, world, login_as):
 
 
 def test_an_admin_reset_checks_the_username_of_the_user_reset(app, world, login_as):
-    client = login_as("admin")
+    client = login_as("secadmin")
     pk = world.user("inspector_a")
     url = f"/resetpassword/form?pk={pk}"
     token = csrf_token_from(client, url)
@@ -150,7 +150,7 @@ def test_the_system_account_is_not_in_the_user_admin(app, world, login_as):
         from app.extensions import db
 
         db.session.commit()
-    client = login_as("admin")
+    client = login_as("secadmin")
     assert f'/users/edit/{system_id}"' not in client.get("/users/list/").get_data(as_text=True)
     for url in (f"/users/show/{system_id}", f"/users/edit/{system_id}"):
         assert client.get(url).status_code == 404, url
@@ -184,7 +184,7 @@ def test_a_username_is_a_plain_sign_in_name(app, world, login_as, username):
 
 
 def test_chinese_usernames_are_allowed(app, world, login_as):
-    client = login_as("admin")
+    client = login_as("secadmin")
     before = _user_count(app)
     _add_user(client, app, world, "王建国", GOOD)
     assert _user_count(app) == before + 1

@@ -238,8 +238,18 @@ def full_world(app, world, refused, conflict, operator_a2):  # noqa: F811
     return refused
 
 
-GIVEN_NAMES = ["信息", "志远", "明", "芳", "静", "建国", "立新", "海"]
-ROLES = ["admin", "leader", "leader_a", "operator_a", "operator_b", "inspector_a", "jointoffice"]
+GIVEN_NAMES = ["信息", "国安", "敏", "志远", "明", "芳", "静", "建国", "立新", "海"]
+ROLES = [
+    "admin",
+    "secadmin",
+    "auditor",
+    "leader",
+    "leader_a",
+    "operator_a",
+    "operator_b",
+    "inspector_a",
+    "jointoffice",
+]
 
 
 def test_the_crawl_knows_every_route(app, world):
@@ -331,7 +341,7 @@ def test_the_reader_sees_options_titles_and_placeholders_but_not_values():
 
 
 def test_an_admin_reads_permissions_in_chinese_and_has_no_dead_menu_entry(app, login_as):
-    admin = login_as("admin")
+    admin = login_as("secadmin")
     roles_page = " ".join(readable_text(admin.get("/roles/list/").get_data(as_text=True)))
     assert "查看年度抽查计划" in roles_page  # the Operator's built-in rules, in words
     assert "can_read" not in roles_page and "AnnualPlan" not in roles_page

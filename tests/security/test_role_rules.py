@@ -1,5 +1,6 @@
-"""Issue 15, finding 6: Admin cannot make or fill a role with business or workflow rights, and
-cannot widen his own rights (roles or groups on his own account)."""
+"""Issue 15, finding 6: the security administrator (who keeps accounts and roles) cannot make or
+fill a role with business or workflow rights, and cannot widen his own rights (roles or groups
+on his own account). 三员分立 itself: tests/security/test_separation.py."""
 
 from sqlalchemy import select
 
@@ -7,6 +8,7 @@ from app.extensions import db
 from app.security import roles
 from app.security.models import User
 from tests.conftest import csrf_token_from
+from tests.support.accounts import user_form
 
 
 def _permission_view(app, permission, view):
@@ -29,7 +31,7 @@ def _role_permissions(app, name):
 
 
 def test_a_role_with_a_business_right_is_refused(app, world, login_as):
-    admin = login_as("admin")
+    admin = login_as("secadmin")
     draw = _permission_view(app, "can_draw", "SpotCheckTask")
     read_departments = _permission_view(app, "can_read", "Department")
     token = csrf_token_from(admin, "/roles/add")
@@ -62,7 +64,8 @@ def test_a_role_with_a_business_right_is_refused(app, world, login_as):
 
 
 def test_every_business_permission_is_refused_for_stored_roles(app, world):
-    """Whatever the catalogue holds: only permissions of the built-in Admin role may be stored."""
+    """Whatever the catalogue holds: only permissions of the built-in administrator roles may
+    be stored."""
     from app.security.role_rules import may_be_granted
 
     with app.app_context():
@@ -87,18 +90,8 @@ def test_every_business_permission_is_refused_for_stored_roles(app, world):
 
 def _edit_user_form(app, admin, user_id, role_names):
     with app.app_context():
-        user = db.session.get(User, user_id)
-        role_ids = [app.appbuilder.sm.find_role(name).id for name in role_names]
-        data = {
-            "last_name": user.last_name,
-            "first_name": user.first_name,
-            "username": user.username,
-            "email": user.email,
-            "active": "y",
-            "departments": [d.id for d in user.departments],
-            "roles": role_ids,
-        }
-    data["csrf_token"] = csrf_token_from(admin, f"/users/edit/{user_id}")
+        username = db.session.get(User, user_id).username
+    data = user_form(app, username, role_names, csrf_token=csrf_token_from(admin, "/users/add"))
     return admin.post(f"/users/edit/{user_id}", data=data, follow_redirects=True)
 
 
@@ -108,11 +101,11 @@ def _role_names(app, user_id):
 
 
 def test_admin_cannot_give_himself_a_business_role(app, world, login_as):
-    admin = login_as("admin")
-    me = world.user("admin")
-    response = _edit_user_form(app, admin, me, [roles.ADMIN, roles.OPERATOR])
-    assert "另一位管理员" in response.get_data(as_text=True)
-    assert _role_names(app, me) == [roles.ADMIN]
+    admin = login_as("secadmin")
+    me = world.user("secadmin")
+    response = _edit_user_form(app, admin, me, [roles.SECURITY_ADMIN, roles.OPERATOR])
+    assert "在服务器上设置和修改" in response.get_data(as_text=True)  # an administrator's account
+    assert _role_names(app, me) == [roles.SECURITY_ADMIN]
     # The draw stays closed to him.
     assert admin.get("/tasks/list/").status_code == 403
     # Giving the role to somebody else is ordinary user administration.
@@ -132,7 +125,7 @@ def test_no_path_around_the_views_either(app, world):
 
     with app.test_request_context():
         sm = app.appbuilder.sm
-        me = db.session.get(User, world.user("admin"))
+        me = db.session.get(User, world.user("secadmin"))
         g.user = me
         attempts = [
             lambda: db.session.add(
@@ -151,6 +144,6 @@ def test_no_path_around_the_views_either(app, world):
             with pytest.raises(DomainError):
                 db.session.flush()
             db.session.rollback()
-        assert sorted(r.name for r in db.session.get(User, world.user("admin")).roles) == [
-            roles.ADMIN
+        assert sorted(r.name for r in db.session.get(User, world.user("secadmin")).roles) == [
+            roles.SECURITY_ADMIN
         ]

@@ -119,9 +119,7 @@ def _checked(rows, first: int, prev: str) -> Iterator[dict]:
                 f"第 {row['seq']} 条审计记录内容已被修改：拒绝归档，以免删除被篡改的证据"
             )
         if row["prev_hash"] != prev:
-            raise ArchiveRefused(
-                f"第 {row['seq']} 条审计记录与前一条不相连：审计链已断，拒绝归档"
-            )
+            raise ArchiveRefused(f"第 {row['seq']} 条审计记录与前一条不相连：审计链已断，拒绝归档")
         prev = row["row_hash"]
         expected += 1
         yield row
@@ -338,4 +336,3 @@ def check_archived_head(connection: Connection, seq: int, digest: str) -> str | 
     if found != digest:
         return f"第 {seq} 条审计记录（已归档）的哈希值与记下的链头不符：审计链已被改写"
     return None
-

@@ -151,7 +151,9 @@ def verify_archive_command(file, head):
         click.echo("归档文件本身完整，但本系统没有这一段的归档登记。", err=True)
         sys.exit(1)
     if segment.file_sha256 != check.sha256 or segment.last_hash != check.last_hash:
-        click.echo("归档文件与归档登记不符（SHA-256 或最后一条的哈希值不同）：文件已被替换。", err=True)
+        click.echo(
+            "归档文件与归档登记不符（SHA-256 或最后一条的哈希值不同）：文件已被替换。", err=True
+        )
         sys.exit(1)
     if noted and check.found_hash != noted[1]:
         click.echo(f"归档文件校验失败：第 {noted[0]} 条记录的哈希值与记下的链头不符。", err=True)

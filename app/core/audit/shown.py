@@ -68,6 +68,15 @@ def _load(model, object_id):
     return None
 
 
+# The administration's own tables: the audit administrator reviews what the other two
+# administrators did to them (三员分立), so their rows' values read in full there. Business rows
+# keep their rules (personal data masked, confidential draws hidden): the audit administrator
+# holds no business right.
+ADMINISTRATION_TABLES = frozenset(
+    {"ab_user", "ab_role", "ab_group", "department", "area", "holiday", "calendar_year"}
+)
+
+
 class Disclosure:
     """What one audited object (table name and id) shows to the current user."""
 
@@ -95,6 +104,11 @@ class Disclosure:
         permitted = sm is not None and any(
             sm.has_access(permission, name) for permission, name in _read_permissions(model)
         )
+        if not permitted and sm is not None and object_type in ADMINISTRATION_TABLES:
+            from app.security.roles import AUDIT_ADMIN
+            from app.security.scope import role_names
+
+            permitted = AUDIT_ADMIN in role_names(self.user)
         self.row = _load(model, object_id)
         if not permitted or self.user is None:
             self.may_open = False
