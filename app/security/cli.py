@@ -75,6 +75,14 @@ def sync_command():
         click.echo(f"注意：{line}")
 
 
+_ROLE_OPTION = click.option(
+    "--role",
+    "role",
+    required=True,
+    help="Admin (系统管理员), SecurityAdmin (安全管理员) or AuditAdmin (审计管理员).",
+)
+
+
 def _admin_role(value: str) -> str:
     """An administrator role by its name or its Chinese label."""
     wanted = value.strip()
@@ -86,9 +94,8 @@ def _admin_role(value: str) -> str:
 
 
 def _set_admin_role(user, role_name: str) -> None:
-    from app.core.errors import DomainError
-    from app.security.role_rules import check_separation
-
+    """The account's roles become exactly `role_name`; one with a business role is refused
+    rather than stripped of it."""
     sm = current_app.appbuilder.sm
     business = [r.name for r in user.roles if r.name in roles.BUSINESS_ROLES]
     if business:
@@ -98,19 +105,10 @@ def _set_admin_role(user, role_name: str) -> None:
             "（三员分立），请另建一个管理员账号。"
         )
     user.roles = [sm.find_role(role_name) or sm.add_role(role_name)]
-    try:
-        check_separation(user)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @security_cli.command("create-admin")
-@click.option(
-    "--role",
-    "role",
-    required=True,
-    help="Admin (系统管理员), SecurityAdmin (安全管理员) or AuditAdmin (审计管理员).",
-)
+@_ROLE_OPTION
 @click.argument("username")
 @click.option("--family-name", default="", help="e.g. 王")
 @click.option("--given-name", default="", help="e.g. 建国")
@@ -152,12 +150,7 @@ def create_admin_command(role, username, family_name, given_name, email, passwor
 
 @security_cli.command("set-admin-role")
 @click.argument("username")
-@click.option(
-    "--role",
-    "role",
-    required=True,
-    help="Admin (系统管理员), SecurityAdmin (安全管理员) or AuditAdmin (审计管理员).",
-)
+@_ROLE_OPTION
 def set_admin_role_command(username, role):
     """Give an account exactly one administrator role (it then holds no other role)."""
     from app.core.audit import log_event

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import DomainError
 from app.security import roles
+from app.security.scope import role_names
 
 # Attributes of an administrator account that only the server's command line changes (rule 4).
 _SIGN_IN_ATTRIBUTES = ("username", "email", "password", "active")
@@ -56,7 +57,7 @@ def _matches(permission_view, patterns) -> bool:
 
 
 def _self_service(permission_view) -> bool:
-    return _matches(permission_view, roles._SELF_SERVICE)
+    return _matches(permission_view, roles.SELF_SERVICE)
 
 
 def may_be_granted(permission_view) -> bool:
@@ -131,10 +132,6 @@ def _no_self_service_widening() -> DomainError:
     )
 
 
-def _role_names(user) -> set[str]:
-    return {getattr(r, "name", None) for r in user.roles or ()}
-
-
 def check_separation(user) -> None:
     """Rule 3, on every path (the command line too)."""
     shares = admin_shares(user.roles)
@@ -145,7 +142,7 @@ def check_separation(user) -> None:
                 "审计管理员 are separate people (三员分立)."
             )
         )
-    if shares and _role_names(user) & set(roles.BUSINESS_ROLES):
+    if shares and role_names(user) & set(roles.BUSINESS_ROLES):
         raise DomainError(
             _(
                 "An administrator account holds no business role (Leader, Operator, Inspector, "

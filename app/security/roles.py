@@ -55,7 +55,7 @@ WRITE = r"^can_(read|write)$"
 MENU = r"^menu_access$"
 
 # Every signed-in user may see and change their own profile and password.
-_SELF_SERVICE = [
+SELF_SERVICE = [
     [r"^UserDBModelView$", r"^(can_userinfo|userinfoedit)$"],
     # The REST API's OpenAPI spec, for whoever uses the API.
     [r"^OpenApi$", r"^can_get$"],
@@ -85,17 +85,17 @@ FAB_ROLES = {
             r"Import Calendar)$",
             MENU,
         ],
-        *_SELF_SERVICE,
+        *SELF_SERVICE,
     ],
     SECURITY_ADMIN: [
         [_SECURITY_VIEWS, r".*"],
         [r"^(Security|List Users|List Roles|List Groups)$", MENU],
-        *_SELF_SERVICE,
+        *SELF_SERVICE,
     ],
     AUDIT_ADMIN: [
         [r"^(AuditLog)$", READ],
         [r"^(System|Audit Log)$", MENU],
-        *_SELF_SERVICE,
+        *SELF_SERVICE,
     ],
     LEADER: [
         [r"^(Department|Holiday|CalendarYear|AuditLog|Area|Inspector|Target|PlanLine)$", READ],
@@ -117,7 +117,7 @@ FAB_ROLES = {
             rf"{_DISCLOSURE_MENUS})$",
             MENU,
         ],
-        *_SELF_SERVICE,
+        *SELF_SERVICE,
     ],
     OPERATOR: [
         [r"^(Department|Holiday|CalendarYear|Area|ItemRevision|Progress)$", READ],
@@ -139,7 +139,7 @@ FAB_ROLES = {
             rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS}|{_DISCLOSURE_MENUS})$",
             MENU,
         ],
-        *_SELF_SERVICE,
+        *SELF_SERVICE,
     ],
     INSPECTOR: [
         [r"^(Holiday|InspectionItem|MyAssignments|Rectification)$", READ],
@@ -151,7 +151,7 @@ FAB_ROLES = {
             rf"{_INSPECTION_MENUS}|{_CREDIT_MENUS})$",
             MENU,
         ],
-        *_SELF_SERVICE,
+        *SELF_SERVICE,
     ],
     JOINT_OFFICE: [
         [r"^(Department|Holiday|CalendarYear|InspectionItem|ItemRevision)$", READ],
@@ -165,6 +165,6 @@ FAB_ROLES = {
             rf"Inspections|Inspection Records|{_DISCLOSURE_MENUS})$",
             MENU,
         ],
-        *_SELF_SERVICE,
+        *SELF_SERVICE,
     ],
 }

@@ -119,10 +119,18 @@ def _refuse_if_not_resettable():
     user = passwords.user_named_in_request()
     if user is None or user.username == SYSTEM_USERNAME:
         abort(404)
-    if role_rules.admin_shares(user.roles):
-        flash(str(role_rules.on_server_only()), "danger")
+    if _flash_if_administrator(user):
         return redirect(url_for("StaffUserView.show", pk=user.id))
     return None
+
+
+def _flash_if_administrator(user) -> bool:
+    """True, after flashing why, for an administrator's account: it is managed on the server
+    only (role_rules.py, rule 4)."""
+    if user is not None and role_rules.admin_shares(user.roles):
+        flash(str(role_rules.on_server_only()), "danger")
+        return True
+    return False
 
 
 # Usernames are sign-in names: letters (Chinese too), digits and . _ @ -, 2 to 64 of them.
@@ -247,22 +255,16 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         role_rules.refusing(role_rules.check_user)(item)
         super().pre_update(item)
 
-    def _administrator(self, pk):
-        """The account of `pk` when it holds an administrator role (managed on the server
-        only, role_rules.py rule 4), after flashing why; None otherwise."""
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is not None and role_rules.admin_shares(item.roles):
-            flash(str(role_rules.on_server_only()), "danger")
-            return item
-        return None
+    def _administrator(self, pk) -> bool:
+        return _flash_if_administrator(self.datamodel.get(pk, self._base_filters))
 
     def _edit(self, pk):
-        if self._administrator(pk) is not None:
+        if self._administrator(pk):
             return None  # edit() lands on the account's page with the message
         return super()._edit(pk)
 
     def _delete(self, pk):
-        if self._administrator(pk) is not None:
+        if self._administrator(pk):
             return None
         return super()._delete(pk)
 

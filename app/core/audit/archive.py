@@ -109,16 +109,17 @@ def _checked(rows, first: int, prev: str) -> Iterator[dict]:
     expected = first
     for row in rows:
         row = dict(row)
-        if row["seq"] != expected:
+        fault = chain.row_fault(row, expected, prev)
+        if fault == "seq":
             raise ArchiveRefused(
                 f"第 {expected} 条审计记录缺失或序号被篡改：审计链已断，拒绝归档"
                 "（先用 flask audit verify 查明原因）"
             )
-        if chain.row_hash(row) != row["row_hash"]:
+        if fault == "hash":
             raise ArchiveRefused(
                 f"第 {row['seq']} 条审计记录内容已被修改：拒绝归档，以免删除被篡改的证据"
             )
-        if row["prev_hash"] != prev:
+        if fault == "link":
             raise ArchiveRefused(f"第 {row['seq']} 条审计记录与前一条不相连：审计链已断，拒绝归档")
         prev = row["row_hash"]
         expected += 1
@@ -130,7 +131,7 @@ def _line(data: dict) -> bytes:
 
 
 def _row_for_file(row: dict) -> dict:
-    return {name: chain._canonical_value(row[name]) for name in _FIELDS}
+    return {name: chain.canonical_value(row[name]) for name in _FIELDS}
 
 
 def archive(
@@ -154,7 +155,7 @@ def archive(
     if not out_dir.is_dir():
         raise ArchiveRefused(f"归档目录 {out_dir} 不存在")
     # The head's lock keeps every writer of the chain (and a second archive) out meanwhile.
-    head_seq, _head_hash = chain._lock_head(connection)
+    head_seq, _head_hash = chain.lock_head(connection)
     first, prev, problems = chain_start(connection)
     if problems:
         raise ArchiveRefused(problems[0])
@@ -263,6 +264,13 @@ def _file_lines(path: Path, check: FileCheck) -> Iterator[dict]:
     check.sha256 = digest.hexdigest()
 
 
+_FILE_FAULTS = {
+    "seq": "缺失或顺序被篡改",
+    "hash": "内容已被修改：哈希值不符",
+    "link": "与前一条不相连",
+}
+
+
 def verify_file(path: Path, find_seq: int | None = None) -> FileCheck:
     """Check an archive file on its own: its header, every row's hash and link, the trailer.
     With `find_seq`, `check.found_hash` is that row's hash (None when not in the file)."""
@@ -281,14 +289,9 @@ def verify_file(path: Path, find_seq: int | None = None) -> FileCheck:
             trailer = data
             break
         row = data.get("row") or {}
-        if row.get("seq") != expected:
-            check.problems.append(f"归档文件中第 {expected} 条记录缺失或顺序被篡改")
-            return check
-        if chain.row_hash(row) != row.get("row_hash"):
-            check.problems.append(f"归档文件中第 {expected} 条记录内容已被修改：哈希值不符")
-            return check
-        if row.get("prev_hash") != prev:
-            check.problems.append(f"归档文件中第 {expected} 条记录与前一条不相连")
+        fault = chain.row_fault(row, expected, prev)
+        if fault is not None:
+            check.problems.append(f"归档文件中第 {expected} 条记录" + _FILE_FAULTS[fault])
             return check
         if find_seq == expected:
             check.found_hash = row["row_hash"]
@@ -310,14 +313,16 @@ def verify_file(path: Path, find_seq: int | None = None) -> FileCheck:
     return check
 
 
-def check_archived_head(connection: Connection, seq: int, digest: str) -> str | None:
-    """A noted head inside an archived segment: looked up in that segment's file (which must
-    still be the recorded one). None when it holds, else the Chinese message."""
-    segment = connection.execute(
+def segment_holding(connection: Connection, seq: int):
+    """The archived segment that holds entry `seq`, or None."""
+    return connection.execute(
         select(AuditArchive).where(AuditArchive.first_seq <= seq, AuditArchive.last_seq >= seq)
     ).first()
-    if segment is None:
-        return None if seq == 0 and digest == GENESIS_HASH else f"审计链中已没有第 {seq} 条记录"
+
+
+def check_archived_head(segment, seq: int, digest: str) -> str | None:
+    """A noted head inside an archived segment: looked up in that segment's file (which must
+    still be the recorded one). None when it holds, else the Chinese message."""
     if seq == segment.last_seq:
         found = segment.last_hash
     else:

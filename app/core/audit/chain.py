@@ -39,7 +39,7 @@ HASHED_FIELDS = (
 )
 
 
-def _canonical_value(value):
+def canonical_value(value):
     if isinstance(value, dt.datetime):
         return value.replace(microsecond=0, tzinfo=None).isoformat(sep=" ")
     return value
@@ -68,7 +68,7 @@ def canonical_json(row: dict) -> str:
     """The canonical JSON the hash is taken of: the HASHED_FIELDS, keys sorted, no whitespace,
     non-ASCII kept (what json.dumps(..., sort_keys=True) writes, built field by field)."""
     parts = [
-        key + json_text(_canonical_value(row.get(name)))
+        key + json_text(canonical_value(row.get(name)))
         for key, name in zip(_KEYS, _SORTED_FIELDS, strict=True)
     ]
     return "{" + ",".join(parts) + "}"
@@ -78,7 +78,7 @@ def row_hash(row: dict) -> str:
     return hashlib.sha256(canonical_json(row).encode("utf-8")).hexdigest()
 
 
-def _lock_head(connection: Connection):
+def lock_head(connection: Connection):
     lock_for_update(connection, AuditChainHead.__table__, HEAD_ID)
     head = connection.execute(
         select(AuditChainHead.last_seq, AuditChainHead.last_hash)
@@ -99,7 +99,7 @@ def append(connection: Connection, entries: list[dict]) -> None:
     transaction. The head row stays locked until that transaction ends."""
     if not entries:
         return
-    seq, prev = _lock_head(connection)
+    seq, prev = lock_head(connection)
     rows, seq, prev = _chained(entries, seq, prev)
     _insert(connection, rows)
     _move_head(connection, seq, prev)
@@ -139,7 +139,7 @@ class _Alike:
             if name in self.VARYING:
                 text += "%s"
             else:
-                text += json_text(_canonical_value(fixed.get(name))).replace("%", "%%")
+                text += json_text(canonical_value(fixed.get(name))).replace("%", "%%")
         self.template = text + "}"
         # A row in _COLUMNS order, the varying places filled per row.
         self.row = [fixed.get(name) for name in _COLUMNS]
@@ -158,7 +158,7 @@ class Appender:
 
     def __init__(self, connection: Connection, *, direct: bool = False):
         self.connection = connection
-        self.seq, self.prev = _lock_head(connection)
+        self.seq, self.prev = lock_head(connection)
         postgresql = connection.dialect.name == "postgresql"
         self.direct = direct and postgresql
         self.spool = tempfile.TemporaryFile() if postgresql and not direct else None
@@ -287,6 +287,19 @@ class VerifyResult:
         return not self.problems
 
 
+def row_fault(row, expected_seq: int, prev: str) -> str | None:
+    """How one row of a chain walk fails, checked in this order: "seq" (not the next number),
+    "hash" (its content no longer gives its hash), "link" (it names another predecessor);
+    None when it holds. The walkers (`verify`, the archive's writer and reader) word it."""
+    if row.get("seq") != expected_seq:
+        return "seq"
+    if row_hash(row) != row.get("row_hash"):
+        return "hash"
+    if row.get("prev_hash") != prev:
+        return "link"
+    return None
+
+
 def verify(connection: Connection, batch: int = 2000) -> VerifyResult:
     """Walk the chain in order and report the first row that was altered or removed.
 
@@ -312,7 +325,8 @@ def verify(connection: Connection, batch: int = 2000) -> VerifyResult:
 
     for row in stream.mappings():
         result.checked += 1
-        if row["seq"] != expected_seq:
+        fault = row_fault(row, expected_seq, prev)
+        if fault == "seq":
             if row["seq"] > expected_seq:
                 missing = (
                     f"第 {expected_seq} 条"
@@ -328,12 +342,12 @@ def verify(connection: Connection, batch: int = 2000) -> VerifyResult:
                     row["seq"], f"第 {row['seq']} 条审计记录（id={row['id']}）序号重复或顺序被篡改"
                 )
             break
-        if row_hash(dict(row)) != row["row_hash"]:
+        if fault == "hash":
             fail(
                 row["seq"], f"第 {row['seq']} 条审计记录（id={row['id']}）内容已被修改：哈希值不符"
             )
             break
-        if row["prev_hash"] != prev:
+        if fault == "link":
             fail(
                 row["seq"] - 1,
                 f"第 {row['seq'] - 1} 条审计记录已被修改或替换：第 {row['seq']} 条记录保存的前一条哈希值与之不符",
@@ -372,10 +386,11 @@ def check_head(connection: Connection, seq: int, digest: str) -> str | None:
     if seq == 0:
         return None if digest == GENESIS_HASH else "第 0 条审计链头的哈希值只能是 64 个 0"
     if found is None:
-        from app.core.audit.archive import check_archived_head, segments
+        from app.core.audit.archive import check_archived_head, segment_holding
 
-        if any(s.first_seq <= seq <= s.last_seq for s in segments(connection)):
-            return check_archived_head(connection, seq, digest)
+        segment = segment_holding(connection, seq)
+        if segment is not None:
+            return check_archived_head(segment, seq, digest)
         return f"审计链中已没有第 {seq} 条记录：记下的链头之后的记录已被删除或链已被重建"
     if found.row_hash != digest:
         return f"第 {seq} 条审计记录的哈希值与记下的链头不符：审计链已被改写"
