@@ -88,6 +88,9 @@ class ImportJob(Model):
     rows_checked = Column(Integer, nullable=False, default=0)
     rows_written = Column(Integer, nullable=False, default=0)
     report = Column(Text, nullable=True)  # JSON: the ImportResult
+    # JSON {"map": {source header: field}, "set": {field: value}}: the header as the user
+    # confirmed it on the preview (app/directory/imports/mapping.py), or NULL
+    options = Column(Text, nullable=True)
     error = Column(Text, nullable=True)  # why the job failed
     created_on = Column(DateTime, nullable=False)
     started_on = Column(DateTime, nullable=True)

@@ -4,7 +4,9 @@ writing), the keys of each kind, `import_file`."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -17,7 +19,7 @@ from app.core.audit.recorder import NOISE_COLUMNS, CreatedChanges, log_event
 from app.core.identifiers import USCC, CitizenID
 from app.core.uploads import TableFile, UploadError
 from app.directory import services
-from app.directory.imports.mapping import HeaderMapping
+from app.directory.imports.mapping import HeaderMapping, HeaderPlan, all_columns
 from app.directory.imports.reading import BATCH_SIZE, Reading, _no_progress
 from app.directory.imports.validation import (
     DASH,
@@ -27,6 +29,7 @@ from app.directory.imports.validation import (
     Column,
     ImportResult,
     Validation,
+    _blank,
     _CellError,
     _valid_identifier,
 )
@@ -65,6 +68,9 @@ SHEET_TITLES = {
 }
 
 
+_CODE_RE = re.compile(r"^(.*?)(\d+)$")
+
+
 class _Importer(Reading, HeaderMapping, Validation, Writing):
     kind: str
     model: type
@@ -75,10 +81,16 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
     # PostgreSQL: new records go in while pass 1 still checks the file (_EarlyCopy). Only for
     # a kind whose checks read nothing from the database (the COPY holds the connection).
     copy_while_checking = False
+    generated: tuple[str, ...] = ()  # fields made up when the file lacks them (事项编码)
 
-    def __init__(self):
+    def __init__(self, mapping: dict[str, str] | None = None, fixed: dict[str, str] | None = None):
+        """`mapping`: normalised source header -> attr (or IGNORE); `fixed`: attr -> the value
+        of every row for a field the file lacks (mapping.py)."""
+        self.mapping = dict(mapping or {})
+        self.fixed_values = dict(fixed or {})
+        self.all_columns = all_columns(self.columns, self.kind)
         self.scope = departments_in_scope()
-        self.headers = {column.attr: column.header for column in self.columns}
+        self.headers = {column.attr: column.header for column in self.all_columns}
         self.department_header = self.headers["department_id"]
         self.patterns = self._compile_messages()
         self._departments_by_code: dict[str, int] = {}
@@ -90,7 +102,12 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
             self._departments_by_code[code] = dept_id
             self._departments_by_code_ci.setdefault(code.upper(), []).append(dept_id)
             self._departments_by_name.setdefault(name, []).append(dept_id)
-        self.present: list[tuple[int, Column]] = []
+        self.present: list[tuple[int | None, Column]] = []  # read from the file, or fixed
+        self.read: list[tuple[int, Column]] = []  # the file's columns that are read
+        self.fixed_raw: dict[str, str] = {}
+        self.sources: dict[str, str] = {}  # our header -> the file's, where they differ
+        self.plan: HeaderPlan | None = None
+        self.complete_row: Callable[[dict], None] | None = None
         self.assigned: list[str] = []
         self._limits: list[tuple[str, str, int]] = []
         self._new_count = 0  # rows of pass 1 that create a record
@@ -119,6 +136,50 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
     # --- the two passes ---
 
     def run(self, stream: BinaryIO, filename: str, progress=None) -> ImportResult:
+        result = self._run(stream, filename, progress)
+        if self.sources:
+            # An error names the file's own column (抽查对象), not ours (检查对象).
+            for error in result.errors:
+                error.column = self.sources.get(error.column, error.column)
+        return result
+
+    def preview(self, stream: BinaryIO, filename: str, rows: int = 10):
+        """The header resolved and the first `rows` rows as they will be read and checked
+        (converted values by field, errors), without writing anything: (plan, [(row number,
+        {attr: value}, [(column, reason)])], result with the header's errors and notices)."""
+        result = ImportResult(kind=self.kind, filename=filename)
+        shown: list[tuple[int, dict, list]] = []
+        try:
+            table = TableFile(stream)
+            lines = table.rows()
+            try:
+                header_seen = False
+                for number, values in lines:
+                    if all(_blank(v) for v in values):
+                        continue
+                    if not header_seen:
+                        header_seen = True
+                        self._read_header(number, values, result)
+                        if self.plan is None or self.plan.errors:
+                            break
+                        continue
+                    raw = {
+                        column.attr: values[index] if index < len(values) else ""
+                        for index, column in self.read
+                    }
+                    raw.update(self.fixed_raw)
+                    probe, extras, errors = self._build(raw)
+                    errors = [(self.sources.get(c, c), reason) for c, reason in errors]
+                    shown.append((number, dict(probe.__dict__), errors))
+                    if len(shown) >= rows:
+                        break
+            finally:
+                lines.close()
+        except UploadError as exc:
+            result.add_error(None, DASH, str(exc))
+        return self.plan, shown, result
+
+    def _run(self, stream: BinaryIO, filename: str, progress=None) -> ImportResult:
         result = ImportResult(kind=self.kind, filename=filename)
         self.progress = progress or _no_progress
         self._now = dt.datetime.now()
@@ -165,7 +226,15 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
                     "updated": result.updated,
                 },
             )
+            self.remember(result)
         return result
+
+    def remember(self, result: ImportResult) -> None:
+        """The user's own mapping kept for their department's next preview (same transaction)."""
+        if self.mapping and self.plan is not None:
+            from app.directory.imports.remembered import remember_mapping
+
+            remember_mapping(self.kind, self.all_columns, self.mapping, self.plan)
 
     # --- hooks of each kind ---
 
@@ -177,6 +246,9 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
 
     def load_for_writing(self) -> None:
         pass
+
+    def prepare_generated(self, result: ImportResult) -> None:
+        """After the header: make up the fields the file lacks (items: 事项编码)."""
 
     # Links of a record to other rows written with it (a target's applicable items).
 
@@ -230,8 +302,8 @@ class TargetImporter(_Importer):
         ("最近检查日期", "The date of the last inspection lies in the future.", ()),
     )
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, mapping=None, fixed=None):
+        super().__init__(mapping, fixed)
         self._areas = dict(db.session.execute(select(Area.name, Area.id)).all())
         # Items of departments outside the scope are unknown here, as on every page (the
         # write-scope rule refuses links to them: app/security/write_scope.py).
@@ -452,8 +524,8 @@ class InspectorImporter(_Importer):
         ("联系电话", "The phone number %(phone)s is not valid.", ("phone",)),
     )
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, mapping=None, fixed=None):
+        super().__init__(mapping, fixed)
         self._users: dict[str, tuple[int | None, bool]] = {}
         self._existing: dict[str, tuple[int, int]] = {}
         # (inspector id, name, department id): the name is shown only within the user's scope.
@@ -570,12 +642,57 @@ class ItemImporter(_Importer):
         ("抽查比例", "The sampling ratio must be above 0% and at most 100%.", ()),
     )
 
-    def __init__(self):
-        super().__init__()
+    generated = ("code",)
+
+    def __init__(self, mapping=None, fixed=None):
+        super().__init__(mapping, fixed)
         self._existing = {
             code: (item_id, status, dept_id) for item_id, code, status, dept_id in _item_keys()
         }
         self._seen: dict[str, int] = {}
+        self._patterns: dict[int, list] = {}  # department id -> [prefix, width, next number]
+
+    def prepare_generated(self, result):
+        plan = self.plan
+        if "code" not in plan.sources and "code" not in plan.fixed:
+            self.complete_row = self._generate_code
+
+    def _generate_code(self, values: dict) -> None:
+        """事项编码 made up by the department's pattern (its existing codes' most common prefix
+        and running number; else <department code>-<year>-NNN), never one that exists or that
+        this file used already. Only for a department in the user's scope."""
+        department_id = values.get("department_id")
+        if department_id is None or not self._in_scope(department_id):
+            return
+        pattern = self._patterns.get(department_id)
+        if pattern is None:
+            pattern = self._patterns[department_id] = self._code_pattern(department_id)
+        prefix, width, number = pattern
+        while True:
+            code = f"{prefix}{number:0{width}d}"
+            number += 1
+            if code not in self._existing and code not in self._seen:
+                break
+        pattern[2] = number
+        values["code"] = code
+
+    def _code_pattern(self, department_id: int) -> list:
+        counts: Counter[str] = Counter()
+        widths: dict[str, int] = {}
+        highest: dict[str, int] = {}
+        for code, (_id, _status, dept_id) in self._existing.items():
+            match = _CODE_RE.match(code) if dept_id == department_id else None
+            if match is None:
+                continue
+            prefix, digits = match.groups()
+            counts[prefix] += 1
+            widths[prefix] = max(widths.get(prefix, 0), len(digits))
+            highest[prefix] = max(highest.get(prefix, 0), int(digits))
+        if counts:
+            prefix = max(counts, key=lambda p: (counts[p], highest[p]))
+            return [prefix, widths[prefix], highest[prefix] + 1]
+        code = db.session.scalar(select(Department.code).where(Department.id == department_id))
+        return [f"{code}-{dt.date.today().year}-", 3, 1]
 
     def check_keys(self, number, probe, extras, bad_columns):
         header = self.headers["code"]
@@ -619,6 +736,8 @@ def import_file(
     filename: str,
     *,
     progress: Callable[[int, int], None] | None = None,
+    mapping: dict[str, str] | None = None,
+    fixed: dict[str, str] | None = None,
 ) -> ImportResult:
     """Import one file for the acting user (their department scope applies). Validates the
     whole file, then writes it in the current transaction when it has no error. The caller
@@ -626,7 +745,11 @@ def import_file(
 
     `progress(checked, written)` is called at least every 1,000 rows of each pass (rows
     checked in pass 1 with written 0, then rows written in pass 2) and once at the end of
-    each pass."""
+    each pass.
+
+    `mapping` (normalised source header -> attr, or IGNORE) and `fixed` (attr -> the value
+    of all rows) are the user's own reading of the header (app/directory/imports/mapping.py);
+    a mapping of a successful import is remembered for the department's next preview."""
     if kind not in IMPORTERS:
         raise ValueError(f"unknown import kind {kind!r}")
-    return IMPORTERS[kind]().run(stream, filename, progress)
+    return IMPORTERS[kind](mapping, fixed).run(stream, filename, progress)

@@ -25,6 +25,7 @@ class Reading:
         """Pass 1: every row read (the only time the file is parsed), converted and checked;
         while the file has no error, the normalised rows go to the spool in batches."""
         header_seen = False
+        fixed: dict = {}
         rows = table.rows()
         batch: list = []
         connection = db.session.connection()
@@ -38,11 +39,14 @@ class Reading:
                     header_seen = True
                     if not self._read_header(number, values, result):
                         return
+                    fixed = self.fixed_raw
                     continue
                 raw = {
                     column.attr: values[index] if index < len(values) else ""
-                    for index, column in self.present
+                    for index, column in self.read
                 }
+                if fixed:
+                    raw.update(fixed)
                 result.rows += 1
                 record = self._validate_row(number, raw, result)
                 if not result.ok:

@@ -26,6 +26,7 @@ from app.directory.models import (
     SPECIAL_FLAGS,
     SPECIALTIES,
     TARGET_TYPES,
+    split_multi,
 )
 
 MAX_ERRORS = 1000  # errors kept and shown; the total is always counted
@@ -71,6 +72,7 @@ class ImportResult:
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
     error_count: int = 0
+    notices: list[str] = field(default_factory=list)  # columns left out and the like
 
     @property
     def ok(self) -> bool:
@@ -93,67 +95,212 @@ class ImportResult:
 class Column:
     header: str
     attr: str  # model attribute (or "items" for the targets' item codes)
-    type: str = "text"  # text | date | department | area | items | user
+    # text | choice (text with value synonyms) | date | department | area | items | user |
+    # ratio_frequency (抽查比例和频次: split into sampling_ratio and frequency)
+    type: str = "text"
     required: bool = False  # the header must have it
     default: str | None = None  # value of an empty cell
     choices: tuple[str, ...] = ()
     multi: bool = False  # several choices separated by 、
+    # Other names of the column in the offices' own lists (app/directory/imports/mapping.py
+    # compares them without spaces, asterisks and a parenthesised hint).
     aliases: tuple[str, ...] = ()
+    # Names taken only when no other column of the file gives the field (抽查内容 → 备注).
+    weak_aliases: tuple[str, ...] = ()
+    # Values as the offices write them -> ours (一般检查事项 -> 一般); type "choice" only.
+    synonyms: tuple[tuple[str, str], ...] = ()
+
+
+_DEPARTMENT_ALIASES = ("所属部门", "主管部门", "实施部门", "责任部门", "所属单位", "部门")
 
 
 def _department_column(header: str) -> Column:
-    alias = "所属部门" if header == "主管部门" else "主管部门"
-    return Column(header, "department_id", "department", required=True, aliases=(alias,))
+    aliases = tuple(name for name in _DEPARTMENT_ALIASES if name != header)
+    return Column(header, "department_id", "department", required=True, aliases=aliases)
 
 
 TARGET_COLUMNS = (
-    Column("检查对象类型", "target_type", required=True, choices=TARGET_TYPES),
-    Column("名称", "name", required=True),
-    Column("统一社会信用代码", "uscc"),
-    Column("公民身份号码", "id_number"),
-    Column("法定代表人", "legal_representative"),
+    Column(
+        "检查对象类型",
+        "target_type",
+        required=True,
+        choices=TARGET_TYPES,
+        aliases=("对象类型", "主体类型", "检查对象类别"),
+    ),
+    Column(
+        "名称",
+        "name",
+        required=True,
+        aliases=(
+            "企业名称",
+            "单位名称",
+            "主体名称",
+            "对象名称",
+            "检查对象名称",
+            "检查对象",
+            "企业（单位）名称",
+            "市场主体名称",
+        ),
+    ),
+    Column(
+        "统一社会信用代码",
+        "uscc",
+        aliases=("信用代码", "社会信用代码", "统一代码", "统一信用代码", "社会统一信用代码"),
+    ),
+    Column("公民身份号码", "id_number", aliases=("身份证号", "身份证号码", "公民身份证号码")),
+    Column("法定代表人", "legal_representative", aliases=("负责人", "法人代表", "法定代表人姓名")),
     Column("联系人", "contact_person"),
-    Column("联系电话", "contact_phone"),
-    Column("地址", "address"),
-    Column("所属区域", "area_id", "area"),
-    Column("行业类别", "industry", choices=INDUSTRIES),
+    Column("联系电话", "contact_phone", aliases=("电话", "联系方式", "手机号码")),
+    Column("地址", "address", aliases=("住所", "注册地址", "经营地址", "单位地址", "详细地址")),
+    Column("所属区域", "area_id", "area", aliases=("区域", "所在区域", "街道（镇）", "所属街道")),
+    Column("行业类别", "industry", choices=INDUSTRIES, aliases=("行业", "所属行业")),
     Column("登记状态", "registration_status", default=LIVE_STATUS, choices=REGISTRATION_STATUSES),
-    Column("信用风险等级", "risk_class", default="B", choices=RISK_CLASSES),
+    Column(
+        "信用风险等级",
+        "risk_class",
+        default="B",
+        choices=RISK_CLASSES,
+        aliases=("风险等级", "信用等级"),
+    ),
     Column("特殊监管标记", "flags", choices=SPECIAL_FLAGS, multi=True),
-    Column("适用事项", "items", "items"),
-    Column("最近检查日期", "last_inspected_on", "date"),
+    Column("适用事项", "items", "items", aliases=("适用事项编码", "抽查事项编码")),
+    Column("最近检查日期", "last_inspected_on", "date", aliases=("上次检查日期",)),
     _department_column("主管部门"),
     Column("备注", "remarks"),
 )
 
 INSPECTOR_COLUMNS = (
-    Column("姓名", "name", required=True),
+    Column("姓名", "name", required=True, aliases=("执法人员姓名", "检查人员姓名")),
     Column("性别", "gender", choices=GENDERS),
     _department_column("所属部门"),
-    Column("职务", "post"),
-    Column("执法证号", "certificate_no", required=True),
-    Column("执法证有效期至", "certificate_expiry", "date", required=True),
-    Column("专业领域", "specialties", choices=SPECIALTIES, multi=True),
+    Column("职务", "post", aliases=("职务职级", "职级", "岗位")),
+    Column(
+        "执法证号",
+        "certificate_no",
+        required=True,
+        aliases=("执法证件号", "执法证件号码", "执法证编号", "执法证号码", "证件号码"),
+    ),
+    Column(
+        "执法证有效期至",
+        "certificate_expiry",
+        "date",
+        required=True,
+        aliases=("有效期至", "有效期", "证件有效期", "执法证有效期"),
+    ),
+    Column(
+        "专业领域",
+        "specialties",
+        choices=SPECIALTIES,
+        multi=True,
+        aliases=("专业", "执法领域", "业务领域"),
+    ),
     Column("状态", "status", default=INSPECTOR_STATUSES[0], choices=INSPECTOR_STATUSES),
-    Column("联系电话", "phone"),
-    Column("公民身份号码", "id_number"),
+    Column("联系电话", "phone", aliases=("电话", "手机", "手机号码", "联系方式")),
+    Column("公民身份号码", "id_number", aliases=("身份证号", "身份证号码", "公民身份证号码")),
     Column("登录账号", "user_id", "user"),
 )
 
 ITEM_COLUMNS = (
-    Column("事项编码", "code", required=True),
-    Column("抽查类别", "category", required=True),
-    Column("抽查事项", "name", required=True),
-    Column("检查对象", "target_type", required=True),
-    Column("事项类别", "item_class", default="一般", choices=ITEM_CLASSES),
-    Column("检查方式", "method", required=True, choices=INSPECTION_METHODS, multi=True),
-    Column("检查主体", "inspecting_body", required=True),
-    Column("检查依据", "legal_basis"),
-    Column("抽查比例", "sampling_ratio"),
-    Column("抽查频次", "frequency"),
-    Column("备注", "remarks"),
+    Column("事项编码", "code", required=True, aliases=("编码", "事项代码", "抽查事项编码")),
+    Column("抽查类别", "category", required=True, aliases=("事项分类", "抽查事项类别", "检查类别")),
+    Column(
+        "抽查事项",
+        "name",
+        required=True,
+        aliases=("事项名称", "检查事项", "抽查事项名称", "检查事项名称"),
+    ),
+    Column("检查对象", "target_type", required=True, aliases=("抽查对象", "检查对象范围")),
+    Column(
+        "事项类别",
+        "item_class",
+        "choice",
+        default="一般",
+        choices=ITEM_CLASSES,
+        aliases=("类别",),
+        synonyms=(
+            ("一般检查事项", "一般"),
+            ("重点检查事项", "重点"),
+            ("一般事项", "一般"),
+            ("重点事项", "重点"),
+            ("一般检查", "一般"),
+            ("重点检查", "重点"),
+        ),
+    ),
+    Column(
+        "检查方式",
+        "method",
+        "choice",
+        required=True,
+        choices=INSPECTION_METHODS,
+        multi=True,
+        aliases=("抽查方式",),
+        synonyms=(
+            ("现场检查", "实地检查"),
+            ("实地核查", "实地检查"),
+            ("现场核查", "实地检查"),
+            ("书面审查", "书面检查"),
+            ("书面核查", "书面检查"),
+            ("网上监测", "网络监测"),
+            ("在线监测", "网络监测"),
+            ("检验", "检验检测"),
+            ("检测", "检验检测"),
+        ),
+    ),
+    Column("检查主体", "inspecting_body", required=True, aliases=("抽查主体", "实施主体")),
+    Column("检查依据", "legal_basis", aliases=("抽查依据", "执法依据", "依据")),
+    Column("抽查比例", "sampling_ratio", aliases=("检查比例",)),
+    Column("抽查频次", "frequency", aliases=("抽查频率", "检查频次", "检查频率", "频次")),
+    Column("备注", "remarks", weak_aliases=("抽查内容", "检查内容")),
     _department_column("所属部门"),
 )
+
+# Columns an office's list may have that our template has not: read by meaning, not offered
+# in the template.
+EXTRA_COLUMNS = {
+    "targets": (),
+    "inspectors": (),
+    "items": (
+        Column(
+            "抽查比例和频次",
+            "ratio_and_frequency",
+            "ratio_frequency",
+            aliases=("抽查比例及频次", "抽查比例与频次", "抽查比例、频次", "抽查频次和比例"),
+        ),
+    ),
+}
+# What a combined 抽查比例和频次 column fills.
+SPLIT_ATTRS = {"ratio_and_frequency": ("sampling_ratio", "frequency")}
+
+_PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
+_FREQUENCY_RE = re.compile(r"次|每年|每季|每月|每半年|年度|季度|/年|/季|/月")
+_SPLIT_RE = re.compile(r"[，,；;。\s]+")
+_RATIO_WORDS_RE = re.compile(r"^(?:抽查|检查)?(?:比例)?(?:为|不低于|不少于|不超过|≥|>=)?$")
+
+
+def split_ratio_frequency(value: str) -> tuple[str | None, str | None, bool]:
+    """抽查比例和频次 as the offices write it -> (sampling ratio, frequency, split): "抽查比例不低于
+    5%，每年1次" -> ("5", "每年1次", True), "5%，1次/年" -> ("5", "1次/年", True), "5%" -> ("5",
+    None, True). A text with no clear pattern is kept whole as the frequency: (None, text,
+    False)."""
+    text = value.strip()
+    percents = _PERCENT_RE.findall(text)
+    parts = [part for part in _SPLIT_RE.split(text) if part]
+    if len(percents) > 1:
+        return None, text, False
+    if not percents:
+        return (None, text, True) if _FREQUENCY_RE.search(text) else (None, text, False)
+    ratio = percents[0]
+    ratio_parts = [part for part in parts if _PERCENT_RE.search(part)]
+    others = [part for part in parts if not _PERCENT_RE.search(part)]
+    words = _PERCENT_RE.sub("", ratio_parts[0]) if len(ratio_parts) == 1 else "x"
+    if not _RATIO_WORDS_RE.match(words):
+        return None, text, False
+    if not others:
+        return ratio, None, True
+    frequency = "，".join(others)
+    if len(others) == 1 and _FREQUENCY_RE.search(frequency):
+        return ratio, frequency, True
+    return None, text, False
 
 
 def column_note(column: Column) -> str:
@@ -275,8 +422,12 @@ class Validation:
                 value = None
             if column.type == "items":
                 extras["items"] = value or []
+            elif column.type == "ratio_frequency":
+                values["sampling_ratio"], values["frequency"] = value or (None, None)
             else:
                 values[column.attr] = value
+        if self.complete_row is not None:
+            self.complete_row(values)
         probe = _Probe(self._defaults, values)
         try:
             type(self).check(probe, check_unique=False)
@@ -334,7 +485,21 @@ class Validation:
             return self._items(text)
         if column.type == "user":
             return self._user(text)
+        if column.type == "choice":
+            return self._choice(column, text)
+        if column.type == "ratio_frequency":
+            ratio, frequency, _split = split_ratio_frequency(text)
+            return ratio, frequency
         return text
+
+    @staticmethod
+    def _choice(column: Column, text: str) -> str:
+        """A choice as the offices write it, as ours (一般检查事项 -> 一般)."""
+        synonyms = dict(column.synonyms)
+        if column.multi:
+            parts = [synonyms.get(part, part) for part in split_multi(text)]
+            return "、".join(dict.fromkeys(parts))
+        return synonyms.get(text, text)
 
     def _department(self, text: str) -> int:
         if text in self._departments_by_code:
