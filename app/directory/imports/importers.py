@@ -163,6 +163,8 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
                         if self.plan is None or self.plan.errors:
                             break
                         continue
+                    if len(shown) >= rows:
+                        break
                     raw = {
                         column.attr: values[index] if index < len(values) else ""
                         for index, column in self.read
@@ -171,8 +173,6 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
                     probe, extras, errors = self._build(raw)
                     errors = [(self.sources.get(c, c), reason) for c, reason in errors]
                     shown.append((number, dict(probe.__dict__), errors))
-                    if len(shown) >= rows:
-                        break
             finally:
                 lines.close()
         except UploadError as exc:
@@ -660,13 +660,16 @@ class ItemImporter(_Importer):
     def _generate_code(self, values: dict) -> None:
         """事项编码 made up by the department's pattern (its existing codes' most common prefix
         and running number; else <department code>-<year>-NNN), never one that exists or that
-        this file used already. Only for a department in the user's scope."""
+        this file used already. The codes of a department outside the user's scope are not
+        looked at (the row is refused for its department anyway)."""
         department_id = values.get("department_id")
-        if department_id is None or not self._in_scope(department_id):
+        if department_id is None:
             return
         pattern = self._patterns.get(department_id)
         if pattern is None:
-            pattern = self._patterns[department_id] = self._code_pattern(department_id)
+            pattern = self._patterns[department_id] = self._code_pattern(
+                department_id, own=self._in_scope(department_id)
+            )
         prefix, width, number = pattern
         while True:
             code = f"{prefix}{number:0{width}d}"
@@ -676,12 +679,12 @@ class ItemImporter(_Importer):
         pattern[2] = number
         values["code"] = code
 
-    def _code_pattern(self, department_id: int) -> list:
+    def _code_pattern(self, department_id: int, own: bool = True) -> list:
         counts: Counter[str] = Counter()
         widths: dict[str, int] = {}
         highest: dict[str, int] = {}
         for code, (_id, _status, dept_id) in self._existing.items():
-            match = _CODE_RE.match(code) if dept_id == department_id else None
+            match = _CODE_RE.match(code) if own and dept_id == department_id else None
             if match is None:
                 continue
             prefix, digits = match.groups()

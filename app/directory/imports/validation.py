@@ -272,7 +272,7 @@ EXTRA_COLUMNS = {
 SPLIT_ATTRS = {"ratio_and_frequency": ("sampling_ratio", "frequency")}
 
 _PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
-_FREQUENCY_RE = re.compile(r"次|每年|每季|每月|每半年|年度|季度|/年|/季|/月")
+_FREQUENCY_RE = re.compile(r"次|每年|每季|每月|每半年|/年|/季|/月")
 _SPLIT_RE = re.compile(r"[，,；;。\s]+")
 _RATIO_WORDS_RE = re.compile(r"^(?:抽查|检查)?(?:比例)?(?:为|不低于|不少于|不超过|≥|>=)?$")
 
