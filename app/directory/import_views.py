@@ -240,6 +240,16 @@ class DirectoryImportView(BaseView):
             wanted = {*plan.missing, *(c.header for c in columns if c.attr in plan.fixed)}
             fill = [c for c in columns if c.header in wanted]
         shown = [c for c in columns if c.type != "ratio_frequency"]
+        missing = set(plan.missing) if plan is not None else set()
+        # The fields the page asks for below are not repeated as errors of the header and of
+        # each row.
+        header_errors = [
+            e for e in result.errors if not (missing and e.row is not None and e.column == "—")
+        ]
+        rows = [
+            (number, values, [(c, r) for c, r in errors if c not in missing])
+            for number, values, errors in rows
+        ]
         unsplit = []
         if plan is not None and "ratio_and_frequency" in plan.sources:
             index = next(i for i, c in plan.read if c.attr == "ratio_and_frequency")
@@ -259,6 +269,8 @@ class DirectoryImportView(BaseView):
                 plan=plan,
                 rows=rows,
                 result=result,
+                header_errors=header_errors,
+                missing=[c for c in columns if c.header in missing],
                 fill=fill,
                 fixed=fixed,
                 shown=shown,

@@ -217,9 +217,7 @@ def plan_header(
         plan.fixed[attr] = value
         seen[attr] = DASH
     plan.missing = [
-        c.header
-        for c in columns
-        if c.required and c.attr not in seen and c.attr not in generated
+        c.header for c in columns if c.required and c.attr not in seen and c.attr not in generated
     ]
     for group in required_any:
         if not any(attr in seen for attr in group):
@@ -234,8 +232,11 @@ def is_template_header(columns: tuple[Column, ...], values: list) -> bool:
     names = [name for name in names if name]
     ours = {normalise_header(c.header) for c in columns}
     required = {normalise_header(c.header) for c in columns if c.required}
-    return bool(names) and set(names) <= ours and len(set(names)) == len(names) and (
-        required <= set(names)
+    return (
+        bool(names)
+        and set(names) <= ours
+        and len(set(names)) == len(names)
+        and (required <= set(names))
     )
 
 
