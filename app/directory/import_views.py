@@ -308,30 +308,36 @@ class DirectoryImportView(BaseView):
     def preview(self):
         pending = self._pending()
         if pending is None:
-            flash(_("The preview has expired: upload the file again."), "warning")
-            return redirect(url_for(".form"))
+            return self._expired()
         return self._preview_page(pending)[0]
+
+    @staticmethod
+    def _expired():
+        flash(_("The preview has expired: upload the file again."), "warning")
+        return redirect(url_for(".form"))
+
+    def _pending_from_form(self):
+        """The pending preview with the form's mapping and values, or None."""
+        pending = self._pending()
+        if pending is not None:
+            pending.update(self._options_from_form(pending))
+            session[PREVIEW_KEY] = pending
+        return pending
 
     @expose("/preview", methods=["POST"])
     @has_access
     def repreview(self):
-        pending = self._pending()
+        pending = self._pending_from_form()
         if pending is None:
-            flash(_("The preview has expired: upload the file again."), "warning")
-            return redirect(url_for(".form"))
-        pending.update(self._options_from_form(pending))
-        session[PREVIEW_KEY] = pending
+            return self._expired()
         return self._preview_page(pending)
 
     @expose("/preview/confirm", methods=["POST"])
     @has_access
     def confirm(self):
-        pending = self._pending()
+        pending = self._pending_from_form()
         if pending is None:
-            flash(_("The preview has expired: upload the file again."), "warning")
-            return redirect(url_for(".form"))
-        pending.update(self._options_from_form(pending))
-        session[PREVIEW_KEY] = pending
+            return self._expired()
         kind = pending["kind"]
         with (import_jobs.job_folder() / pending["stored"]).open("rb") as stream:
             plan, _rows, result = IMPORTERS[kind](pending["map"], pending["set"]).preview(

@@ -116,7 +116,6 @@ class HeaderPlan:
     fixed: dict[str, str] = field(default_factory=dict)  # attr -> the value for all rows
     missing: list[str] = field(default_factory=list)  # our headers of absent required fields
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column, reason)
-    recognised: dict[str, str] = field(default_factory=dict)  # header -> attr, by name alone
 
 
 def plan_header(
@@ -175,9 +174,6 @@ def plan_header(
         name = normalise_header(value)
         if not name:
             continue
-        known = by_name.get(name) or weak.get(name)
-        if known is not None:
-            plan.recognised[header] = known.attr
         if name in mapping:
             attr = mapping[name]
             if attr == IGNORE or attr not in by_attr:
