@@ -2,7 +2,10 @@
 `ImportJob` and returns at once; a worker process (`huey_consumer`, app/directory/queue.py) runs
 the import with the uploader's department scope, in one transaction, and the job's page shows its
 progress and then the same report the synchronous page showed (the counts, or the row-numbered
-errors). The CLI (`flask import …`) stays synchronous.
+errors). The CLI (`flask import …`) stays synchronous. A file in an office's own layout is
+kept first for its preview (`store_upload`, "preview-" files, removed after a day when no one
+confirms them) and queued by `submit_stored` with the header as the user confirmed it
+(`options`: the mapping and the values for all rows, import_views.py).
 
 - State: 排队中 (queued) → 进行中 (running) → 已完成 (done) or 失败 (failed: a refused file, with its
   error table, or a worker that died or raised, with the reason). Nothing is half-written: the
