@@ -331,6 +331,8 @@ def test_zibo_layout_through_the_page_preview_then_confirm(app, login_as):
     assert response.status_code == 302 and "/directory-import/job/" in response.headers["Location"]
     job = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已完成" in job, job
+    # The job's report says which column was left out.
+    assert re.search(r'import-job-notice">[^<]*未识别[^<]*抽查内容', job), job
     items = _items(app)
     assert [i.code for i in items] == ["SJ-003", "SJ-004", "SJ-005"]
     assert {i.department_id for i in items} == {items[0].department_id}
