@@ -238,6 +238,29 @@ def test_a_target_list_with_company_name_and_credit_code_imports_through_the_cli
         ]
 
 
+def test_an_inspector_roster_in_its_own_columns_imports_through_the_cli(app, tmp_path):
+    from tests.directory.test_imports import FAR
+
+    header = ["序号", "姓名", "执法证件号", "有效期至", "手机号码", "所属单位", "职级"]
+    rows = [["1", "王伟", "15060001", FAR, "13912345678", "A", "一级主任科员"]]
+    path = tmp_path / "执法人员.csv"
+    path.write_bytes(csv_bytes(header, rows))
+    result = _cli(app, "inspectors", str(path), "--user", "operator_a")
+    assert result.exit_code == 0, result.output + result.stderr
+    with app.app_context():
+        from app.directory.models import Inspector
+
+        inspector = db.session.scalar(
+            select(Inspector).where(Inspector.certificate_no == "15060001")
+        )
+        assert (inspector.name, inspector.phone, inspector.post) == (
+            "王伟",
+            "13912345678",
+            "一级主任科员",
+        )
+        assert inspector.certificate_expiry.isoformat() == FAR
+
+
 def test_the_fixed_department_must_be_in_the_users_scope(app, tmp_path):
     path = tmp_path / "南昌.csv"
     path.write_bytes(csv_bytes(NANCHANG_HEADER, NANCHANG_ROWS))
@@ -362,10 +385,11 @@ def test_nanchang_layout_through_the_page(app, login_as):
 
 def test_a_target_list_through_the_page_with_a_column_mapped_by_hand(app, login_as):
     client = login_as("operator_a")
-    header = ["序号", "单位名称", "社会信用代码", "负责人", "联系手机"]
+    header = ["序号", "企业名称", "信用代码", "负责人", "联系手机"]
     rows = [["1", "东胜区自来水有限公司", uscc(7), "王五", "13800000000"]]
     html = _preview(client, "targets", csv_bytes(header, rows), "名单.csv")
-    assert _selected(html)["单位名称"] == "name" and _selected(html)["联系手机"] == ""
+    assert _selected(html)["企业名称"] == "name" and _selected(html)["信用代码"] == "uscc"
+    assert _selected(html)["联系手机"] == ""
     assert "联系手机" in html and "未识别" in html  # the notice
     index = re.search(r'<label for="map-(\d+)">联系手机</label>', html).group(1)
     form = _form(html, **{f"map-{index}": "contact_phone", "set-target_type": "企业"})
