@@ -1,6 +1,11 @@
-"""`flask import targets|inspectors|items FILE [--user USERNAME]`: the bulk import of 一单两库
-from the command line, with the same rules as the upload page. Exit code 0 when the file was
-imported, 1 when it was refused (nothing written; the errors are printed)."""
+"""`flask import targets|inspectors|items FILE [--user USERNAME] [--map 原列名=字段]...
+[--set 字段=值]... [--preview]`: the bulk import of 一单两库 from the command line, with the same
+rules as the upload page. The header is read by meaning (app/directory/imports/mapping.py):
+`--map` reads a column of the file as one of our fields (字段: our header, an alias or the
+attribute; 忽略 leaves the column out), `--set` fills a field the file lacks with one value for
+all rows; `--preview` prints how the header is read and the first rows, and writes nothing.
+Exit code 0 when the file was imported (or previewed), 1 when it was refused (nothing written;
+the errors are printed)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from flask import current_app, g
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from app.directory.imports import KINDS, import_file
+from app.directory.imports import IMPORTERS, KINDS, import_file
+from app.directory.imports.mapping import MappingError, all_columns, parse_pairs
 from app.extensions import db
 from app.security.system_user import acting_as_system
 
@@ -43,9 +49,59 @@ def _acting_as(username: str | None):
         g.user = previous
 
 
-def _run(kind: str, file: Path, username: str | None) -> None:
+def _options(kind: str, pairs_map, pairs_set) -> tuple[dict, dict]:
+    columns = all_columns(IMPORTERS[kind].columns, kind)
+    try:
+        return (
+            parse_pairs(columns, pairs_map, what="map"),
+            parse_pairs(columns, pairs_set, what="set"),
+        )
+    except MappingError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+def _preview(kind: str, file: Path, mapping: dict, fixed: dict) -> None:
+    with file.open("rb") as stream:
+        plan, rows, result = IMPORTERS[kind](mapping, fixed).preview(stream, file.name)
+    if plan is not None:
+        headers = {c.attr: c.header for c in all_columns(IMPORTERS[kind].columns, kind)}
+        for attr, source in plan.sources.items():
+            click.echo(f"{source} → {headers[attr]}")
+        for attr, value in plan.fixed.items():
+            click.echo(_("%(field)s = %(value)s (all rows)", field=headers[attr], value=value))
+        for number, values, errors in rows:
+            shown = "；".join(
+                f"{headers[attr]}：{values.get(attr)}"
+                for attr in headers
+                if values.get(attr) not in (None, "")
+            )
+            click.echo(_("Row %(row)s: %(values)s", row=number, values=shown))
+            for column, reason in errors:
+                click.echo(f"  {column}：{reason}", err=True)
+    for notice in result.notices:
+        click.echo(notice, err=True)
+    for error in result.errors:
+        click.echo(f"{error.column}：{error.reason}", err=True)
+    db.session.rollback()
+    sys.exit(0 if result.ok else 1)
+
+
+def _run(
+    kind: str,
+    file: Path,
+    username: str | None,
+    pairs_map=(),
+    pairs_set=(),
+    preview: bool = False,
+) -> None:
+    mapping, fixed = _options(kind, pairs_map, pairs_set)
     with _acting_as(username), file.open("rb") as stream:
-        result = import_file(kind, stream, file.name)
+        if preview:
+            _preview(kind, file, mapping, fixed)
+        result = import_file(kind, stream, file.name, mapping=mapping, fixed=fixed)
+        for notice in result.notices:
+            click.echo(notice, err=True)
         if not result.ok:
             db.session.rollback()
             for error in result.errors:
@@ -98,8 +154,29 @@ def _command(kind: str, help_text: str):
         default=None,
         help="Act as this user (their department scope applies); default: the system user.",
     )
-    def command(file: Path, username: str | None):
-        _run(kind, file, username)
+    @click.option(
+        "--map",
+        "pairs_map",
+        multiple=True,
+        metavar="原列名=字段",
+        help="Read the file's column as this field (our header, e.g. 抽查事项); 字段 忽略 leaves "
+        "the column out. Repeatable.",
+    )
+    @click.option(
+        "--set",
+        "pairs_set",
+        multiple=True,
+        metavar="字段=值",
+        help="Fill a field the file lacks with one value for all rows (e.g. 检查主体=区水利局). "
+        "Repeatable.",
+    )
+    @click.option(
+        "--preview",
+        is_flag=True,
+        help="Print how the header is read and the first rows; write nothing.",
+    )
+    def command(file: Path, username: str | None, pairs_map, pairs_set, preview: bool):
+        _run(kind, file, username, pairs_map, pairs_set, preview)
 
     return command
 

@@ -2,7 +2,10 @@
 `ImportJob` and returns at once; a worker process (`huey_consumer`, app/directory/queue.py) runs
 the import with the uploader's department scope, in one transaction, and the job's page shows its
 progress and then the same report the synchronous page showed (the counts, or the row-numbered
-errors). The CLI (`flask import …`) stays synchronous.
+errors). The CLI (`flask import …`) stays synchronous. A file in an office's own layout is
+kept first for its preview (`store_upload`, "preview-" files, removed after a day when no one
+confirms them) and queued by `submit_stored` with the header as the user confirmed it
+(`options`: the mapping and the values for all rows, import_views.py).
 
 - State: 排队中 (queued) → 进行中 (running) → 已完成 (done) or 失败 (failed: a refused file, with its
   error table, or a worker that died or raised, with the reason). Nothing is half-written: the
@@ -88,6 +91,9 @@ class ImportJob(Model):
     rows_checked = Column(Integer, nullable=False, default=0)
     rows_written = Column(Integer, nullable=False, default=0)
     report = Column(Text, nullable=True)  # JSON: the ImportResult
+    # JSON {"map": {source header: field}, "set": {field: value}}: the header as the user
+    # confirmed it on the preview (app/directory/imports/mapping.py), or NULL
+    options = Column(Text, nullable=True)
     error = Column(Text, nullable=True)  # why the job failed
     created_on = Column(DateTime, nullable=False)
     started_on = Column(DateTime, nullable=True)
@@ -233,27 +239,67 @@ def recent_jobs(user, limit: int = 10) -> list[ImportJob]:
 # --- the web side: queue a file, look at a job ----------------------------------------------
 
 
-def submit(kind: str, stream: BinaryIO, filename: str, user) -> ImportJob:
-    """Keep the file and queue its import; JobRefused when the department runs one already."""
-    department_id = _home_department(user)
-    key = f"{department_id if department_id is not None else 'u' + str(user.id)}:{kind}"
-    running = db.session.scalar(select(ImportJob).where(ImportJob.active_key == key))
-    if running is not None:
-        refresh(running)
-        if not running.finished:
-            raise JobRefused(_refusal(running), running)
-    stored_name = f"{secrets.token_hex(16)}{Path(filename).suffix.lower()[:10]}"
+def store_upload(stream: BinaryIO, filename: str, prefix: str = "") -> tuple[str, str]:
+    """Keep an uploaded file in the job folder: (stored name, SHA-256). Files of previews
+    left without a decision (prefix "preview-") are removed after a day."""
+    if prefix:
+        limit = dt.datetime.now().timestamp() - 86400
+        for old in job_folder().glob(f"{prefix}*"):
+            try:
+                if old.stat().st_mtime < limit:
+                    old.unlink()
+            except OSError:
+                pass
+    stored_name = f"{prefix}{secrets.token_hex(16)}{Path(filename).suffix.lower()[:10]}"
     path = job_folder() / stored_name
     digest = hashlib.sha256()
     with path.open("wb") as out:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
             out.write(chunk)
+    return stored_name, digest.hexdigest()
+
+
+def submit(kind: str, stream: BinaryIO, filename: str, user, options=None) -> ImportJob:
+    """Keep the file and queue its import; JobRefused when the department runs one already."""
+    _refuse_if_running(kind, user)
+    stored_name, sha256 = store_upload(stream, filename)
+    return submit_stored(kind, stored_name, sha256, filename, user, options)
+
+
+def _refuse_if_running(kind: str, user) -> None:
+    running = db.session.scalar(select(ImportJob).where(ImportJob.active_key == _key(kind, user)))
+    if running is not None:
+        refresh(running)
+        if not running.finished:
+            raise JobRefused(_refusal(running), running)
+
+
+def _key(kind: str, user) -> str:
+    department_id = _home_department(user)
+    return f"{department_id if department_id is not None else 'u' + str(user.id)}:{kind}"
+
+
+def submit_stored(
+    kind: str, stored_name: str, sha256: str, filename: str, user, options=None
+) -> ImportJob:
+    """Queue the import of a file kept by store_upload, with the header as the user confirmed
+    it (`options`: {"map": ..., "set": ...}, app/directory/imports/mapping.py). The file is
+    the job's from now on (removed when the job ends or is refused)."""
+    department_id = _home_department(user)
+    key = _key(kind, user)
+    path = job_folder() / stored_name
+    try:
+        _refuse_if_running(kind, user)
+    except JobRefused:
+        _remove(path)
+        raise
     job = ImportJob(
         department_id=department_id,
         kind=kind,
         filename=filename[:255],
-        sha256=digest.hexdigest(),
+        sha256=sha256,
+        options=json.dumps(options, ensure_ascii=False) if options else None,
         stored_name=stored_name,
         user_id=user.id,
         state=QUEUED,
@@ -392,6 +438,7 @@ def report_json(result) -> str:
             "updated": result.updated,
             "error_count": result.error_count,
             "errors": [[e.row, e.column, e.reason] for e in result.errors],
+            "notices": list(result.notices),
         },
         ensure_ascii=False,
     )
@@ -413,6 +460,7 @@ def report_of(job: ImportJob):
         updated=data["updated"],
         errors=[RowError(*e) for e in data["errors"]],
         error_count=data["error_count"],
+        notices=data.get("notices", []),
     )
 
 
@@ -466,6 +514,7 @@ def execute(job_id: int) -> None:
     job = db.session.get(ImportJob, job_id)
     path = job_folder() / job.stored_name
     kind, filename = job.kind, job.filename
+    options = json.loads(job.options) if job.options else {}
     previous_user = g.get("user")
     g.user = job.user
     g.pop("_department_scope", None)
@@ -473,7 +522,14 @@ def execute(job_id: int) -> None:
     try:
         try:
             with path.open("rb") as stream:
-                result = import_file(kind, stream, filename, progress=progress)
+                result = import_file(
+                    kind,
+                    stream,
+                    filename,
+                    progress=progress,
+                    mapping=options.get("map"),
+                    fixed=options.get("set"),
+                )
         except FileNotFoundError:
             db.session.rollback()
             _fail(job_id, _("The uploaded file is no longer on the server: upload it again."))

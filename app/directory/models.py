@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -662,3 +663,25 @@ def _plain(value):
         text = format(value.normalize(), "f")
         return text
     return value
+
+
+class ImportMapping(Model):
+    """A department's own reading of an import's header (issue 19): a column of their lists
+    (normalised source header) is this field of ours (`field`: the attribute, "" for 忽略). Written
+    when an import the user mapped by hand succeeds; it pre-fills the department's next preview.
+    Only the user's own department's mappings are read (app/directory/imports/remembered.py)."""
+
+    __tablename__ = "import_mapping"
+    __scope_column__ = "department_id"
+    __table_args__ = (
+        UniqueConstraint("department_id", "kind", "source_header", name="uq_import_mapping_key"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    department_id = Column(Integer, ForeignKey("department.id"), nullable=False)
+    kind = Column(String(20), nullable=False)
+    source_header = Column(String(200), nullable=False)
+    field = Column(String(40), nullable=False)
+    changed_on = Column(DateTime, nullable=False)
+
+    department = relationship(Department)

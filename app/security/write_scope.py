@@ -3,7 +3,7 @@
 Reads are scoped by `ScopedInterface` (scope.py). Writes are checked here, once, on the state
 SQLAlchemy is about to flush, whatever path made it (REST POST/PUT, page forms, actions, workflow
 endpoints; the bulk import writes with Core statements and checks the same pointers itself,
-app/directory/imports.py): a `before_flush` hook that, when a signed-in actor's scope is not ALL,
+app/directory/imports/): a `before_flush` hook that, when a signed-in actor's scope is not ALL,
 
 1. resolves every relationship that changed on a new or changed row to the row it will point to
    (the related object's id when the relationship was assigned, the foreign-key column's value

@@ -77,8 +77,8 @@ def _csv(first: int, count: int) -> bytes:
 
 
 def test_an_import_cut_in_the_middle_writes_nothing(app, world, login_as, cut, monkeypatch):
-    from app.directory import imports
     from app.directory.import_jobs import ImportJob
+    from app.directory.imports import importers as imports
 
     operator = login_as("operator_a")
     token = csrf_token_from(operator, "/directory-import/")

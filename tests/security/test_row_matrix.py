@@ -20,6 +20,7 @@ from sqlalchemy import MetaData, select
 
 from app.credit.models import BlacklistEntry
 from app.directory.import_jobs import ImportJob
+from app.directory.imports import TARGET_COLUMNS
 from app.directory.models import InspectionItem, Target
 from app.draws.models import Draw, DrawnTarget
 from app.extensions import db
@@ -167,12 +168,14 @@ def files_and_conflict(app, world, directory, inspected, conflict, login_as):  #
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
-    # A background import's job (a file without data rows: refused, nothing written).
+    # A background import's job (our template's header without data rows: queued at once,
+    # refused, nothing written; another header would open the preview first).
+    _TEMPLATE_HEADER = ",".join(c.header for c in TARGET_COLUMNS) + "\r\n"
     response = client.post(
         "/directory-import/",
         data={
             "kind": "targets",
-            "file": (io.BytesIO("检查对象类型,名称\r\n".encode()), "目录.csv"),
+            "file": (io.BytesIO(_TEMPLATE_HEADER.encode()), "目录.csv"),
             "csrf_token": csrf_token_from(client, "/directory-import/"),
         },
         content_type="multipart/form-data",

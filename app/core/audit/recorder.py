@@ -201,7 +201,7 @@ def _logged_value(obj, key, value):
 def logged_value(model, key, value):
     """The value as the log keeps it: secrets redacted, bulky columns a model lists in
     `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256. Public for the bulk
-    writers (app/directory/imports.py), which build a create/update row without an ORM object."""
+    writers (app/directory/imports/), which build a create/update row without an ORM object."""
     if key in REDACTED_COLUMNS and value:
         return REDACTED
     if value is not None and key in getattr(model, "__audit_digest_columns__", ()):

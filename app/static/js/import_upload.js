@@ -1,5 +1,5 @@
 /* Bulk import page: send the form with XMLHttpRequest to show the upload's progress, then open
- * the page of the import job the server answers with (or show its message). Without JavaScript, or in a
+ * the page of the import job (or of the file's preview) the server answers with (or show its message). Without JavaScript, or in a
  * browser without XMLHttpRequest/FormData, the form is submitted as usual. No external assets. */
 (function () {
   "use strict";
@@ -46,7 +46,12 @@
     });
     xhr.addEventListener("load", function () {
       // After a redirect to the job's page, open it (its own script follows the import).
-      if (xhr.responseURL && xhr.responseURL.indexOf("/directory-import/job/") !== -1) {
+      // A file in an office's own layout opens its preview first (nothing queued yet).
+      if (
+        xhr.responseURL &&
+        (xhr.responseURL.indexOf("/directory-import/job/") !== -1 ||
+          /\/directory-import\/preview$/.test(xhr.responseURL))
+      ) {
         window.location.replace(xhr.responseURL);
         return;
       }
