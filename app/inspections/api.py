@@ -22,11 +22,35 @@ from app.inspections.models import (
     SUMMARY_FIELDS,
     InspectionRecord,
     InspectionSummary,
+    Penalty,
     RectificationCase,
 )
-from app.inspections.views import ENTRY_ITEMS, LABELS
+from app.inspections.penalty_rules import PENALTY_FIELDS
+from app.inspections.views import ENTRY_ITEMS, LABELS, PENALTY_LABELS
 from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi, takes
 from app.security.scope import ScopedInterface
+
+# The 双公示 fields of a penalty in a request body (besides number, date and content).
+PENALTY_BODY = {
+    "party_category": (
+        "text",
+        _l("法人及非法人组织, 自然人 or 个体工商户 (default: the target's)."),
+    ),
+    "violation_type": ("text", _l("The type of violation (违法行为类型).")),
+    "violation_facts": ("text", _l("The facts of the violation (违法事实).")),
+    "legal_basis": ("text", _l("The legal basis of the penalty (处罚依据).")),
+    "kinds": ("text", _l("The kinds of penalty (处罚类别), joined with 、.")),
+    "fine_amount": ("text", _l("The fine in 10,000 yuan, at most 6 decimals.")),
+    "confiscation_amount": ("text", _l("The confiscated amount in 10,000 yuan.")),
+    "licence": ("text", _l("The licence suspended or revoked, with its number.")),
+    "valid_until": ("date", _l("The end of the penalty's validity (default 2099-12-31).")),
+    "publicity_until": ("date", _l("The end of publicity (default by the platform's rule).")),
+    "authority": ("text", _l("The penalty authority (default: the department's).")),
+    "authority_uscc": ("text", _l("The penalty authority's unified social credit code.")),
+    "source_unit": ("text", _l("The data source unit (default: the department's).")),
+    "source_uscc": ("text", _l("The data source unit's unified social credit code.")),
+    "note": f.NOTE,
+}
 
 
 def _date(value):
@@ -167,24 +191,41 @@ class InspectionRecordApi(AppModelRestApi):
 
     @expose("/<int:pk>/penalty", methods=["POST"])
     @takes(
-        required=["decision_number", "decision_date", "content"],
+        required=[
+            "decision_number",
+            "decision_date",
+            "content",
+            "violation_facts",
+            "legal_basis",
+            "kinds",
+        ],
         decision_number=f.DECISION_NUMBER,
         decision_date=("date", _l("The decision's date.")),
         content=("text", _l("The content of the penalty.")),
+        **PENALTY_BODY,
     )
     @protect()
     @safe
     def penalty(self, pk):
-        """Record a penalty: {"decision_number", "decision_date", "content"}."""
-        return self.run_workflow(
-            pk,
-            lambda record, body: services.add_penalty(
+        """Record a penalty: {"decision_number", "decision_date", "content", "violation_facts",
+        "legal_basis", "kinds", …} (the 双公示 fields; empty ones get their defaults)."""
+
+        def operation(record, body):
+            fields = {
+                name: body.get(name)
+                for name in PENALTY_FIELDS
+                if name not in ("decision_number", "decision_date", "content")
+                and body.get(name) is not None
+            }
+            return services.add_penalty(
                 record,
                 body.get("decision_number", ""),
                 _date(body.get("decision_date")),
                 body.get("content", ""),
-            ),
-        )
+                **fields,
+            )
+
+        return self.run_workflow(pk, operation)
 
     @expose("/<int:pk>/transfer", methods=["POST"])
     @takes(
@@ -393,3 +434,49 @@ class RectificationApi(AppModelRestApi):
                 case, body.integer("department_id"), body.get("reason", "")
             ),
         )
+
+
+class PenaltyApi(AppModelRestApi):
+    """`penalty`: read in scope; PUT completes or corrects the 双公示 fields (the same rules as
+    when the penalty was recorded: POST /api/v1/record/<id>/penalty). Never deleted."""
+
+    resource_name = "penalty"
+    label_columns = PENALTY_LABELS
+    datamodel = ScopedInterface(Penalty)
+    class_permission_name = "Penalty"
+    include_route_methods = {"get", "get_list", "info", "put"}
+    method_permission_name = API_METHOD_PERMISSIONS
+    list_columns = [
+        "id",
+        "record.id",
+        "task.id",
+        "task.number",
+        "target.id",
+        "target.name",
+        "decision_number",
+        "decision_date",
+        "party_category",
+        "kinds",
+        "publicity_until",
+    ]
+    show_columns = [
+        "id",
+        "record.id",
+        "task.id",
+        "task.number",
+        "target.id",
+        "target.name",
+        *PENALTY_FIELDS,
+    ]
+    edit_columns = PENALTY_FIELDS
+    search_columns = [
+        "task",
+        "target",
+        "decision_number",
+        "decision_date",
+        "party_category",
+        "kinds",
+        "publicity_until",
+    ]
+    order_columns = ["id", "decision_number", "decision_date", "publicity_until"]
+    item_rule = services.check_penalty_edit

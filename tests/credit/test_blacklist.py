@@ -207,7 +207,16 @@ def test_a_penalty_is_suggested_and_a_suggestion_can_be_set_aside(app, inspected
     )
     with acting(app, "operator_a"):
         record = db.session.get(InspectionRecord, ids[0])
-        inspections.add_penalty(record, "东水罚〔2027〕3号", dt.date.today(), "罚款二万元")
+        inspections.add_penalty(
+            record,
+            "东水罚〔2027〕3号",
+            dt.date.today(),
+            "罚款二万元",
+            violation_facts="未安装取水计量设施",
+            legal_basis="《取水许可和水资源费征收管理条例》第五十三条",
+            kinds="罚款",
+            fine_amount="2",
+        )
         db.session.commit()
         target_id = record.target_id
     entry = _entry_of(app, target_id)

@@ -218,7 +218,16 @@ def full_world(app, world, refused, conflict, operator_a2):  # noqa: F811
         db.session.commit()
     with acting(app, "operator_a"):
         record = db.session.get(InspectionRecord, refused.other_record)
-        inspections.add_penalty(record, "东水罚〔2027〕3号", dt.date.today(), "罚款二万元")
+        inspections.add_penalty(
+            record,
+            "东水罚〔2027〕3号",
+            dt.date.today(),
+            "罚款二万元",
+            violation_facts="未安装取水计量设施",
+            legal_basis="《取水许可和水资源费征收管理条例》第五十三条",
+            kinds="罚款",
+            fine_amount="2",
+        )
         db.session.commit()
         entry = db.session.scalars(
             select(BlacklistEntry).where(BlacklistEntry.target_id == refused.target)
