@@ -513,9 +513,11 @@ def add_penalty(
 
 
 def check_penalty_edit(penalty: Penalty) -> None:
-    """The penalty's edit page and REST PUT: the same rules as when it was recorded."""
-    ensure_task_open(penalty.task)
-    penalty_rules.check_penalty(penalty, _today())
+    """The penalty's edit page and REST PUT: the same rules as when it was recorded. The
+    form's values are not flushed before they are parsed ("abc" in an amount column)."""
+    with db.session.no_autoflush:
+        penalty_rules.check_penalty(penalty, _today())
+        ensure_task_open(penalty.task)
 
 
 def add_transfer(

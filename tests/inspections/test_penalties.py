@@ -22,6 +22,7 @@ from app.inspections import penalty_export, penalty_rules, services
 from app.inspections.models import InspectionRecord, Penalty
 from app.security.models import Department
 from app.security.services import check_department
+from tests.conftest import csrf_token_from
 from tests.directory.conftest import acting, citizen_id, uscc
 from tests.inspections.conftest import enter_all, finish
 
@@ -323,6 +324,37 @@ def test_rest_records_and_corrects_penalties(app, world, penalised, login_as):
     assert login_as("operator_b").get(f"/api/v1/penalty/{penalty_id}").status_code == 404
 
 
+def test_the_edit_form_refuses_in_chinese_and_saves_nothing(app, world, penalised, login_as):
+    penalty_id = _penalise(app, penalised[0], "东水罚〔2027〕6号")
+    operator = login_as("operator_a")
+    url = f"/penalties/edit/{penalty_id}"
+    form = {
+        "csrf_token": csrf_token_from(operator, url),
+        "decision_number": "东水罚〔2027〕6号",
+        "decision_date": DAY.isoformat(),
+        "party_category": "法人及非法人组织",
+        "violation_type": "未按规定安装取水计量设施",
+        "violation_facts": "未安装取水计量设施",
+        "legal_basis": "《取水许可和水资源费征收管理条例》第五十三条",
+        "kinds": ["警告", "罚款"],
+        "content": "罚款",
+        "fine_amount": "abc",
+        "valid_until": "2099-12-31",
+        "publicity_until": (DAY + dt.timedelta(days=365)).isoformat(),
+        "authority": "东胜区水利局",
+        "source_unit": "东胜区水利局",
+    }
+    page = operator.post(url, data=form).get_data(as_text=True)
+    assert "罚款金额（万元）应为以万元计的数字" in page
+    with app.app_context():
+        assert db.session.get(Penalty, penalty_id).fine_amount == Decimal("2.5")
+    response = operator.post(url, data={**form, "fine_amount": "3.25", "kinds": ["罚款"]})
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.get(Penalty, penalty_id)
+        assert saved.fine_amount == Decimal("3.25") and saved.kinds == "罚款"
+
+
 def db_penalty_id(app, number):
     with app.app_context():
         return db.session.scalar(select(Penalty.id).where(Penalty.decision_number == number))
@@ -368,3 +400,12 @@ def test_no_page_shows_a_natural_persons_id_number(app, world, inspected, login_
     staff = login_as("operator_a").get(f"/penalties/show/{penalty_id}").get_data(as_text=True)
     assert "欧阳建华" in staff and PERSON_ID not in staff
     assert mask_id_number(PERSON_ID) in staff
+
+
+def test_the_formats_doc_describes_the_layout():
+    """docs/exports.md's table is the layout's definition, column by column."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "exports.md").read_text(encoding="utf-8")
+    for column in penalty_export.LAYOUT:
+        assert f"| {column.header} | {column.meaning} | {column.required} |" in doc
