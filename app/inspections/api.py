@@ -25,31 +25,20 @@ from app.inspections.models import (
     Penalty,
     RectificationCase,
 )
-from app.inspections.penalty_rules import PENALTY_FIELDS
-from app.inspections.views import ENTRY_ITEMS, LABELS, PENALTY_LABELS
+from app.inspections.penalty_rules import DATE_FIELDS, PENALTY_FIELDS
+from app.inspections.views import ENTRY_ITEMS, LABELS, PENALTY_DESCRIPTIONS, PENALTY_LABELS
 from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi, takes
 from app.security.scope import ScopedInterface
 
-# The 双公示 fields of a penalty in a request body (besides number, date and content).
+# The 双公示 fields of a penalty in a request body (besides number, date and content), described
+# as the penalty's form describes them.
 PENALTY_BODY = {
-    "party_category": (
-        "text",
-        _l("法人及非法人组织, 自然人 or 个体工商户 (default: the target's)."),
-    ),
-    "violation_type": ("text", _l("The type of violation (违法行为类型).")),
-    "violation_facts": ("text", _l("The facts of the violation (违法事实).")),
-    "legal_basis": ("text", _l("The legal basis of the penalty (处罚依据).")),
-    "kinds": ("text", _l("The kinds of penalty (处罚类别), joined with 、.")),
-    "fine_amount": ("text", _l("The fine in 10,000 yuan, at most 6 decimals.")),
-    "confiscation_amount": ("text", _l("The confiscated amount in 10,000 yuan.")),
-    "licence": ("text", _l("The licence suspended or revoked, with its number.")),
-    "valid_until": ("date", _l("The end of the penalty's validity (default 2099-12-31).")),
-    "publicity_until": ("date", _l("The end of publicity (default by the platform's rule).")),
-    "authority": ("text", _l("The penalty authority (default: the department's).")),
-    "authority_uscc": ("text", _l("The penalty authority's unified social credit code.")),
-    "source_unit": ("text", _l("The data source unit (default: the department's).")),
-    "source_uscc": ("text", _l("The data source unit's unified social credit code.")),
-    "note": f.NOTE,
+    name: (
+        "date" if name in DATE_FIELDS else "text",
+        PENALTY_DESCRIPTIONS.get(name, PENALTY_LABELS[name]),
+    )
+    for name in PENALTY_FIELDS
+    if name not in ("decision_number", "decision_date", "content")
 }
 
 

@@ -195,7 +195,7 @@ def test_no_listing_without_evidence(app, world, refused, login_as):
 
 
 def test_a_penalty_is_suggested_and_a_suggestion_can_be_set_aside(app, inspected, login_as):
-    from tests.inspections.conftest import enter_all
+    from tests.inspections.conftest import PENALTY_FIELDS, enter_all
 
     ids = enter_all(
         app,
@@ -212,10 +212,7 @@ def test_a_penalty_is_suggested_and_a_suggestion_can_be_set_aside(app, inspected
             "东水罚〔2027〕3号",
             dt.date.today(),
             "罚款二万元",
-            violation_facts="未安装取水计量设施",
-            legal_basis="《取水许可和水资源费征收管理条例》第五十三条",
-            kinds="罚款",
-            fine_amount="2",
+            **PENALTY_FIELDS,
         )
         db.session.commit()
         target_id = record.target_id

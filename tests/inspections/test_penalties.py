@@ -68,11 +68,9 @@ def _fields(**overrides):
     return values
 
 
-@pytest.fixture
-def penalised(app, world, inspected):
-    """Both records of the task entered with 立案查处; the bureau has its USCC; the second
-    record's target is a natural person. Returns (legal person's record, person's record)."""
-    ids = enter_all(
+def _entered_for_penalties(app, inspected) -> list[int]:
+    """Every record of the task entered with problems and 立案查处."""
+    return enter_all(
         app,
         inspected,
         problems="未安装取水计量设施",
@@ -80,6 +78,13 @@ def penalised(app, world, inspected):
         result_detail="违反水资源管理规定",
         follow_up="立案查处",
     )
+
+
+@pytest.fixture
+def penalised(app, world, inspected):
+    """Both records of the task entered with 立案查处; the bureau has its USCC; the second
+    record's target is a natural person. Returns (legal person's record, person's record)."""
+    ids = _entered_for_penalties(app, inspected)
     with acting(app, "admin"):
         db.session.get(Department, world.bureau).uscc = BUREAU_USCC
         person = db.session.get(InspectionRecord, ids[1]).target
@@ -366,14 +371,7 @@ def db_penalty_id(app, number):
 def test_no_page_shows_a_natural_persons_id_number(app, world, inspected, login_as):
     """The person's penalty and its blacklist listing: the public pages show the name masked
     and never the ID number; the staff penalty page masks the ID number too."""
-    ids = enter_all(
-        app,
-        inspected,
-        problems="未安装取水计量设施",
-        result_code="发现问题待后续处理",
-        result_detail="违反水资源管理规定",
-        follow_up="立案查处",
-    )
+    ids = _entered_for_penalties(app, inspected)
     with acting(app, "admin"):
         person = db.session.get(InspectionRecord, ids[1]).target
         person.target_type, person.name = "自然人", "欧阳建华"

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.extensions import db
 from tests.credit.conftest import operator_a2, refused  # noqa: F401  (fixture)
 from tests.directory.conftest import acting, conflict, directory  # noqa: F401  (fixture)
-from tests.inspections.conftest import inspected  # noqa: F401  (fixture)
+from tests.inspections.conftest import PENALTY_FIELDS, inspected  # noqa: F401  (fixture)
 from tests.planning.conftest import plan  # noqa: F401  (fixture)
 
 # Routes a person does not read as a page: writes reached by GET, files, JSON, redirects.
@@ -223,10 +223,7 @@ def full_world(app, world, refused, conflict, operator_a2):  # noqa: F811
             "东水罚〔2027〕3号",
             dt.date.today(),
             "罚款二万元",
-            violation_facts="未安装取水计量设施",
-            legal_basis="《取水许可和水资源费征收管理条例》第五十三条",
-            kinds="罚款",
-            fine_amount="2",
+            **PENALTY_FIELDS,
         )
         db.session.commit()
         entry = db.session.scalars(
