@@ -425,6 +425,10 @@ class RectificationApi(AppModelRestApi):
         )
 
 
+# The rows a penalty belongs to, in its list and on its page.
+_PENALTY_ROWS = ["id", "record.id", "task.id", "task.number", "target.id", "target.name"]
+
+
 class PenaltyApi(AppModelRestApi):
     """`penalty`: read in scope; PUT completes or corrects the 双公示 fields (the same rules as
     when the penalty was recorded: POST /api/v1/record/<id>/penalty). Never deleted."""
@@ -436,27 +440,14 @@ class PenaltyApi(AppModelRestApi):
     include_route_methods = {"get", "get_list", "info", "put"}
     method_permission_name = API_METHOD_PERMISSIONS
     list_columns = [
-        "id",
-        "record.id",
-        "task.id",
-        "task.number",
-        "target.id",
-        "target.name",
+        *_PENALTY_ROWS,
         "decision_number",
         "decision_date",
         "party_category",
         "kinds",
         "publicity_until",
     ]
-    show_columns = [
-        "id",
-        "record.id",
-        "task.id",
-        "task.number",
-        "target.id",
-        "target.name",
-        *PENALTY_FIELDS,
-    ]
+    show_columns = [*_PENALTY_ROWS, *PENALTY_FIELDS]
     edit_columns = PENALTY_FIELDS
     search_columns = [
         "task",
