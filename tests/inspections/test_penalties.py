@@ -407,3 +407,32 @@ def test_the_formats_doc_describes_the_layout():
     doc = (Path(__file__).parents[2] / "docs" / "exports.md").read_text(encoding="utf-8")
     for column in penalty_export.LAYOUT:
         assert f"| {column.header} | {column.meaning} | {column.required} |" in doc
+
+
+def test_migration_0020_down_and_up_fills_what_it_can(app, world, penalised):
+    """Down to 0019 and up again (batch mode on SQLite): a penalty of before gets its party's
+    category from the target's type and the bureau as 处罚机关 / 数据来源单位; the rest stays empty."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect as sa_inspect
+
+    person_penalty = _penalise(app, penalised[1], "东水罚〔2027〕7号")
+    with app.app_context():
+        db.session.remove()
+        try:
+            downgrade(revision="0019_record_result_detail")
+            columns = {c["name"] for c in sa_inspect(db.engine).get_columns("penalty")}
+            assert "party_category" not in columns and "kinds" not in columns
+            assert "uscc" not in {
+                c["name"] for c in sa_inspect(db.engine).get_columns("department")
+            }
+        finally:
+            upgrade()
+        p = db.session.get(Penalty, person_penalty)
+        assert (p.party_category, p.authority, p.source_unit) == (
+            "自然人",
+            "东胜区水利局",
+            "东胜区水利局",
+        )
+        assert p.kinds is None and p.violation_facts is None and p.authority_uscc is None
+        assert p.decision_number == "东水罚〔2027〕7号"
+        assert penalty_export.missing_fields(p)[:2] == ["违法行为类型", "违法事实"]
