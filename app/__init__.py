@@ -254,11 +254,17 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     from app.disclosure.views import FilingView
     from app.draws.views import DrawApi, DrawView, MyAssignmentsView, TaskDrawView
-    from app.inspections.api import InspectionRecordApi, InspectionSummaryApi, RectificationApi
+    from app.inspections.api import (
+        InspectionRecordApi,
+        InspectionSummaryApi,
+        PenaltyApi,
+        RectificationApi,
+    )
     from app.inspections.views import (
         CaseWorkflowView,
         InspectionRecordView,
         InspectionSummaryView,
+        PenaltyView,
         RecordWorkflowView,
         RectificationCaseView,
         SummaryWorkflowView,
@@ -419,6 +425,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         icon="fa-wrench",
         **inspections,
     )
+    appbuilder.add_view(
+        PenaltyView,
+        "Penalties",
+        label=_l("Administrative penalties"),
+        icon="fa-gavel",
+        **inspections,
+    )
     for view in (RecordWorkflowView, SummaryWorkflowView, CaseWorkflowView, TaskResultsView):
         appbuilder.add_view_no_menu(view)
 
@@ -468,6 +481,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(InspectionRecordApi)
     appbuilder.add_api(InspectionSummaryApi)
     appbuilder.add_api(RectificationApi)
+    appbuilder.add_api(PenaltyApi)
     appbuilder.add_api(BlacklistApi)
 
     from app.draws.services import planned_counts

@@ -205,7 +205,7 @@ FINDINGS = [
         "发现问题已责令改正",
         "取水台账记录不完整，3月份取水量未登记；已当场责令补记",
         "补齐取水台账，按月报送取水量",
-        "无需后续处置",
+        "立案查处",
     ),
     (
         "发现问题待后续处理",
@@ -278,6 +278,34 @@ def _finish(task: SpotCheckTask, users: dict, window: tuple[dt.date, dt.date]) -
     _dates_of_spring(task, window)
     db.session.commit()
     _refused_and_listed(task, users)
+    _penalised(task, users)
+
+
+# The demo's 行政处罚 (双公示): the record whose books were incomplete, fined by the bureau.
+PENALTY = {
+    "number": "东水罚〔{year}〕1号",
+    "content": "警告，并处罚款人民币五千元",
+    "violation_type": "未按规定填写取水台账",
+    "violation_facts": "取水台账记录不完整，3月份取水量未登记，经当场责令已补记",
+    "legal_basis": "《取水许可和水资源费征收管理条例》第五十二条",
+    "kinds": "警告、罚款",
+    "fine_amount": "0.5",
+}
+
+
+def _penalised(task: SpotCheckTask, users: dict) -> None:
+    """The record with 立案查处: its penalty with the 双公示 fields (the other fields default:
+    处罚有效期 2099-12-31, 公示 for a year, 处罚机关 the bureau with its code)."""
+    record = next((r for r in inspections.task_records(task) if r.follow_up == "立案查处"), None)
+    if record is None or record.penalties:
+        return
+    fields = dict(PENALTY)
+    number, content = fields.pop("number").format(year=task.year), fields.pop("content")
+    day = min(add_working_days(record.inspection_date, 10).date, dt.date.today())
+    with acting_as(users["operator_szy"]):
+        inspections.add_penalty(record, number, day, content, **fields)
+    record.follow_up_closed_on = day
+    db.session.commit()
 
 
 def _refused_and_listed(task: SpotCheckTask, users: dict) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from app.core.identifiers import USCC
 from app.demo.directory import seed_directory
 from app.demo.planning import seed_planning
 from app.extensions import db
@@ -28,6 +29,16 @@ DEPARTMENTS = [
     ("ZAJDZ", "水利工程建设质量与安全监督站", "unit", "DSSLJ"),
     ("JSJC", "节约用水办公室", "unit", "SZYK"),
 ]
+
+# 统一社会信用代码 of the departments that are legal persons (the 处罚机关 of their penalties):
+# demo codes (机关 "11", Dongsheng's area code) with a correct check character.
+DEPARTMENT_USCC_BODIES = {"DSSLJ": "11150602MB1571380"}
+
+
+def department_uscc(code: str) -> str | None:
+    body = DEPARTMENT_USCC_BODIES.get(code)
+    return body + USCC.calc_check_digit(body) if body else None
+
 
 # username, family name, given name, role, department codes, what the account is for
 USERS = [
@@ -64,6 +75,9 @@ def seed_demo() -> list[tuple[str, str, str]]:
             )
             db.session.add(dept)
             by_code[code] = dept
+        for code, dept in by_code.items():
+            if dept.uscc is None and department_uscc(code):
+                dept.uscc = department_uscc(code)
         db.session.flush()
         logins = []
         for username, family, given, role_name, dept_codes, purpose in USERS:

@@ -80,11 +80,14 @@ def csv_response(
     )
 
 
-def xlsx_response(filename: str, sheet: str, headers: list[str], rows: Iterable[Iterable]):
+def xlsx_response(
+    filename: str, sheet: str, headers: list[str], rows: Iterable[Iterable], **options
+):
     """An XLSX file written row by row by the one XLSX writer (app/core/xlsxfile.py: typed
-    cells, bold frozen header, fitted widths) to a temporary file, then streamed."""
+    cells, bold frozen header, fitted widths) to a temporary file, then streamed. `options`:
+    write_xlsx's (text_columns: codes kept as text)."""
     spool = tempfile.TemporaryFile()
-    write_xlsx(spool, sheet, headers, rows)
+    write_xlsx(spool, sheet, headers, rows, **options)
     spool.seek(0)
 
     def chunks():

@@ -22,11 +22,24 @@ from app.inspections.models import (
     SUMMARY_FIELDS,
     InspectionRecord,
     InspectionSummary,
+    Penalty,
     RectificationCase,
 )
-from app.inspections.views import ENTRY_ITEMS, LABELS
+from app.inspections.penalty_rules import DATE_FIELDS, PENALTY_FIELDS
+from app.inspections.views import ENTRY_ITEMS, LABELS, PENALTY_DESCRIPTIONS, PENALTY_LABELS
 from app.security.base_views import API_METHOD_PERMISSIONS, AppModelRestApi, takes
 from app.security.scope import ScopedInterface
+
+# The 双公示 fields of a penalty in a request body (besides number, date and content), described
+# as the penalty's form describes them.
+PENALTY_BODY = {
+    name: (
+        "date" if name in DATE_FIELDS else "text",
+        PENALTY_DESCRIPTIONS.get(name, PENALTY_LABELS[name]),
+    )
+    for name in PENALTY_FIELDS
+    if name not in ("decision_number", "decision_date", "content")
+}
 
 
 def _date(value):
@@ -167,24 +180,41 @@ class InspectionRecordApi(AppModelRestApi):
 
     @expose("/<int:pk>/penalty", methods=["POST"])
     @takes(
-        required=["decision_number", "decision_date", "content"],
+        required=[
+            "decision_number",
+            "decision_date",
+            "content",
+            "violation_facts",
+            "legal_basis",
+            "kinds",
+        ],
         decision_number=f.DECISION_NUMBER,
         decision_date=("date", _l("The decision's date.")),
         content=("text", _l("The content of the penalty.")),
+        **PENALTY_BODY,
     )
     @protect()
     @safe
     def penalty(self, pk):
-        """Record a penalty: {"decision_number", "decision_date", "content"}."""
-        return self.run_workflow(
-            pk,
-            lambda record, body: services.add_penalty(
+        """Record a penalty: {"decision_number", "decision_date", "content", "violation_facts",
+        "legal_basis", "kinds", …} (the 双公示 fields; empty ones get their defaults)."""
+
+        def operation(record, body):
+            fields = {
+                name: body.get(name)
+                for name in PENALTY_FIELDS
+                if name not in ("decision_number", "decision_date", "content")
+                and body.get(name) is not None
+            }
+            return services.add_penalty(
                 record,
                 body.get("decision_number", ""),
                 _date(body.get("decision_date")),
                 body.get("content", ""),
-            ),
-        )
+                **fields,
+            )
+
+        return self.run_workflow(pk, operation)
 
     @expose("/<int:pk>/transfer", methods=["POST"])
     @takes(
@@ -393,3 +423,40 @@ class RectificationApi(AppModelRestApi):
                 case, body.integer("department_id"), body.get("reason", "")
             ),
         )
+
+
+# The rows a penalty belongs to, in its list and on its page.
+_PENALTY_ROWS = ["id", "record.id", "task.id", "task.number", "target.id", "target.name"]
+
+
+class PenaltyApi(AppModelRestApi):
+    """`penalty`: read in scope; PUT completes or corrects the 双公示 fields (the same rules as
+    when the penalty was recorded: POST /api/v1/record/<id>/penalty). Never deleted."""
+
+    resource_name = "penalty"
+    label_columns = PENALTY_LABELS
+    datamodel = ScopedInterface(Penalty)
+    class_permission_name = "Penalty"
+    include_route_methods = {"get", "get_list", "info", "put"}
+    method_permission_name = API_METHOD_PERMISSIONS
+    list_columns = [
+        *_PENALTY_ROWS,
+        "decision_number",
+        "decision_date",
+        "party_category",
+        "kinds",
+        "publicity_until",
+    ]
+    show_columns = [*_PENALTY_ROWS, *PENALTY_FIELDS]
+    edit_columns = PENALTY_FIELDS
+    search_columns = [
+        "task",
+        "target",
+        "decision_number",
+        "decision_date",
+        "party_category",
+        "kinds",
+        "publicity_until",
+    ]
+    order_columns = ["id", "decision_number", "decision_date", "publicity_until"]
+    item_rule = services.check_penalty_edit

@@ -7,6 +7,7 @@ archived nothing under it changes any more (app/inspections/archive.py guards ev
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask_appbuilder import Model
@@ -19,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Table,
     Text,
@@ -29,7 +31,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import backref, relationship
 
 from app.core.models import ScalarDefaults
-from app.directory.models import INSPECTION_METHODS, InspectionItem, Target, TargetSnapshot
+from app.directory.models import (
+    INSPECTION_METHODS,
+    InspectionItem,
+    Target,
+    TargetSnapshot,
+    split_multi,
+    target_code,
+)
 from app.draws.models import Assignment, DrawnTarget
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask, TaskScoped
 from app.security import roles
@@ -444,8 +453,49 @@ class Reinspection(ScalarDefaults, AuditMixin, Model):
     task = relationship(SpotCheckTask)
 
 
+# 双公示 行政处罚 (信用中国's data standard): the kinds of penalty of 《行政处罚法》(2021) art. 9,
+# stored as one text column joined with 、 (as the other multi-choice columns: join_multi).
+PENALTY_KINDS = (
+    "警告",
+    "通报批评",
+    "罚款",
+    "没收违法所得",
+    "没收非法财物",
+    "暂扣许可证件",
+    "降低资质等级",
+    "吊销许可证件",
+    "限制开展生产经营活动",
+    "责令停产停业",
+    "责令关闭",
+    "限制从业",
+    "行政拘留",
+    "其他",
+)
+# Kinds that need an amount or a licence named (the standard's conditional fields).
+FINE_KIND = "罚款"
+CONFISCATION_KINDS = frozenset({"没收违法所得", "没收非法财物"})
+LICENCE_KINDS = frozenset({"暂扣许可证件", "吊销许可证件"})
+# Kinds whose publicity lasts 3 months (信用中国's rule for minor penalties); every other
+# penalty is public for 1 year at least (up to 3): the default 公示截止期.
+MINOR_KINDS = frozenset({"警告", "通报批评"})
+# 行政相对人类别 of the standard, and the one a target's type gives by default.
+PARTY_LEGAL = "法人及非法人组织"
+PARTY_PERSON = "自然人"
+PARTY_INDIVIDUAL_BUSINESS = "个体工商户"
+PARTY_CATEGORIES = (PARTY_LEGAL, PARTY_PERSON, PARTY_INDIVIDUAL_BUSINESS)
+PARTY_BY_TARGET_TYPE = {"自然人": PARTY_PERSON, "个体工商户": PARTY_INDIVIDUAL_BUSINESS}
+# 处罚有效期 when the penalty has no limit: the standard writes 2099-12-31.
+NO_LIMIT_DATE = dt.date(2099, 12, 31)
+
+
+def party_category_of(target_type: str | None) -> str:
+    return PARTY_BY_TARGET_TYPE.get(target_type or "", PARTY_LEGAL)
+
+
 class Penalty(TaskScoped, ScalarDefaults, AuditMixin, Model):
-    """行政处罚 decided on the findings of a record."""
+    """行政处罚 decided on the findings of a record, with the fields of 信用中国's 双公示
+    行政处罚 standard (app/inspections/penalty_export.py writes its layout). Rows from before
+    the standard's fields have them empty where the migration could not fill them."""
 
     __tablename__ = "penalty"
     __names_drawn_targets__ = True  # R13.1, app/draws/confidential.py
@@ -457,11 +507,37 @@ class Penalty(TaskScoped, ScalarDefaults, AuditMixin, Model):
     target_id = Column(Integer, ForeignKey("target.id"), nullable=False, index=True)
     decision_number = Column(String(60), nullable=False)  # 处罚决定书文号
     decision_date = Column(Date, nullable=False)
-    content = Column(Text, nullable=False)
+    content = Column(Text, nullable=False)  # 处罚内容
+    party_category = Column(String(20), nullable=True)  # 行政相对人类别
+    violation_type = Column(String(200), nullable=True)  # 违法行为类型
+    violation_facts = Column(Text, nullable=True)  # 违法事实
+    legal_basis = Column(Text, nullable=True)  # 处罚依据
+    kinds = Column(String(200), nullable=True)  # 处罚类别, "警告、罚款"
+    fine_amount = Column(Numeric(18, 6), nullable=True)  # 罚款金额（万元）
+    confiscation_amount = Column(Numeric(18, 6), nullable=True)  # 没收…的金额（万元）
+    licence = Column(String(200), nullable=True)  # 暂扣或吊销证照名称及编号
+    valid_until = Column(Date, nullable=True)  # 处罚有效期
+    publicity_until = Column(Date, nullable=True)  # 公示截止期
+    authority = Column(String(200), nullable=True)  # 处罚机关
+    authority_uscc = Column(String(18), nullable=True)
+    source_unit = Column(String(200), nullable=True)  # 数据来源单位
+    source_uscc = Column(String(18), nullable=True)
+    note = Column(Text, nullable=True)  # 备注
 
     record = relationship(InspectionRecord, backref="penalties")
     task = relationship(SpotCheckTask)
     target = relationship(Target)
+
+    @property
+    def kind_list(self) -> list[str]:
+        return split_multi(self.kinds)
+
+    @property
+    def target_display(self) -> str:
+        """The party as staff pages name it, with a natural person's ID number masked."""
+        code = target_code(self.target) if self.target is not None else None
+        name = self.target.name if self.target is not None else ""
+        return f"{name}（{code}）" if code else name
 
     def __str__(self):
         day = self.decision_date.isoformat() if self.decision_date else ""

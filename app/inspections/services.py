@@ -23,6 +23,7 @@ from app.directory.models import Inspector
 from app.draws.models import Assignment, DrawnTarget
 from app.draws.services import is_assigned_to_task
 from app.extensions import db
+from app.inspections import penalty_rules
 from app.inspections.deadlines import due_date
 from app.inspections.models import (
     BLACKLIST_GROUNDS,
@@ -484,20 +485,24 @@ def transfer_case(case: RectificationCase, department_id, reason: str) -> CaseTr
     return row
 
 
-def add_penalty(record: InspectionRecord, number: str, day: dt.date, content: str) -> Penalty:
+def add_penalty(
+    record: InspectionRecord, number: str, day: dt.date, content: str, **fields
+) -> Penalty:
+    """A penalty decided on the record's findings, with the 双公示 fields (`fields`: names of
+    penalty_rules.PENALTY_FIELDS, strings or values); the empty ones get their defaults
+    (penalty_rules.fill_defaults) before the rules run."""
     _require_follow_up(record)
-    if not (_text(number) and day and _text(content)):
-        raise DomainError(_("A penalty needs its decision number, date and content."))
-    if day > _today():
-        raise DomainError(_("The decision date cannot be in the future."))
-    penalty = Penalty(
-        record=record,
-        task_id=record.task_id,
-        target_id=record.target_id,
-        decision_number=_text(number),
-        decision_date=day,
-        content=_text(content),
+    # Not attached to the record (nor the session) until the rules have passed.
+    penalty = Penalty(task_id=record.task_id, target_id=record.target_id)
+    penalty_rules.set_fields(
+        penalty, {**fields, "decision_number": number, "decision_date": day, "content": content}
     )
+    for name in penalty_rules.DATE_FIELDS:
+        setattr(penalty, name, penalty_rules.parse_date(getattr(penalty, name)))
+    penalty.kinds = penalty_rules.parse_kinds(penalty.kinds)
+    penalty_rules.fill_defaults(penalty, record.task, record.target)
+    penalty_rules.check_penalty(penalty, _today())
+    penalty.record = record
     db.session.add(penalty)
     db.session.flush()
     refresh_follow_up(record)
@@ -505,6 +510,14 @@ def add_penalty(record: InspectionRecord, number: str, day: dt.date, content: st
 
     suggest_from_penalty(penalty)  # a blacklist suggestion, never a listing (R12.1)
     return penalty
+
+
+def check_penalty_edit(penalty: Penalty) -> None:
+    """The penalty's edit page and REST PUT: the same rules as when it was recorded. The
+    form's values are not flushed before they are parsed ("abc" in an amount column)."""
+    with db.session.no_autoflush:
+        penalty_rules.check_penalty(penalty, _today())
+        ensure_task_open(penalty.task)
 
 
 def add_transfer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_appbuilder import expose
@@ -14,7 +15,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, select
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 
 from app.core.audit import log_event
 from app.core.downloads import DOCX_MIMETYPE, send_named, task_file_names
@@ -24,16 +25,20 @@ from app.core.masking import mask_id_number
 from app.core.models import is_row_id
 from app.core.text import chinese_date
 from app.directory.models import NATURAL_PERSON
+from app.directory.views import MultiChoiceField
+from app.disclosure.exports import csv_response, requested_encoding, xlsx_response
 from app.draws.confidential import log_confidential_view
 from app.draws.models import DrawnTarget
 from app.extensions import db
-from app.inspections import services
+from app.inspections import penalty_export, services
 from app.inspections.archive import build_bundle, summary_document, summary_report_data
 from app.inspections.models import (
     CASE_STATUSES,
     CLOSED_CASE_STATUSES,
     FOLLOW_UPS,
     METHODS,
+    PARTY_CATEGORIES,
+    PENALTY_KINDS,
     RECORD_ENTRY_COLUMNS,
     RECORD_SUBMIT_REQUIRED,
     RESULT_CODES,
@@ -41,14 +46,18 @@ from app.inspections.models import (
     Evidence,
     InspectionRecord,
     InspectionSummary,
+    Penalty,
     RectificationCase,
+    party_category_of,
 )
+from app.inspections.penalty_export import amount_text
+from app.inspections.penalty_rules import PENALTY_FIELDS
 from app.inspections.result_codes import detail_choices
 from app.inspections.thumbnails import thumbnail
 from app.planning.models import PUBLISHED_TASK_STATUSES, SpotCheckTask
-from app.security.base_views import AppModelView, WorkflowView
+from app.security.base_views import VIEW_METHOD_PERMISSIONS, AppModelView, WorkflowView
 from app.security.models import Department
-from app.security.scope import ScopedInterface, ensure_in_scope
+from app.security.scope import ALL, ScopedInterface, departments_in_scope, ensure_in_scope
 
 LABELS = {
     "task": _l("Task"),
@@ -237,6 +246,9 @@ class InspectionRecordView(AppModelView):
                     case_statuses=CASE_STATUSES,
                     closing_statuses=CLOSED_CASE_STATUSES,
                     today=dt.date.today(),
+                    penalty_kinds=PENALTY_KINDS,
+                    party_categories=PARTY_CATEGORIES,
+                    party_default=party_category_of(record.target.target_type),
                 )
         return super().render_template(template, **kwargs)
 
@@ -403,10 +415,20 @@ class RecordWorkflowView(WorkflowView):
     def penalty(self, pk):
         record = self._record(pk)
         form = request.form
+        fields = {
+            name: form.get(name)
+            for name in PENALTY_FIELDS
+            if name not in ("decision_number", "decision_date", "content", "kinds")
+        }
         return self._run(
             record,
             lambda: services.add_penalty(
-                record, form.get("number", ""), _parse_date(form.get("date")), form.get("content")
+                record,
+                form.get("number", ""),
+                _parse_date(form.get("date")),
+                form.get("content"),
+                kinds=form.getlist("kinds"),
+                **fields,
             ),
             _("The penalty is recorded."),
         )
@@ -762,3 +784,187 @@ class TaskResultsView(WorkflowView):
         return send_named(
             bundle, "application/zip", task_file_names(task, "归档包", "archive", "zip")
         )
+
+
+# --- 行政处罚 (双公示) ------------------------------------------------------------------------
+
+PENALTY_LABELS = {
+    "record": _l("Inspection record"),
+    "task": _l("Task"),
+    "target": _l("Party (行政相对人)"),
+    "target_display": _l("Party (行政相对人)"),
+    "decision_number": _l("Decision number (行政处罚决定书文号)"),
+    "decision_date": _l("Decision date"),
+    "party_category": _l("Party category (行政相对人类别)"),
+    "violation_type": _l("Type of violation (违法行为类型)"),
+    "violation_facts": _l("Facts of the violation (违法事实)"),
+    "legal_basis": _l("Legal basis of the penalty (处罚依据)"),
+    "kinds": _l("Kinds of penalty (处罚类别)"),
+    "content": _l("Content of the penalty (处罚内容)"),
+    "fine_amount": _l("Fine (10,000 yuan)"),
+    "confiscation_amount": _l("Confiscated amount (10,000 yuan)"),
+    "licence": _l("Licence suspended or revoked, with its number"),
+    "valid_until": _l("Penalty valid until (处罚有效期)"),
+    "publicity_until": _l("Public until (公示截止期)"),
+    "authority": _l("Penalty authority (处罚机关)"),
+    "authority_uscc": _l("Penalty authority's unified social credit code"),
+    "source_unit": _l("Data source unit (数据来源单位)"),
+    "source_uscc": _l("Data source unit's unified social credit code"),
+    "note": _l("Remarks (备注)"),
+    "created_by": _l("Recorded by"),
+    "created_on": _l("Recorded on"),
+}
+PENALTY_DESCRIPTIONS = {
+    "kinds": _l("One or more kinds of 《行政处罚法》 art. 9."),
+    "fine_amount": _l("In 10,000 yuan, at most 6 decimals; required with 罚款."),
+    "confiscation_amount": _l(
+        "In 10,000 yuan, at most 6 decimals; required with 没收违法所得 or 没收非法财物."
+    ),
+    "licence": _l("Required with 暂扣许可证件 or 吊销许可证件."),
+    "valid_until": _l("2099-12-31 when the penalty has no time limit."),
+    "publicity_until": _l(
+        "By default 3 months after the decision for 警告 / 通报批评 only, else 1 year."
+    ),
+    "violation_type": _l("Required by the 信用中国 standard: the export warns when empty."),
+}
+
+
+class AmountField(StringField):
+    """An amount in 万元 typed as text: the service parses it strictly (penalty_rules)."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return amount_text(self.data) if isinstance(self.data, Decimal) else (self.data or "")
+
+
+def _penalty_form_fields() -> dict:
+    return {
+        "party_category": SelectField(
+            PENALTY_LABELS["party_category"],
+            choices=[(c, c) for c in PARTY_CATEGORIES],
+            widget=Select2Widget(),
+        ),
+        "kinds": MultiChoiceField(
+            PENALTY_LABELS["kinds"],
+            choices=[(k, k) for k in PENALTY_KINDS],
+            description=PENALTY_DESCRIPTIONS["kinds"],
+        ),
+        **{
+            name: AmountField(PENALTY_LABELS[name], description=PENALTY_DESCRIPTIONS[name])
+            for name in ("fine_amount", "confiscation_amount")
+        },
+        **{
+            name: TextAreaField(PENALTY_LABELS[name], widget=BS3TextAreaFieldWidget())
+            for name in ("violation_facts", "legal_basis", "content", "note")
+        },
+    }
+
+
+class PenaltyView(AppModelView):
+    """行政处罚: recorded from the record's follow-up (RecordWorkflowView.penalty), completed and
+    corrected here, downloaded in the 双公示 layout (export). Never deleted."""
+
+    route_base = "/penalties"
+    datamodel = ScopedInterface(Penalty)
+    class_permission_name = "Penalty"
+    method_permission_name = {**VIEW_METHOD_PERMISSIONS, "export": "export"}
+    exclude_route_methods = {"add", "delete", "download"}
+    list_title = _l("Administrative penalties")
+    show_title = _l("Administrative penalty")
+    edit_title = _l("Edit the administrative penalty")
+    label_columns = PENALTY_LABELS
+    description_columns = PENALTY_DESCRIPTIONS
+    list_columns = [
+        "decision_number",
+        "target",
+        "task",
+        "party_category",
+        "kinds",
+        "decision_date",
+        "publicity_until",
+    ]
+    show_columns = [
+        "record",
+        "task",
+        "target_display",
+        *[name for name in PENALTY_FIELDS],
+        "created_by",
+        "created_on",
+    ]
+    edit_columns = PENALTY_FIELDS
+    search_columns = ["decision_number", "target", "task", "party_category", "decision_date"]
+    order_columns = ["decision_number", "decision_date", "publicity_until"]
+    base_order = ("decision_date", "desc")
+    edit_form_extra_fields = _penalty_form_fields()
+    list_template = "inspections/penalty_list.html"
+    formatters_columns = {
+        "fine_amount": lambda v: amount_text(v) or "—",
+        "confiscation_amount": lambda v: amount_text(v) or "—",
+    }
+    item_rule = services.check_penalty_edit
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["can_export"] = self.appbuilder.sm.has_access("can_export", "Penalty")
+            kwargs["formats"] = penalty_export.FORMATS
+        return super().render_template(template, **kwargs)
+
+    @expose("/export")
+    @has_access
+    def export(self):
+        """The penalties of the user's scope in the 双公示 layout: ?format=csv|xlsx,
+        ?encoding=gb18030, ?from= / ?to= (YYYY-MM-DD) on the decision date."""
+        args = request.args
+        try:
+            fmt = (args.get("format") or "csv").strip().lower()
+            if fmt not in penalty_export.FORMATS:
+                raise DomainError(_("Unknown format: use csv or xlsx."))
+            if fmt == "csv":
+                requested_encoding()
+            date_from = _parse_date(args.get("from")) if args.get("from") else None
+            date_to = _parse_date(args.get("to")) if args.get("to") else None
+        except DomainError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for(".list"))
+        export = penalty_export.build(
+            db.session.scalars(penalty_export.penalties_query(date_from=date_from, date_to=date_to))
+        )
+        scope = departments_in_scope()
+        # Personal data (a natural person's ID number) leaves the system (R13.2, X3).
+        log_event(
+            "export",
+            "penalty",
+            None,
+            detail={
+                "format": fmt,
+                "rows": len(export.ids),
+                "ids": export.ids,
+                "departments": "all" if scope is ALL else sorted(scope),
+                "from": date_from.isoformat() if date_from else None,
+                "to": date_to.isoformat() if date_to else None,
+            },
+        )
+        db.session.commit()
+        lines = penalty_export.warning_lines(export)
+        if lines:
+            # Shown on the next page the user opens (the list, after the download).
+            flash(
+                _(
+                    "%(count)d rows miss required fields of the standard; complete them "
+                    "before filing: %(rows)s",
+                    count=len(lines),
+                    rows="；".join(lines),
+                ),
+                "warning",
+            )
+        name = penalty_export.file_name(fmt)
+        if fmt == "xlsx":
+            return xlsx_response(
+                name,
+                penalty_export.SHEET,
+                penalty_export.HEADERS,
+                export.rows,
+                text_columns=penalty_export.TEXT_COLUMNS,
+            )
+        return csv_response(name, penalty_export.HEADERS, export.rows)

@@ -48,6 +48,9 @@ class Department(AuditMixin, Model):
     parent_id = Column(Integer, ForeignKey("department.id"), nullable=True, index=True)
     sort_order = Column(Integer, nullable=False, default=0)
     active = Column(Boolean, nullable=False, default=True)
+    # 统一社会信用代码 of the department where it is a legal person (the bureau, an affiliated
+    # unit): the 处罚机关 / 数据来源单位 code of its penalties (app/inspections/penalty_export.py).
+    uscc = Column(String(18), nullable=True)
 
     parent = relationship(
         "Department", remote_side=[id], backref=backref("children", order_by=sort_order)
@@ -82,6 +85,18 @@ class Department(AuditMixin, Model):
             top = node
             node = node.parent
         return top
+
+    @property
+    def legal_person(self) -> "Department":
+        """The department that acts in law for this one: the nearest one above it (itself
+        included) with a unified social credit code, else its bureau."""
+        node, seen = self, set()
+        while node is not None and node.id not in seen:
+            if node.uscc:
+                return node
+            seen.add(node.id)
+            node = node.parent
+        return self.bureau
 
     @property
     def issuing_names(self) -> tuple[str, str]:

@@ -23,6 +23,7 @@ PERMISSION_LABELS = {
     "can_review": _l("Review"),
     "can_remove": _l("Remove"),
     "can_follow_up": _l("Follow up"),
+    "can_export": _l("Export"),
     "can_cancel": _l("Cancel"),
     "can_add": _l("Add"),
     "can_edit": _l("Edit"),

@@ -74,6 +74,8 @@ PUBLISH = r"^can_(read|publish)$"
 _DIRECTORY_MENUS = r"Directory|Inspection Items|Item Revisions|Inspectors|Targets|Conflicts"
 _PLANNING_MENUS = r"Planning|Annual Plans|Plan Lines|Tasks|Progress|Dashboard|Draws"
 _INSPECTION_MENUS = r"Inspections|Inspection Records|Summaries|Rectifications"
+# 行政处罚 (双公示): staff who follow up and file with the credit platform, not the inspectors.
+_PENALTY_MENUS = r"Penalties"
 _CREDIT_MENUS = r"Credit|Blacklist"
 _DISCLOSURE_MENUS = r"Disclosure|Filings|Public Pages"
 
@@ -109,12 +111,13 @@ FAB_ROLES = {
         [r"^(InspectionRecord)$", r"^can_(read|review)$"],
         [r"^(InspectionSummary)$", r"^can_(read|approve)$"],
         [r"^(Rectification|CreditRecord)$", READ],
+        [r"^(Penalty)$", r"^can_(read|export)$"],
         [r"^(Blacklist)$", r"^can_(read|approve|publish)$"],
         [r"^(Filing)$", READ],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|System|Audit Log|"
-            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS}|"
-            rf"{_DISCLOSURE_MENUS})$",
+            rf"{_DIRECTORY_MENUS}|{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_PENALTY_MENUS}|"
+            rf"{_CREDIT_MENUS}|{_DISCLOSURE_MENUS})$",
             MENU,
         ],
         *SELF_SERVICE,
@@ -131,12 +134,14 @@ FAB_ROLES = {
         [r"^(InspectionRecord)$", r"^can_(read|review|follow_up)$"],
         [r"^(InspectionSummary)$", READ],
         [r"^(Rectification)$", WRITE],
+        [r"^(Penalty)$", r"^can_(read|write|export)$"],
         [r"^(CreditRecord)$", READ],
         [r"^(Blacklist)$", r"^can_(read|write|propose|review|remove|publish)$"],
         [r"^(Filing)$", READ],
         [
             rf"^(Organization|Departments|Areas|Calendar|Holidays|{_DIRECTORY_MENUS}|Import|"
-            rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_CREDIT_MENUS}|{_DISCLOSURE_MENUS})$",
+            rf"{_PLANNING_MENUS}|{_INSPECTION_MENUS}|{_PENALTY_MENUS}|{_CREDIT_MENUS}|"
+            rf"{_DISCLOSURE_MENUS})$",
             MENU,
         ],
         *SELF_SERVICE,

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.core.errors import DomainError
+from app.core.identifiers import USCC, InvalidIdentifier
 from app.extensions import db
 from app.security.models import DEPARTMENT_KINDS, Department
 
@@ -20,6 +21,14 @@ def check_department(dept: Department) -> None:
         raise DepartmentError(_("The department code is required."))
     if dept.kind not in DEPARTMENT_KINDS:
         raise DepartmentError(_("Unknown department kind."))
+    code = (dept.uscc or "").strip()
+    if code:
+        try:
+            dept.uscc = USCC.validate(code)
+        except InvalidIdentifier as exc:
+            raise DepartmentError(str(exc)) from None
+    else:
+        dept.uscc = None
     parent = dept.parent
     if parent is None and dept.parent_id is not None:
         parent = db.session.get(Department, dept.parent_id)

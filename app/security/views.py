@@ -303,6 +303,7 @@ class DepartmentView(AppModelView):
         "code": _l("Code"),
         "kind": _l("Kind"),
         "kind_label": _l("Kind"),
+        "uscc": _l("Unified social credit code"),
         "parent": _l("Parent department"),
         "path": _l("Position in the organisation"),
         "sort_order": _l("Sort order"),
@@ -318,6 +319,7 @@ class DepartmentView(AppModelView):
         "name",
         "code",
         "kind_label",
+        "uscc",
         "path",
         "sort_order",
         "active",
@@ -327,8 +329,14 @@ class DepartmentView(AppModelView):
         "changed_on",
         "changed_by",
     ]
-    add_columns = ["name", "code", "kind", "parent", "sort_order", "active"]
+    add_columns = ["name", "code", "kind", "uscc", "parent", "sort_order", "active"]
     edit_columns = add_columns
+    description_columns = {
+        "uscc": _l(
+            "Of a department that is a legal person (the bureau, an affiliated unit): the "
+            "处罚机关 and 数据来源单位 code of its penalties. Empty for a section."
+        )
+    }
     search_columns = ["name", "code", "kind", "parent", "active"]
     order_columns = ["name", "code", "sort_order"]
     base_order = ("sort_order", "asc")
@@ -353,8 +361,8 @@ class DepartmentApi(AppModelRestApi):
         "sort_order",
         "active",
     ]
-    show_columns = list_columns
-    add_columns = ["name", "code", "kind", "parent", "sort_order", "active"]
+    show_columns = [*list_columns, "uscc"]
+    add_columns = ["name", "code", "kind", "uscc", "parent", "sort_order", "active"]
     edit_columns = add_columns
     order_columns = ["name", "code", "sort_order"]
     search_columns = ["name", "code", "kind", "parent"]

@@ -195,7 +195,7 @@ def test_no_listing_without_evidence(app, world, refused, login_as):
 
 
 def test_a_penalty_is_suggested_and_a_suggestion_can_be_set_aside(app, inspected, login_as):
-    from tests.inspections.conftest import enter_all
+    from tests.inspections.conftest import PENALTY_FIELDS, enter_all
 
     ids = enter_all(
         app,
@@ -207,7 +207,13 @@ def test_a_penalty_is_suggested_and_a_suggestion_can_be_set_aside(app, inspected
     )
     with acting(app, "operator_a"):
         record = db.session.get(InspectionRecord, ids[0])
-        inspections.add_penalty(record, "东水罚〔2027〕3号", dt.date.today(), "罚款二万元")
+        inspections.add_penalty(
+            record,
+            "东水罚〔2027〕3号",
+            dt.date.today(),
+            "罚款二万元",
+            **PENALTY_FIELDS,
+        )
         db.session.commit()
         target_id = record.target_id
     entry = _entry_of(app, target_id)

@@ -249,7 +249,8 @@ def test_the_spring_check_left_a_published_blacklist_entry(app, seeded):
     if finished_window(today) is None:
         pytest.skip("before July the demo has no finished check of the year")
     with app.app_context():
-        entry = db.session.scalar(select(BlacklistEntry))
+        # The listing (the spring check's penalty left a suggestion beside it).
+        entry = db.session.scalar(select(BlacklistEntry).where(BlacklistEntry.basis == "refused"))
         assert entry.status == "listed" and entry.basis == "refused"
         assert entry.case.status == "refused" and entry.target.listed_on == entry.listed_on
         assert entry.listed_on <= entry.published_on < today
@@ -261,6 +262,22 @@ def test_the_spring_check_left_a_published_blacklist_entry(app, seeded):
             name = mask_person_name(name)
     html = app.test_client().get("/public/blacklist").get_data(as_text=True)
     assert name in html
+
+
+def test_the_spring_check_left_a_complete_penalty(app, seeded):
+    """The demo's 行政处罚 has every field the 双公示 standard requires (the export warns of
+    none) and the bureau its unified social credit code."""
+    from app.inspections import penalty_export
+    from app.inspections.models import Penalty
+
+    if finished_window(dt.date.today()) is None:
+        pytest.skip("before July the demo has no finished check of the year")
+    with app.app_context():
+        penalty = db.session.scalar(select(Penalty))
+        assert penalty.kinds == "警告、罚款" and penalty.fine_amount == 0.5
+        assert penalty.authority == "鄂尔多斯市东胜区水利局" and penalty.authority_uscc
+        assert penalty_export.missing_fields(penalty) == []
+        assert penalty.record.follow_up_closed
 
 
 def test_a_task_of_this_year_waits_to_be_drawn_and_its_draw_is_open(app, seeded):

@@ -155,3 +155,12 @@ def finish(app, inspected) -> int:
         services.publish_results(db.session.get(SpotCheckTask, inspected.task))
         db.session.commit()
     return summary_id
+
+
+# The 双公示 fields a penalty needs besides its number, date and content (penalty_rules).
+PENALTY_FIELDS = dict(
+    violation_facts="未安装取水计量设施",
+    legal_basis="《取水许可和水资源费征收管理条例》第五十三条",
+    kinds="罚款",
+    fine_amount="2",
+)

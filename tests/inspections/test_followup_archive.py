@@ -166,6 +166,10 @@ def test_penalty_transfer_and_notified_follow_ups(app, inspected, login_as):
             "decision_number": "东水罚〔2027〕1号",
             "decision_date": dt.date.today().isoformat(),
             "content": "罚款人民币一万元",
+            "violation_facts": "未安装取水计量设施",
+            "legal_basis": "《取水许可和水资源费征收管理条例》第五十三条",
+            "kinds": "罚款",
+            "fine_amount": "1",
         },
     )
     assert response.status_code == 200 and response.get_json()["result"]["follow_up_closed"]

@@ -72,6 +72,10 @@ POLICY = {
     ("InspectionSummary", "can_approve"): "L",
     ("Rectification", "can_read"): "LOI",
     ("Rectification", "can_write"): "O",
+    # 行政处罚 (双公示): the export holds natural persons' ID numbers unmasked.
+    ("Penalty", "can_read"): "LO",
+    ("Penalty", "can_write"): "O",
+    ("Penalty", "can_export"): "LO",
     ("Blacklist", "can_read"): "LOIJ",
     ("Blacklist", "can_write"): "OI",
     ("Blacklist", "can_propose"): "OI",

@@ -49,6 +49,7 @@ ELSEWHERE = {
     "SpotCheckTaskView": "tests/planning (tasks are edited before their draw)",
     "InspectionRecordView": "tests/inspections (records are entered by their inspector)",
     "RectificationCaseView": "tests/inspections",
+    "PenaltyView": "tests/inspections/test_penalties.py (the 双公示 rules on the edit form)",
     "InspectionSummaryView": "tests/inspections",
     "BlacklistView": "tests/credit",
     "ItemRevisionView": "tests/directory (revisions of published items)",

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.extensions import db
 from tests.credit.conftest import operator_a2, refused  # noqa: F401  (fixture)
 from tests.directory.conftest import acting, conflict, directory  # noqa: F401  (fixture)
-from tests.inspections.conftest import inspected  # noqa: F401  (fixture)
+from tests.inspections.conftest import PENALTY_FIELDS, inspected  # noqa: F401  (fixture)
 from tests.planning.conftest import plan  # noqa: F401  (fixture)
 
 # Routes a person does not read as a page: writes reached by GET, files, JSON, redirects.
@@ -218,7 +218,13 @@ def full_world(app, world, refused, conflict, operator_a2):  # noqa: F811
         db.session.commit()
     with acting(app, "operator_a"):
         record = db.session.get(InspectionRecord, refused.other_record)
-        inspections.add_penalty(record, "东水罚〔2027〕3号", dt.date.today(), "罚款二万元")
+        inspections.add_penalty(
+            record,
+            "东水罚〔2027〕3号",
+            dt.date.today(),
+            "罚款二万元",
+            **PENALTY_FIELDS,
+        )
         db.session.commit()
         entry = db.session.scalars(
             select(BlacklistEntry).where(BlacklistEntry.target_id == refused.target)

@@ -11,6 +11,7 @@ and shown to both once published."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
@@ -29,6 +30,7 @@ from app.inspections.models import (
     Evidence,
     InspectionRecord,
     InspectionSummary,
+    Penalty,
     RectificationCase,
 )
 from app.planning.models import AnnualPlan, PlanLine, SpotCheckTask, TaskAttachment
@@ -153,12 +155,27 @@ def _methods(rule):
 
 @pytest.fixture
 def files_and_conflict(app, world, directory, inspected, conflict, login_as):  # noqa: F811
-    """Evidence on a record before it is submitted, training material on the task and a
+    """Evidence on a record before it is submitted, a penalty, training material on the task and a
     conflict of interest (declared after the draws, which it would otherwise constrain), an
     import job: rows the other fixtures do not make."""
     with acting(app, "inspector_a"):
         record = services.open_record(db.session.get(DrawnTarget, inspected.drawn[0]))
         services.add_evidence(record, io.BytesIO(PNG), "现场.png", "全景")
+        db.session.commit()
+        record_id = record.id
+    with acting(app, "operator_a"):
+        # A penalty (its page, edit form and REST resource), as an older row would be.
+        record = db.session.get(InspectionRecord, record_id)
+        db.session.add(
+            Penalty(
+                record=record,
+                task_id=record.task_id,
+                target_id=record.target_id,
+                decision_number="东水罚〔2027〕1号",
+                decision_date=dt.date.today(),
+                content="警告",
+            )
+        )
         db.session.commit()
     client = login_as("operator_a")
     token = csrf_token_from(client, f"/tasks/show/{inspected.task}")
