@@ -93,6 +93,9 @@ POLICY = {
     ("UserInfoEditView", "can_this_form_post"): "ALOIJ",
     ("ResetMyPasswordView", "can_this_form_get"): "ALOIJ",
     ("ResetMyPasswordView", "can_this_form_post"): "ALOIJ",
+    # Their own second factor (两步验证); an Admin resets another's with a user-list action.
+    ("TwoFactor", "can_read"): "ALOIJ",
+    ("TwoFactor", "can_write"): "ALOIJ",
     ("ResetPasswordView", "can_this_form_get"): "A",
     ("ResetPasswordView", "can_this_form_post"): "A",
     ("RoleModelView", "can_list"): "A",
