@@ -122,8 +122,8 @@ class TwoFactorView(BaseView):
     }
     default_view = "index"
 
-    def _page(self, template, status=200, **context):
-        return self.render_template(template, required=two_factor.required(), **context), status
+    def _page(self, template, **context):
+        return self.render_template(template, required=two_factor.required(), **context)
 
     @expose("/", methods=["GET"])
     @has_access
@@ -149,7 +149,6 @@ class TwoFactorView(BaseView):
             flash(_("Two-factor sign-in is already on for your account."), "info")
             return redirect(url_for(".index"))
         form = CodeForm()
-        status = 200
         if form.validate_on_submit():
             codes = two_factor.confirm_enrolment(user, form.code.data)
             if codes is not None:
@@ -159,14 +158,10 @@ class TwoFactorView(BaseView):
                 _("The code is wrong. Check the time of the phone and enter the current code."),
                 "danger",
             )
-            status = 422
-        elif request.method == "POST":
-            status = 422
         secret = two_factor.pending_secret(user)
         uri = two_factor.provisioning_uri(user, secret)
         return self._page(
             "security/two_factor_enrol.html",
-            status=status,
             form=form,
             qr_svg=two_factor.qr_svg(uri),
             secret_groups=two_factor.grouped(secret),
