@@ -14,6 +14,7 @@ from app.extensions import db
 from app.security import two_factor
 from app.security.models import UserRecoveryCode, UserTwoFactor
 from tests.conftest import PASSWORD, csrf_token_from, login
+from tests.security.test_rate_limit import limited_app  # noqa: F401  (fixture)
 
 SECRET_RE = re.compile(r'id="two-factor-secret">([A-Z2-7 ]+)<')
 CODES_RE = re.compile(r"<li><code>([a-z0-9-]+)</code></li>")
@@ -409,3 +410,10 @@ def test_nobody_else_sees_or_resets_a_users_second_factor(app, enrolled, world, 
     with app.app_context():
         assert db.session.get(UserTwoFactor, user_id).enrolled_at is not None
     assert "two_factor_reset" not in actions(app)
+
+
+def test_the_code_page_is_rate_limited_per_address(limited_app):
+    client = limited_app.test_client()
+    codes = [client.post("/login/code", data={"code": "123456"}).status_code for _ in range(5)]
+    assert codes[:3] == [302, 302, 302]  # no password step: back to the password
+    assert codes[-1] == 429
