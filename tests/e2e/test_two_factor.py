@@ -9,31 +9,16 @@ from __future__ import annotations
 import time
 
 import pyotp
-import pytest
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import Visit, require_browser
 from tests.e2e.test_pages import _english
-from tests.e2e.test_phone import OVERFLOW, PHONE_WIDTH
+from tests.e2e.test_phone import OVERFLOW, PHONE_WIDTH, phone  # noqa: F401  (fixture)
 
 require_browser()
 
 # Latin words the two-factor pages name on purpose.
 NAMED = {"TOTP", "RFC"}
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(
-        locale="zh-CN",
-        viewport={"width": PHONE_WIDTH, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=2,
-        accept_downloads=True,
-    )
-    yield Visit(context, live_server)
-    context.close()
 
 
 def _check(v: Visit, name: str, *shown: str):
@@ -49,8 +34,8 @@ def _check(v: Visit, name: str, *shown: str):
     assert [w for w in _english(text) if w not in NAMED] == [], name
 
 
-def test_enrol_sign_out_and_sign_in_with_the_code_on_a_phone(phone):
-    v = phone
+def test_enrol_sign_out_and_sign_in_with_the_code_on_a_phone(phone):  # noqa: F811
+    v = phone()
     v.login("operator_a")
     v.page.click("button.navbar-toggle")  # the phone's collapsed menu
     v.page.click("a.dropdown-toggle:has(.fa-user)")

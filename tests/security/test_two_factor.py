@@ -412,7 +412,7 @@ def test_nobody_else_sees_or_resets_a_users_second_factor(app, enrolled, world, 
     assert "two_factor_reset" not in actions(app)
 
 
-def test_the_code_page_is_rate_limited_per_address(limited_app):
+def test_the_code_page_is_rate_limited_per_address(limited_app):  # noqa: F811
     client = limited_app.test_client()
     codes = [client.post("/login/code", data={"code": "123456"}).status_code for _ in range(5)]
     assert codes[:3] == [302, 302, 302]  # no password step: back to the password
