@@ -47,6 +47,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index("ix_user_recovery_code_user_id", table_name="user_recovery_code")
+    # The table's index goes with it (MariaDB refuses to drop it first: its foreign key uses it).
     op.drop_table("user_recovery_code")
     op.drop_table("user_two_factor")
