@@ -187,11 +187,15 @@ class TwoFactorView(BaseView):
     def recovery_codes(self):
         user = current_actor()
         form = CodeForm()
+        if _locked_out(user):
+            return redirect(url_for(".index"))
         if form.validate_on_submit():
             codes = two_factor.regenerate_recovery_codes(user, form.code.data)
             if codes is not None:
                 flash(_("New recovery codes: the earlier ones no longer work."), "success")
                 return self._codes_page(codes)
+            # Guessing codes here would give a stolen session lasting recovery codes: counted.
+            two_factor.count_failure(user)
         flash(str(two_factor.WRONG_CODE), "danger")
         return redirect(url_for(".index"))
 
@@ -207,6 +211,8 @@ class TwoFactorView(BaseView):
             )
             return redirect(url_for(".index"))
         form = DisableForm(prefix="off")
+        if _locked_out(user):
+            return redirect(url_for(".index"))
         record = two_factor.record_of(user.id)
         if (
             form.validate_on_submit()
@@ -220,5 +226,16 @@ class TwoFactorView(BaseView):
             flash(_("Two-factor sign-in is off for your account."), "success")
             return redirect(url_for(".index"))
         db.session.rollback()
+        if form.is_submitted() and record is not None and record.enrolled_at is not None:
+            two_factor.count_failure(user)  # a password or code guessed here counts too
         flash(_("The password or the code is wrong: two-factor sign-in stays on."), "danger")
         return redirect(url_for(".index"))
+
+
+def _locked_out(user) -> bool:
+    """An account locked by failed sign-ins (or failed codes here) changes nothing here either
+    until the lock ends."""
+    if not throttle.is_locked(user.username):
+        return False
+    flash(str(throttle.AccountLocked(throttle.lock_minutes()).user_message), "danger")
+    return True

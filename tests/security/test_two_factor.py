@@ -417,3 +417,23 @@ def test_the_code_page_is_rate_limited_per_address(limited_app):  # noqa: F811
     codes = [client.post("/login/code", data={"code": "123456"}).status_code for _ in range(5)]
     assert codes[:3] == [302, 302, 302]  # no password step: back to the password
     assert codes[-1] == 429
+
+
+def test_codes_guessed_on_the_own_page_are_counted(app, enrolled, world, login_as, clock):
+    """A stolen session must not guess its way to new recovery codes (or switch it off)."""
+    secret, _codes = enrolled
+    browser, _ = password_step(app, "operator_a")
+    code_step(browser, pyotp.TOTP(secret).at(clock.now))
+    clock.step()
+    token = csrf_token_from(browser, "/two-factor/")
+    for guess in ("111111", "222222", "333333", "444444", "555555"):
+        browser.post("/two-factor/recovery-codes", data={"code": guess, "csrf_token": token})
+    right = browser.post(
+        "/two-factor/recovery-codes",
+        data={"code": pyotp.TOTP(secret).at(clock.now), "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert not CODES_RE.findall(right.get_data(as_text=True))
+    assert "已被锁定" in right.get_data(as_text=True)
+    log = actions(app, world.user("operator_a"))
+    assert log.count("two_factor_failed") == 5 and "login_locked" in log
