@@ -142,6 +142,17 @@ class UserTwoFactor(Model):
     last_step = Column(BigInteger, nullable=True)
 
 
+def _two_factor_on(user) -> bool:
+    from app.extensions import db
+
+    record = db.session.get(UserTwoFactor, user.id) if user.id is not None else None
+    return record is not None and record.enrolled_at is not None
+
+
+# Shown to the administrator on the user's page (whether 重置两步验证 has anything to reset).
+User.two_factor_on = property(_two_factor_on)
+
+
 class UserRecoveryCode(Model):
     """A one-time recovery code of a user's second factor, as a salted hash; `used_at` is set
     when it signs somebody in, and it is never accepted again."""

@@ -143,6 +143,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     label_columns = dict(
         UserDBModelView.label_columns,
         departments=_l("Departments"),
+        two_factor_on=_l("Two-factor sign-in"),
         first_name=_l("Given name"),
         last_name=_l("Family name"),
     )
@@ -180,7 +181,16 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     show_fieldsets = [
         (
             _l("User info"),
-            {"fields": ["username", "active", "departments", "roles", "login_count"]},
+            {
+                "fields": [
+                    "username",
+                    "active",
+                    "departments",
+                    "roles",
+                    "two_factor_on",
+                    "login_count",
+                ]
+            },
         ),
         (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
         (
@@ -214,6 +224,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     order_columns = ["last_name", "first_name", "username", "active"]
     formatters_columns = {
         "active": yes_no,
+        "two_factor_on": yes_no,
         "departments": relation_text,
         "roles": lambda value: relation_text(
             [roles.ROLE_LABELS.get(r.name, r.name) for r in value]

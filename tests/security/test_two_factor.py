@@ -18,6 +18,7 @@ from tests.security.test_rate_limit import limited_app  # noqa: F401  (fixture)
 
 SECRET_RE = re.compile(r'id="two-factor-secret">([A-Z2-7 ]+)<')
 CODES_RE = re.compile(r"<li><code>([a-z0-9-]+)</code></li>")
+SHOWN_FACTOR = r"两步验证</th>\s*<td><span[^>]*>{}</span>"  # on the user's page (Admin)
 
 
 class Clock:
@@ -378,6 +379,7 @@ def test_totp_required_holds_an_account_on_the_enrolment_page(
 def test_an_administrator_resets_a_lost_second_factor_audited(app, enrolled, world, login_as):
     user_id = world.user("operator_a")
     admin = login_as("admin")
+    assert re.search(SHOWN_FACTOR.format("是"), admin.get(f"/users/show/{user_id}").text)
     token = csrf_token_from(admin, f"/users/show/{user_id}")
     url = f"/users/action/reset_two_factor/{user_id}"
     asked = admin.post(url, data={"csrf_token": token})  # no confirm=1: asks first
@@ -394,6 +396,7 @@ def test_an_administrator_resets_a_lost_second_factor_audited(app, enrolled, wor
         ).one()
         assert row.object_id == str(user_id) and row.user_id == world.user("admin")
     assert password_step(app, "operator_a")[1].headers["Location"] == "/"
+    assert re.search(SHOWN_FACTOR.format("否"), admin.get(f"/users/show/{user_id}").text)
 
 
 def test_nobody_else_sees_or_resets_a_users_second_factor(app, enrolled, world, login_as):
