@@ -125,6 +125,11 @@ class Config:
     LOGIN_LOCKOUT_FAILURES = _env_int("LOGIN_LOCKOUT_FAILURES", 5)
     LOGIN_LOCKOUT_WINDOW_MINUTES = _env_int("LOGIN_LOCKOUT_WINDOW_MINUTES", 15)
     LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
+    # Two-factor sign-in (TOTP, RFC 6238; app/security/two_factor.py): when required, a staff
+    # account without an authenticator goes to 两步验证 right after its password and can open
+    # nothing else until it has enrolled. The issuer is the name the authenticator app shows.
+    TOTP_REQUIRED = _env_bool("TOTP_REQUIRED", False)
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "双随机一公开监管系统")
 
     # Audit rows are kept at least this many days; `flask audit archive` refuses younger rows
     # and a setting below 180 (网络安全法 art. 21: six months). app/core/audit/archive.py.

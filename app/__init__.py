@@ -141,11 +141,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.security.manager import check_api_login_body
     from app.security.sessions import require_csrf_on_session_api_writes
     from app.security.throttle import refuse_locked_accounts
+    from app.security.two_factor import hold_until_enrolled
 
     app.before_request(refuse_deep_json)
     app.before_request(require_csrf_on_session_api_writes)
     app.before_request(check_api_login_body)
     app.before_request(refuse_locked_accounts)
+    app.before_request(hold_until_enrolled)
     app.before_request(refuse_nul_characters)
     app.before_request(refuse_impossible_row_ids)
     app.before_request(refuse_bad_paging)
@@ -281,8 +283,10 @@ def register_views(appbuilder: AppBuilder) -> None:
         TaskApprovalView,
         TaskMaterialView,
     )
+    from app.security.two_factor_views import TwoFactorView
     from app.security.views import DepartmentApi, DepartmentView
 
+    appbuilder.add_view_no_menu(TwoFactorView)
     organization = dict(
         category="Organization", category_label=_l("Organization"), category_icon="fa-sitemap"
     )

@@ -1,20 +1,126 @@
 """Our FAB security manager: department-aware user admin and audited sign-ins."""
 
 from flask import request
+from flask_appbuilder.api import safe
+from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_REFRESH_TOKEN_KEY
 from flask_appbuilder.security.api import SecurityApi as FabSecurityApi
+from flask_appbuilder.security.schemas import LoginPost
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
+from flask_appbuilder.views import expose
+from marshmallow import ValidationError, fields
 from sqlalchemy.orm import joinedload
 
 from app.core.audit import log_event
-from app.security import sessions, throttle, views
+from app.extensions import db
+from app.security import sessions, throttle, two_factor, two_factor_views, views
 from app.security.base_views import translated_response
+
+
+class LoginWithCode(LoginPost):
+    totp = fields.String(required=False, allow_none=True)
+
+
+login_with_code = LoginWithCode()
 
 
 class SecurityApi(FabSecurityApi):
     """FAB's sign-in API (same name: same endpoints and permission), answering in the
-    interface language."""
+    interface language, with the second factor of an account that has one (`totp`)."""
 
     response = staticmethod(translated_response)
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        """Sign in: a JWT access token (and a refresh token on request)
+        ---
+        post:
+          description: >-
+            Sign in with username and password. An account with two-factor sign-in (两步验证)
+            also sends `totp`: the 6-digit code its authenticator app shows now, or one of its
+            one-time recovery codes; without it, or with a wrong or already used code, the
+            answer is 401 and no token (a wrong code counts as a failed sign-in).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [username, password, provider]
+                  properties:
+                    username:
+                      description: The username
+                      example: operator_szy
+                      type: string
+                    password:
+                      description: The password
+                      example: Dongsheng2026
+                      type: string
+                    provider:
+                      description: Always db
+                      example: db
+                      type: string
+                      enum:
+                      - db
+                    refresh:
+                      description: If true a refresh token is returned too
+                      example: true
+                      type: boolean
+                    totp:
+                      description: >-
+                        The second factor of an account that has one: the current 6-digit
+                        code of the authenticator app, or a recovery code
+                      example: "123456"
+                      type: string
+          responses:
+            200:
+              description: Signed in
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      access_token:
+                        type: string
+                      refresh_token:
+                        type: string
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            500:
+              $ref: '#/components/responses/500'
+        """
+        from flask_babel import gettext as _
+        from flask_jwt_extended import create_access_token, create_refresh_token
+
+        if not request.is_json:
+            return self.response_400(
+                message=_('Send {"username", "password", "provider": "db"} as JSON to sign in.')
+            )
+        try:
+            payload = login_with_code.load(request.json)
+        except ValidationError as error:
+            return self.response_400(message=error.messages)
+        sm = self.appbuilder.sm
+        user = sm.password_user(payload["username"], payload["password"])
+        if user is None:
+            return self.response_401()
+        if two_factor.needs_enrolment(user):
+            return self.response(401, message=str(two_factor.ENROL_FIRST))
+        if two_factor.is_enrolled(user):
+            code = payload.get("totp")
+            if not code:
+                return self.response(401, message=str(two_factor.CODE_NEEDED))
+            if two_factor.verify_second_factor(user, code) is None:
+                db.session.rollback()
+                two_factor.count_failure(user)
+                return self.response(401, message=str(two_factor.WRONG_CODE))
+        sm.complete_sign_in(user)
+        body = {API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(str(user.id), fresh=True)}
+        if payload.get("refresh"):
+            body[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(str(user.id))
+        return self.response(200, **body)
 
     def response_401(self):
         # Only the sign-in answers 401 here (a refresh's token is refused by the JWT loaders).
@@ -25,6 +131,7 @@ class SecurityApi(FabSecurityApi):
 
 class SecurityManager(FabSecurityManager):
     security_api = SecurityApi
+    authdbview = two_factor_views.AuthDBView
     userdbmodelview = views.StaffUserView
     rolemodelview = views.RoleModelView
     groupmodelview = views.UserGroupModelView
@@ -54,13 +161,13 @@ class SecurityManager(FabSecurityManager):
         ):
             view.datamodel = AppInterface(model)
 
-    def auth_user_db(self, username, password):
+    def password_user(self, username, password):
+        """The user if the password is right (audited and counted when it is not). Not yet a
+        sign-in: an account with a second factor still needs its code (two_factor.py), and
+        complete_sign_in() follows."""
         # A locked account never gets here (throttle.refuse_locked_accounts runs first).
         user = super().auth_user_db(username, password)
         if user is not None:
-            log_event("login", "ab_user", user.id, user=user, detail={"via": channel()})
-            self.session.commit()
-            throttle.record_success(username)
             return user
         known = self.find_user(username=username) if username else None
         detail = {"username": (username or "")[:128], "via": channel()}
@@ -69,6 +176,20 @@ class SecurityManager(FabSecurityManager):
         if username and throttle.record_failure(username):
             log_event("login_locked", "ab_user", known.id if known else None, detail=detail)
             self.session.commit()
+        return None
+
+    def complete_sign_in(self, user, **detail) -> None:
+        log_event("login", "ab_user", user.id, user=user, detail={"via": channel(), **detail})
+        self.session.commit()
+        throttle.record_success(user.username)
+
+    def auth_user_db(self, username, password):
+        """Password-only sign-in, for whatever calls FAB's method: refused for an account that
+        needs a second factor (our form login and REST login ask for it)."""
+        user = self.password_user(username, password)
+        if user is None or two_factor.is_enrolled(user) or two_factor.needs_enrolment(user):
+            return None
+        self.complete_sign_in(user)
         return user
 
     def get_user_by_id(self, pk):
@@ -134,6 +255,7 @@ def check_api_login_body():
         or not isinstance(body.get("password"), str)
         or body.get("provider") != "db"
         or not isinstance(body.get("refresh", False), bool)
+        or not isinstance(body.get("totp", ""), (str, type(None)))
     ):
         return {
             "message": _('Send {"username", "password", "provider": "db"} as JSON to sign in.')

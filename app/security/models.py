@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -137,3 +138,48 @@ class RateLimitCounter(Model):
     hits = Column(Integer, nullable=False, default=0)
     # Seconds since the epoch (UTC), as the limits package counts.
     expires_at = Column(BigInteger, nullable=False, index=True)
+
+
+class UserTwoFactor(Model):
+    """A user's authenticator (two-factor sign-in, app/security/two_factor.py): the TOTP secret
+    (base32, RFC 6238), when it was confirmed (None while enrolment waits for its first code)
+    and the last time step a code was accepted for (a code is good once: RFC 6238 §5.2).
+
+    The secret is stored as it is: the application has no encryption package (`cryptography`)
+    among its dependencies. A dump of this table gives away the second factor of every user
+    (not their passwords): keep backups as guarded as the database itself (docs/security.md)."""
+
+    __tablename__ = "user_two_factor"
+
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
+    secret = Column(String(64), nullable=False)
+    enrolled_at = Column(DateTime, nullable=True)
+    last_step = Column(BigInteger, nullable=True)
+
+
+def _two_factor_on(user) -> bool:
+    from app.extensions import db
+
+    record = db.session.get(UserTwoFactor, user.id) if user.id is not None else None
+    return record is not None and record.enrolled_at is not None
+
+
+# Shown to the administrator on the user's page (whether 重置两步验证 has anything to reset).
+User.two_factor_on = property(_two_factor_on)
+
+
+class UserRecoveryCode(Model):
+    """A one-time recovery code of a user's second factor, as a salted hash; `used_at` is set
+    when it signs somebody in, and it is never accepted again."""
+
+    __tablename__ = "user_recovery_code"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(
+        Integer,
+        ForeignKey("user_two_factor.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    code_hash = Column(String(255), nullable=False)
+    used_at = Column(DateTime, nullable=True)

@@ -61,6 +61,8 @@ SELF_SERVICE = [
     [r"^OpenApi$", r"^can_get$"],
     [r"^ResetMyPasswordView$", r"^can_this_form_(get|post)$"],
     [r"^UserInfoEditView$", r"^can_this_form_(get|post)$"],
+    # Their own second factor (两步验证, app/security/two_factor_views.py).
+    [r"^TwoFactor$", WRITE],
 ]
 
 _SECURITY_VIEWS = (

@@ -2,10 +2,12 @@
 
 from flask import abort, flash, redirect, url_for
 from flask_appbuilder import IndexView, expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import Regexp
@@ -14,7 +16,8 @@ from app.core.audit.wording import person_name
 from app.core.calendar.service import unconfirmed_calendar_years
 from app.core.i18n import relation_text, yes_no
 from app.dashboard.workbench import workbench
-from app.security import passwords, permission_labels, role_rules, roles
+from app.extensions import db
+from app.security import passwords, permission_labels, role_rules, roles, two_factor
 from app.security.base_views import (
     AppModelRestApi,
     AppModelView,
@@ -152,6 +155,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     label_columns = dict(
         UserDBModelView.label_columns,
         departments=_l("Departments"),
+        two_factor_on=_l("Two-factor sign-in"),
         first_name=_l("Given name"),
         last_name=_l("Family name"),
     )
@@ -189,7 +193,16 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     show_fieldsets = [
         (
             _l("User info"),
-            {"fields": ["username", "active", "departments", "roles", "login_count"]},
+            {
+                "fields": [
+                    "username",
+                    "active",
+                    "departments",
+                    "roles",
+                    "two_factor_on",
+                    "login_count",
+                ]
+            },
         ),
         (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
         (
@@ -223,6 +236,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     order_columns = ["last_name", "first_name", "username", "active"]
     formatters_columns = {
         "active": yes_no,
+        "two_factor_on": yes_no,
         "departments": relation_text,
         "roles": lambda value: relation_text(
             [roles.ROLE_LABELS.get(r.name, r.name) for r in value]
@@ -267,6 +281,33 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         if self._administrator(pk):
             return None
         return super()._delete(pk)
+
+    @action(
+        "reset_two_factor",
+        _l("Reset two-factor sign-in"),
+        _l(
+            "Remove this user's authenticator and recovery codes (a lost or new phone)? They "
+            "sign in with the password alone until they set up two-factor sign-in again."
+        ),
+        "fa-mobile",
+        multiple=False,
+    )
+    def reset_two_factor(self, item):
+        """The security administrator removes a user's second factor (lost phone); audited.
+        Refused for an administrator account (role_rules rule 4: on the server only). The row
+        comes through GuardedActions, inside the view's filters (never the system user)."""
+        if _flash_if_administrator(item):
+            return redirect(url_for(".show", pk=item.id))
+        if two_factor.remove(item, "two_factor_reset", username=item.username):
+            db.session.commit()
+            flash(
+                _("Two-factor sign-in of %(name)s has been reset.", name=item.get_full_name()),
+                "success",
+            )
+        else:
+            db.session.rollback()
+            flash(_("%(name)s has no two-factor sign-in.", name=item.get_full_name()), "info")
+        return redirect(url_for(".show", pk=item.id))
 
 
 def _require_role_and_department(user):

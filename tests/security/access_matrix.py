@@ -12,6 +12,7 @@ OPEN_ENDPOINTS = {
     "appbuilder.static",
     "favicon",
     "AuthDBView.login",
+    "AuthDBView.login_code",  # the second step of a sign-in: nothing without its first
     "AuthDBView.logout",
     "LocaleView.index",
     "HomeView.index",

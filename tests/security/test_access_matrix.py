@@ -99,6 +99,10 @@ POLICY = {
     ("UserInfoEditView", "can_this_form_post"): "ASULOIJ",
     ("ResetMyPasswordView", "can_this_form_get"): "ASULOIJ",
     ("ResetMyPasswordView", "can_this_form_post"): "ASULOIJ",
+    # Their own second factor (两步验证); the security administrator resets another's with a
+    # user-list action (never an administrator's: that is done on the server).
+    ("TwoFactor", "can_read"): "ASULOIJ",
+    ("TwoFactor", "can_write"): "ASULOIJ",
     ("ResetPasswordView", "can_this_form_get"): "S",
     ("ResetPasswordView", "can_this_form_post"): "S",
     ("RoleModelView", "can_list"): "S",

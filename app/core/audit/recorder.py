@@ -28,6 +28,10 @@ SKIPPED_TABLES = frozenset(
         "audit_log",
         "audit_chain_head",
         "import_job",
+        # A second factor's secret and recovery-code hashes: its explicit events say what
+        # happened (app/security/two_factor.py).
+        "user_two_factor",
+        "user_recovery_code",
     }
 )
 # Columns never shown in the log; only the fact that they changed is.
