@@ -18,7 +18,7 @@ from flask import current_app, g
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from app.directory.imports import IMPORTERS, KINDS, import_file
+from app.directory.imports import IMPORTERS, KINDS, import_file, record_refusal
 from app.directory.imports.mapping import MappingError, all_columns, parse_pairs
 from app.extensions import db
 from app.security.system_user import acting_as_system
@@ -104,6 +104,8 @@ def _run(
             click.echo(notice, err=True)
         if not result.ok:
             db.session.rollback()
+            record_refusal(kind, file.name, result)
+            db.session.commit()
             for error in result.errors:
                 row = "—" if error.row is None else str(error.row)
                 click.echo(

@@ -501,7 +501,7 @@ class _Progress:
 
 def execute(job_id: int) -> None:
     """Run one queued job (in the worker, inside an application context)."""
-    from app.directory.imports import import_file
+    from app.directory.imports import import_file, record_refusal
 
     claimed = db.session.execute(
         update(ImportJob)
@@ -569,6 +569,7 @@ def execute(job_id: int) -> None:
                 db.session.rollback()  # the job was given up meanwhile: write nothing
             return
         db.session.rollback()
+        record_refusal(kind, filename, result)
         db.session.execute(
             update(ImportJob)
             .where(ImportJob.id == job_id)

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "two_factor_failed": _l("Wrong two-factor code"),
     "export": _l("Export"),
     "import": _l("Import"),
+    "import_refused": _l("Import refused"),
     "view_confidential": _l("Viewed confidential data"),
     "draw": _l("Draw"),
     "archive": _l("Archived"),
@@ -305,6 +306,8 @@ DETAIL_LABELS = {
     "first_seq": _l("First entry"),
     "last_seq": _l("Last entry"),
     "sha256": _l("SHA-256"),
+    "errors": _l("Errors"),
+    "outside_scope": _l("Keys held outside the scope"),
 }
 CHANNELS = {"web": _l("Web page"), "api": _l("REST API"), "cli": _l("Command line")}
 

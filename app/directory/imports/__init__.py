@@ -34,6 +34,7 @@ from app.directory.imports.importers import (
     TargetImporter,
     _Importer,
     import_file,
+    record_refusal,
 )
 from app.directory.imports.reading import BATCH_SIZE, PROGRESS_EVERY
 from app.directory.imports.templates import template_csv, template_xlsx
@@ -72,6 +73,7 @@ __all__ = [
     "_Importer",
     "column_note",
     "import_file",
+    "record_refusal",
     "parse_date",
     "template_csv",
     "template_xlsx",

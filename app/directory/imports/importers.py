@@ -93,6 +93,7 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
         self.headers = {column.attr: column.header for column in self.all_columns}
         self.department_header = self.headers["department_id"]
         self.patterns = self._compile_messages()
+        self.outside_scope_hits = 0  # Validation._outside_scope counts them
         self._departments_by_code: dict[str, int] = {}
         self._departments_by_code_ci: dict[str, list[int]] = {}
         self._departments_by_name: dict[str, list[int]] = {}
@@ -200,6 +201,7 @@ class _Importer(Reading, HeaderMapping, Validation, Writing):
                     if self._early is not None:  # an exception: nothing may stay written
                         early, self._early = self._early, None
                         early.cancel(quiet=True)
+                result.outside_scope = self.outside_scope_hits
                 if not result.ok:
                     return result
                 self.load_for_writing()
@@ -731,6 +733,24 @@ IMPORTERS: dict[str, type[_Importer]] = {
     "items": ItemImporter,
 }
 COLUMNS = {kind: importer.columns for kind, importer in IMPORTERS.items()}
+
+
+def record_refusal(kind: str, filename: str, result: ImportResult) -> None:
+    """A refused import leaves one audit row (`import_refused`): the file's SHA-256, its rows,
+    the errors and how many keys it met that departments outside the user's scope hold. The
+    caller has rolled the import back and commits this row alone. Without it, a file of codes
+    could be uploaded again and again to learn which ones other departments hold, unseen."""
+    log_event(
+        "import_refused",
+        kind,
+        detail={
+            "file": filename,
+            "sha256": result.sha256,
+            "rows": result.rows,
+            "errors": result.error_count,
+            "outside_scope": result.outside_scope,
+        },
+    )
 
 
 def import_file(

@@ -73,6 +73,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
     error_count: int = 0
     notices: list[str] = field(default_factory=list)  # columns left out and the like
+    outside_scope: int = 0  # keys met that a department outside the user's scope holds
 
     @property
     def ok(self) -> bool:
@@ -561,8 +562,11 @@ class Validation:
     def _duplicate(row: int, header: str) -> str:
         return _("Duplicate: row %(row)d has the same %(column)s.", row=row, column=header)
 
-    @staticmethod
-    def _outside_scope(value: str) -> str:
+    def _outside_scope(self, value: str) -> str:
+        """The refusal of a key held outside the user's scope, counted: a refused import
+        records how many it met (importers.record_refusal), so that a file used to find out
+        which codes other departments hold leaves a trace for the audit administrator."""
+        self.outside_scope_hits += 1
         return _(
             "%(value)s is already registered for a department outside your scope: only that "
             "department can change it.",
