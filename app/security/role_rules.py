@@ -88,6 +88,25 @@ def admin_shares(role_list) -> set[str]:
     return {share for share in map(admin_share, role_list or ()) if share}
 
 
+def administrator_ids() -> set[int]:
+    """Ids of the accounts that hold an administrator's share (a built-in administrator role
+    or a stored role carrying one): the user list shows them read-only. Roles are few, so
+    their shares are worked out here rather than in SQL."""
+    from flask_appbuilder.security.sqla.models import assoc_user_role
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    role_ids = [role.id for role in db.session.scalars(select(Role)) if admin_share(role)]
+    if not role_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(assoc_user_role.c.user_id).where(assoc_user_role.c.role_id.in_(role_ids))
+        )
+    )
+
+
 def _added(obj, attribute: str) -> list:
     return list(inspect(obj).attrs[attribute].history.added or ())
 

@@ -7,6 +7,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
@@ -143,6 +144,13 @@ USERNAME_RULE = Regexp(
 )
 
 
+class StaffUserListWidget(ListWidget):
+    """FAB's list with the rows of administrators' accounts read-only: their changes are made on
+    the server (role_rules.py, rule 4), so those rows offer 查看 only, and no action checkbox."""
+
+    template = "security/user_list.html"
+
+
 class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBModelView):
     """FAB's user admin plus the departments a user belongs to (their data scope)."""
 
@@ -170,6 +178,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         email=_l("Work e-mail address; each user needs a different one."),
     )
     list_columns = ["last_name", "first_name", "username", "departments", "roles", "active"]
+    list_widget = StaffUserListWidget
     add_columns = [
         "last_name",
         "first_name",
@@ -268,6 +277,11 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         _require_role_and_department(item)
         role_rules.refusing(role_rules.check_user)(item)
         super().pre_update(item)
+
+    def _get_list_widget(self, filters, **kwargs):
+        return super()._get_list_widget(
+            filters, administrators=role_rules.administrator_ids(), **kwargs
+        )
 
     def _administrator(self, pk) -> bool:
         return _flash_if_administrator(self.datamodel.get(pk, self._base_filters))

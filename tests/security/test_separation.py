@@ -111,6 +111,22 @@ def test_the_security_administrator_cannot_take_over_another_administrator(app, 
     assert _signs_in(app, "operator_a", NEW_PASSWORD)
 
 
+def test_the_user_list_offers_administrators_accounts_read_only(login_as, world):
+    """The rows of the three administrators show 查看 only and no action checkbox; a staff
+    row keeps 编辑 and 删除."""
+    html = login_as("secadmin").get("/users/list/?psize_UserDBModelView=100").get_data(
+        as_text=True
+    )
+    for name in ("admin", "secadmin", "auditor"):
+        pk = world.user(name)
+        assert f"/users/show/{pk}" in html
+        assert f"/users/edit/{pk}" not in html and f"/users/delete/{pk}" not in html
+        assert f'value="{pk}" type="checkbox"' not in html
+    staff = world.user("operator_a")
+    assert f"/users/edit/{staff}" in html and f"/users/delete/{staff}" in html
+    assert "管理员账号只能在服务器上修改。" in html
+
+
 def test_the_rules_hold_on_every_path(app, world):
     """At every flush: in a request (any view, action or API) and on the command line."""
     with app.test_request_context():
