@@ -175,7 +175,17 @@ class TableFile:
 
     def _csv_rows(self):
         with text_stream(self.stream, self.encoding) as text:
-            for number, row in enumerate(csv.reader(text), start=1):
+            number = 0
+            reader = csv.reader(text)
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error:
+                    # A cell over the csv module's limit (131,072 characters).
+                    raise UploadError(_unreadable_csv_row(number + 1)) from None
+                number += 1
                 yield number, [_clean_text(cell) for cell in row]
 
     def _xlsx_rows(self):
@@ -195,6 +205,15 @@ class TableFile:
             yield from _sheet_rows(workbook, sheet)
         finally:
             workbook.close()
+
+
+def _unreadable_csv_row(number: int) -> str:
+    return _(
+        "Row %(row)d of the file cannot be read: a cell is longer than %(n)s characters. "
+        "Check the row in Excel or WPS and save the file again.",
+        row=number,
+        n=f"{csv.field_size_limit():,}",
+    )
 
 
 def _not_a_workbook() -> str:

@@ -34,7 +34,7 @@ import secrets
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from flask_appbuilder import Model
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -280,6 +280,15 @@ def _key(kind: str, user) -> str:
     return f"{department_id if department_id is not None else 'u' + str(user.id)}:{kind}"
 
 
+def _with_address(options) -> dict:
+    """The job's options with the uploader's address: the worker's audit rows name it, not
+    the command line (the worker runs outside any request)."""
+    options = dict(options or {})
+    if has_request_context():
+        options["ip"] = request.remote_addr
+    return options
+
+
 def submit_stored(
     kind: str, stored_name: str, sha256: str, filename: str, user, options=None
 ) -> ImportJob:
@@ -299,7 +308,7 @@ def submit_stored(
         kind=kind,
         filename=filename[:255],
         sha256=sha256,
-        options=json.dumps(options, ensure_ascii=False) if options else None,
+        options=json.dumps(_with_address(options), ensure_ascii=False),
         stored_name=stored_name,
         user_id=user.id,
         state=QUEUED,
@@ -513,10 +522,11 @@ def execute(job_id: int) -> None:
         return  # given up already, or taken by another worker
     job = db.session.get(ImportJob, job_id)
     path = job_folder() / job.stored_name
-    kind, filename = job.kind, job.filename
+    kind, filename, job_sha256 = job.kind, job.filename, job.sha256
     options = json.loads(job.options) if job.options else {}
     previous_user = g.get("user")
     g.user = job.user
+    g.audit_ip = options.get("ip")  # the uploader's address on the job's audit rows
     g.pop("_department_scope", None)
     progress = _Progress(job_id)
     try:
@@ -569,6 +579,7 @@ def execute(job_id: int) -> None:
                 db.session.rollback()  # the job was given up meanwhile: write nothing
             return
         db.session.rollback()
+        result.sha256 = result.sha256 or job_sha256  # a file refused before it was read
         record_refusal(kind, filename, result)
         db.session.execute(
             update(ImportJob)
@@ -589,4 +600,5 @@ def execute(job_id: int) -> None:
         progress.close()
         _remove(path)
         g.user = previous_user
+        g.pop("audit_ip", None)
         g.pop("_department_scope", None)

@@ -290,15 +290,18 @@ class DirectoryImportView(BaseView):
     def _unsplit_rows(path, index: int, numbers: list[int]) -> list[int]:
         """The previewed rows whose 抽查比例和频次 has no clear pattern (kept whole as 抽查频次)."""
         wanted, found = set(numbers), []
+        if not wanted:
+            return found
+        last = max(wanted)
         with path.open("rb") as stream:
             lines = TableFile(stream).rows()
             try:
                 for number, values in lines:
-                    if number > max(wanted, default=0):
-                        break
                     if number in wanted and index < len(values) and not _blank(values[index]):
                         if not split_ratio_frequency(str(values[index]))[2]:
                             found.append(number)
+                    if number >= last:  # a row after the last shown is not read (nor refused)
+                        break
             finally:
                 lines.close()
         return found

@@ -307,6 +307,18 @@ def test_the_huey_worker_runs_a_queued_upload(app, login_as, monkeypatch, tmp_pa
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
     assert count(app, Target) == 3
+    # The worker's audit rows name the uploader's address, not the command line.
+    with app.app_context():
+        from app.core.audit.models import AuditLog
+
+        ips = set(
+            db.session.scalars(
+                select(AuditLog.ip).where(
+                    AuditLog.action == "import", AuditLog.user_id.is_not(None)
+                )
+            )
+        )
+    assert ips == {"127.0.0.1"}
 
 
 @pytest.mark.slow

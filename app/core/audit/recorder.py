@@ -82,7 +82,9 @@ def _actor():
         except Exception:  # noqa: BLE001 - a JWT error must not stop the audit row
             user = None
     else:
-        ip = "cli"
+        # Outside a request: the command line, or a background job that carries the address
+        # of the request that queued it (an upload's import job).
+        ip = (g.get("audit_ip") if _has_app_ctx() else None) or "cli"
     if user is None:
         user = getattr(g, "user", None) if _has_app_ctx() else None
     if user is not None and not getattr(user, "is_authenticated", False):

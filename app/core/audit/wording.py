@@ -68,6 +68,10 @@ OTHER_ACTION = _l("Other action")
 
 # Table names as people call the rows; explicit events' own object kinds too.
 OBJECT_TYPE_LABELS = {
+    # An import's rows name the list it wrote to (app/directory/imports: KIND_LABELS).
+    "targets": _l("Target directory"),
+    "inspectors": _l("Inspector roster"),
+    "items": _l("Inspection item list"),
     "ab_user": _l("User"),
     "ab_role": _l("Role"),
     "audit_archive": _l("Audit archive"),
@@ -307,6 +311,8 @@ DETAIL_LABELS = {
     "last_seq": _l("Last entry"),
     "sha256": _l("SHA-256"),
     "errors": _l("Errors"),
+    "created": _l("Records created"),
+    "updated": _l("Records updated"),
     "outside_scope": _l("Keys held outside the scope"),
 }
 CHANNELS = {"web": _l("Web page"), "api": _l("REST API"), "cli": _l("Command line")}
