@@ -88,6 +88,21 @@ def admin_shares(role_list) -> set[str]:
     return {share for share in map(admin_share, role_list or ()) if share}
 
 
+def assignable_role_ids() -> list[int]:
+    """The roles the user form offers: no administrator's share (those are given on the
+    server), not the public role (nobody signs in as it)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    public = current_app.config.get("AUTH_ROLE_PUBLIC", "Public")
+    return [
+        role.id
+        for role in db.session.scalars(select(Role))
+        if role.name != public and not admin_share(role)
+    ]
+
+
 def administrator_ids() -> set[int]:
     """Ids of the accounts that hold an administrator's share (a built-in administrator role
     or a stored role carrying one): the user list shows them read-only. Roles are few, so
@@ -120,7 +135,44 @@ def _actor_id():
     return getattr(user, "id", None)
 
 
+def _built_in_names() -> set[str]:
+    return {*roles.ALL_ROLES, current_app.config.get("AUTH_ROLE_PUBLIC", "Public")}
+
+
+def _permissions_changed(role) -> bool:
+    state = inspect(role)
+    if state.transient or state.pending:
+        return bool(role.permissions)
+    history = state.attrs["permissions"].history
+    return bool(history.added or history.deleted)
+
+
+def check_built_in_role(role) -> None:
+    """The built-in roles' rights are fixed in code (roles.py, FAB_ROLES) and written by
+    `flask security sync`: no page or API may change them. Before, the role editor saved
+    another administrator's share into SecurityAdmin, or the audit log's into Leader; the
+    pages refused the use of it, but the stored role said otherwise."""
+    if _actor_id() is None:
+        return  # the command line (security sync) writes them
+    names = _built_in_names()
+    renamed_from = inspect(role).attrs["name"].history.deleted or ()
+    if (role.name in names and _permissions_changed(role)) or any(
+        name in names for name in renamed_from
+    ):
+        raise built_in_fixed()
+
+
+def built_in_fixed() -> DomainError:
+    return DomainError(
+        _(
+            "The rights of the built-in roles are fixed by the system and cannot be changed "
+            "here. Make a new role for other rights (an administrator's share only)."
+        )
+    )
+
+
 def check_role(role) -> None:
+    check_built_in_role(role)
     refused = [pv for pv in (role.permissions or ()) if not may_be_granted(pv)]
     if not refused and admin_share(role) == "mixed":
         raise DomainError(
@@ -247,6 +299,8 @@ def _check_flush(session, _context, _instances):
         if isinstance(obj, Role):
             if obj in session.new or _added(obj, "permissions"):
                 check_role(obj)
+            else:
+                check_built_in_role(obj)
         elif isinstance(obj, User):
             check_user(obj)
         elif isinstance(obj, Group):
@@ -254,6 +308,8 @@ def _check_flush(session, _context, _instances):
     for obj in session.deleted:
         if isinstance(obj, User) and _actor_id() is not None and admin_shares(obj.roles):
             raise on_server_only()
+        if isinstance(obj, Role) and _actor_id() is not None and obj.name in _built_in_names():
+            raise built_in_fixed()
 
 
 def init_role_rules() -> None:

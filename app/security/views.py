@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
-from flask_appbuilder.models.sqla.filters import FilterNotEqual
+from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterNotEqual
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.widgets import ListWidget
@@ -264,9 +264,8 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     # The system account that CLI commands act as is nobody's to see, edit or delete here.
     base_filters = [["username", FilterNotEqual, SYSTEM_USERNAME]]
     # The three administrator roles are given on the server only (role_rules.py, rule 4).
-    add_form_query_rel_fields = {
-        "roles": [["name", FilterNotEqual, name] for name in roles.ADMIN_ROLES]
-    }
+    # Only roles without an administrator's share (built-in or stored), not the public role.
+    add_form_query_rel_fields = {"roles": [["id", FilterInFunction, role_rules.assignable_role_ids]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
 
     def pre_add(self, item):

@@ -147,3 +147,50 @@ def test_no_path_around_the_views_either(app, world):
         assert sorted(r.name for r in db.session.get(User, world.user("secadmin")).roles) == [
             roles.SECURITY_ADMIN
         ]
+
+
+def test_the_built_in_roles_rights_cannot_be_changed_through_the_pages(app, world, login_as):
+    """Outside probe: the role editor saved the audit log's rights into the built-in
+    SecurityAdmin and Leader roles. Their rights are fixed in code: refused, unchanged; and
+    they cannot be deleted or renamed either."""
+    secadmin = login_as("secadmin")
+    token = csrf_token_from(secadmin, "/roles/add")
+    audit = _permission_view(app, "can_read", "AuditLog")
+    for name in (roles.SECURITY_ADMIN, roles.LEADER):
+        before = _role_permissions(app, name)
+        pk = _role(app, name).id
+        response = secadmin.post(
+            f"/roles/edit/{pk}",
+            data={"name": name, "permissions": [audit], "csrf_token": token},
+            follow_redirects=True,
+        )
+        assert "内置角色的权限由系统固定" in response.get_data(as_text=True)
+        assert _role_permissions(app, name) == before
+        secadmin.post(f"/roles/delete/{pk}", data={"csrf_token": token})
+        assert _role(app, name) is not None
+    pk = _role(app, roles.LEADER).id
+    leader_permissions = [
+        _permission_view(app, p, v) for p, v in _role_permissions(app, roles.LEADER)
+    ]
+    secadmin.post(
+        f"/roles/edit/{pk}",
+        data={"name": "改名", "permissions": leader_permissions, "csrf_token": token},
+    )
+    assert _role(app, roles.LEADER) is not None and _role(app, "改名") is None
+
+
+def test_the_user_form_offers_no_role_carrying_an_administrators_share(app, world, login_as):
+    """A stored role with the audit log's rights may exist (one share), but is given on the
+    server like the built-in administrators: the user form does not offer it, nor Public."""
+    secadmin = login_as("secadmin")
+    token = csrf_token_from(secadmin, "/roles/add")
+    audit = _permission_view(app, "can_read", "AuditLog")
+    response = secadmin.post(
+        "/roles/add", data={"name": "审计助理", "permissions": [audit], "csrf_token": token}
+    )
+    assert response.status_code == 302
+    form = secadmin.get("/users/add").get_data(as_text=True)
+    for name in ("审计助理", *roles.ADMIN_ROLES, "Public"):
+        pk = _role(app, name).id
+        assert f'value="{pk}"' not in form.split('id="roles"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{_role(app, roles.OPERATOR).id}"' in form
