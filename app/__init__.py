@@ -230,7 +230,7 @@ def import_models() -> None:
 def register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from app.core.audit.views import AuditLogView
+    from app.core.audit.views import AuditLogView, AuditReviewView
     from app.core.calendar.views import (
         CalendarImportView,
         CalendarYearView,
@@ -325,6 +325,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         category="System",
         category_label=_l("System"),
         category_icon="fa-cogs",
+    )
+    appbuilder.add_view(
+        AuditReviewView,
+        "Audit Review",
+        label=_l("Audit review"),
+        icon="fa-check-square-o",
+        category="System",
     )
 
     appbuilder.add_view(

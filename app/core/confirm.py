@@ -106,6 +106,15 @@ STEPS = {
         "The rectification case is closed with this outcome; this cannot be undone. Close it?"
     ),
     "close_follow_up": _l("The follow-up is closed for good; this cannot be undone. Close it?"),
+    "review_mark": _l(
+        "The entry is marked as reviewed with your note, and the marking is recorded in the audit "
+        "log: a mark cannot be changed or removed. Mark it?"
+    ),
+    "review_mark_filtered": _l(
+        "Every entry of this filter not yet reviewed (at most 500 at a time, the oldest first) is "
+        "marked as reviewed with your note, and the marking is recorded in the audit log: marks "
+        "cannot be changed or removed. Mark them?"
+    ),
 }
 
 

@@ -98,7 +98,10 @@ FAB_ROLES = {
     ],
     AUDIT_ADMIN: [
         [r"^(AuditLog)$", READ],
-        [r"^(System|Audit Log)$", MENU],
+        # The review page: filters, export, marks 已审阅 (app/core/audit/review.py); nobody
+        # else reads the marks and their notes.
+        [r"^(AuditReview)$", r"^can_(read|review)$"],
+        [r"^(System|Audit Log|Audit Review)$", MENU],
         *SELF_SERVICE,
     ],
     LEADER: [

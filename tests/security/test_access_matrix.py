@@ -29,6 +29,10 @@ POLICY = {
     ("CalendarYear", "can_write"): "A",
     ("AuditLog", "can_read"): "UL",
     ("AuditLog", "can_write"): "",
+    # The review page (filters, export, marks 已审阅): the audit administrator only; the
+    # Leader reads the log of its scope, not the marks and their notes.
+    ("AuditReview", "can_read"): "U",
+    ("AuditReview", "can_review"): "U",
     ("InspectionItem", "can_read"): "LOIJ",
     ("InspectionItem", "can_write"): "O",
     ("InspectionItem", "can_publish"): "L",

@@ -15,7 +15,10 @@ months; GB/T 22239-2019 level 3, 安全审计: records protected from deletion a
      count), flushed to disk, and the file is read back and verified;
   3. the segment (first/last seq, the hash before it, the last hash, the file's path and
      SHA-256) goes into `audit_archive`, the rows are deleted, and an `audit_archive` event
-     joins the chain.
+     joins the chain. The review marks 已审阅 of the archived rows (audit_review) are deleted
+     with them and counted in that event: each marking is an `audit_review` event of the
+     chain (reviewer, time, note, the rows' seq), so it stays in the log or, archived in its
+     turn, in an archive file; the file's format is unchanged.
   Any failure rolls everything back; the file is removed.
 - Across the cut the chain stays verifiable: `verify` checks that the archived segments follow
   one another and starts from the newest one's last hash, so the first row left in the log must
@@ -37,7 +40,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from app.core.audit import chain
-from app.core.audit.models import GENESIS_HASH, AuditArchive, AuditLog
+from app.core.audit.models import GENESIS_HASH, AuditArchive, AuditLog, AuditReview
 
 MIN_RETENTION_DAYS = 180
 FORMAT = "dsr-audit-archive"
@@ -56,6 +59,7 @@ class Archived:
     rows: int
     path: Path
     sha256: str
+    reviews: int = 0  # review marks of the archived rows, deleted with them
 
 
 def retention_days(config) -> int:
@@ -231,12 +235,15 @@ def archive(
                 username=username,
             )
         )
+        reviews = connection.execute(
+            delete(AuditReview).where(AuditReview.audit_seq >= first, AuditReview.audit_seq <= last)
+        ).rowcount
         connection.execute(delete(AuditLog).where(AuditLog.seq >= first, AuditLog.seq <= last))
     except BaseException:
         partial.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
         raise
-    return Archived(first, last, count, path, sha256)
+    return Archived(first, last, count, path, sha256, reviews)
 
 
 @dataclass

@@ -110,6 +110,7 @@ def archive_command(before, out_dir):
                             "first_seq": done.first_seq,
                             "last_seq": done.last_seq,
                             "rows": done.rows,
+                            "reviews": done.reviews,
                             "file": done.path.name,
                             "sha256": done.sha256,
                         }
@@ -124,6 +125,11 @@ def archive_command(before, out_dir):
     click.echo(
         f"已归档第 {done.first_seq}–{done.last_seq} 条审计记录（共 {done.rows} 条）到 "
         f"{done.path}，SHA-256 {done.sha256}。请把该文件与备份一同保存。"
+        + (
+            f"这些记录的 {done.reviews} 个审阅标记随之删除（标记本身留在审计链的审阅事件中）。"
+            if done.reviews
+            else ""
+        )
     )
 
 

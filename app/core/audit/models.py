@@ -149,3 +149,23 @@ class AuditArchive(Model):
     file_sha256 = Column(String(64), nullable=False)
     created_at = Column(DateTime, nullable=False)
     username = Column(String(128), nullable=True)
+
+
+class AuditReview(Model):
+    """A mark 已审阅 with its note, set by the audit administrator on one audit row (the row
+    itself is never changed: it is hash-chained). One mark per row, never changed or deleted:
+    written by Core statements only (app/core/audit/review.py), the ORM refuses the rest
+    (recorder.py). Each marking is itself an `audit_review` event in the chain. `audit_seq`
+    names the row by its place in the chain (no foreign key: archiving takes the row and its
+    mark out together, app/core/audit/archive.py)."""
+
+    __tablename__ = "audit_review"
+    # Only the audit administrator reads marks and notes, in the log's events too (shown.py).
+    __read_permission__ = "AuditReview"
+
+    id = Column(Integer, primary_key=True)
+    audit_seq = Column(BigInteger, nullable=False, unique=True)
+    reviewer_id = Column(Integer, nullable=True)  # no FK, as the log's user_id
+    reviewer_username = Column(String(128), nullable=True)
+    reviewed_at = Column(DateTime, nullable=False)
+    note = Column(String(500), nullable=True)

@@ -14,12 +14,13 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from app.core.audit import chain
-from app.core.audit.models import AuditChainHead, AuditLog
+from app.core.audit.models import AuditChainHead, AuditLog, AuditReview
 
 # Tables whose rows are machinery, not records anybody acts on: FAB's permission catalogue is
 # rewritten by `security sync`; the audit tables protect themselves; a background import's job
 # row (the import itself is logged, with the file's SHA-256, when its rows are committed; an
-# upload must not wait for the audit chain that a running import holds).
+# upload must not wait for the audit chain that a running import holds). A review mark is
+# written by Core statements with its own `audit_review` event (app/core/audit/review.py).
 SKIPPED_TABLES = frozenset(
     {
         "ab_permission",
@@ -27,6 +28,7 @@ SKIPPED_TABLES = frozenset(
         "ab_permission_view",
         "audit_log",
         "audit_chain_head",
+        "audit_review",
         "import_job",
         # A second factor's secret and recovery-code hashes: its explicit events say what
         # happened (app/security/two_factor.py).
@@ -277,6 +279,8 @@ def _refuse_audit_changes(session, flush_context, instances):
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, (AuditLog, AuditChainHead)):
             raise AuditLogIsAppendOnly("审计日志只能追加，不能通过程序新增、修改或删除记录")
+        if isinstance(obj, AuditReview):
+            raise AuditLogIsAppendOnly("审阅标记只能由审计管理员在审阅页面添加，不能修改或删除")
 
 
 @event.listens_for(Session, "after_flush")

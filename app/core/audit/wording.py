@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "draw": _l("Draw"),
     "archive": _l("Archived"),
     "audit_archive": _l("Audit rows archived"),
+    "audit_review": _l("Audit entries marked as reviewed"),
     "publish_results": _l("Results published"),
     "case_close": _l("Rectification case closed"),
     "case_transfer": _l("Rectification case transferred"),
@@ -75,6 +76,8 @@ OBJECT_TYPE_LABELS = {
     "ab_user": _l("User"),
     "ab_role": _l("Role"),
     "audit_archive": _l("Audit archive"),
+    "audit_log": _l("Audit log"),
+    "audit_review": _l("Audit review mark"),
     "department": _l("Department"),
     "holiday": _l("Holiday"),
     "calendar_year": _l("Calendar year"),
@@ -314,6 +317,19 @@ DETAIL_LABELS = {
     "created": _l("Records created"),
     "updated": _l("Records updated"),
     "outside_scope": _l("Keys held outside the scope"),
+    "reviews": _l("Review marks"),
+    # The audit review page's marks and exports (app/core/audit/review.py).
+    "seq": _l("Audit entry No."),
+    "seqs": _l("Audit entries No."),
+    "filter": _l("Filter"),
+    "encoding": _l("Encoding"),
+    "action": _l("Action"),
+    "object_type": _l("Object type"),
+    "object_id": _l("Object id"),
+    "date_from": _l("Time from"),
+    "date_to": _l("Time until"),
+    "reviewed": _l("Review state"),
+    "security": _l("Security events only"),
 }
 CHANNELS = {"web": _l("Web page"), "api": _l("REST API"), "cli": _l("Command line")}
 
@@ -321,6 +337,10 @@ CHANNELS = {"web": _l("Web page"), "api": _l("REST API"), "cli": _l("Command lin
 def ip_label(ip: str | None) -> str:
     """The address of an audit row; the command line's marker in words."""
     return str(CHANNELS["cli"]) if ip == "cli" else (ip or "")
+
+
+def _key_label(key) -> str:
+    return str(DETAIL_LABELS.get(key) or COMMON_FIELD_LABELS.get(key) or key)
 
 
 def _detail_value(value) -> str:
@@ -333,5 +353,5 @@ def _detail_value(value) -> str:
     if isinstance(value, (list, tuple)):
         return "、".join(_detail_value(v) for v in value) or "—"
     if isinstance(value, dict):
-        return "；".join(f"{k}：{_detail_value(v)}" for k, v in value.items())
+        return "；".join(f"{_key_label(k)}：{_detail_value(v)}" for k, v in value.items()) or "—"
     return str(value)
