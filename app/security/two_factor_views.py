@@ -67,6 +67,13 @@ class AuthDBView(FabAuthDBView):
             self.login_template, title=self.title, form=form, appbuilder=self.appbuilder
         )
 
+    @expose("/logout/")
+    def logout(self):
+        """退出 also ends a half-finished sign-in (password right, code not yet): before, the
+        code could still be entered after signing out."""
+        two_factor.forget_pending()
+        return super().logout()
+
     @expose("/login/code", methods=["GET", "POST"])
     @no_cache
     def login_code(self):

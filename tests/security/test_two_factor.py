@@ -443,6 +443,19 @@ def test_an_administrators_second_factor_is_reset_on_the_server_only(
     assert "未启用两步验证" in again.output
 
 
+def test_signing_out_ends_a_half_finished_sign_in(app, enrolled, clock):
+    """Outside probe: password right, then 退出, then the code: it signed the user in."""
+    secret, _codes = enrolled
+    browser, _ = password_step(app, "operator_a")
+    token = csrf_token_from(browser, "/login/code")
+    browser.get("/logout/")
+    response = browser.post(
+        "/login/code", data={"code": code_at(secret, clock), "csrf_token": token}
+    )
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert not signed_in(browser)
+
+
 def test_the_code_page_is_rate_limited_per_address(limited_app):  # noqa: F811
     client = limited_app.test_client()
     codes = [client.post("/login/code", data={"code": "123456"}).status_code for _ in range(5)]
