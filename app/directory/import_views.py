@@ -347,6 +347,19 @@ class DirectoryImportView(BaseView):
                 stream, pending["filename"], 0
             )
         db.session.rollback()
+        department = pending["set"].get("department_id")
+        if department and department not in {d.code for d in _scope_departments(g.user)}:
+            # The form offers the departments in scope only; a value sent by hand is refused
+            # here rather than by the job after it was queued.
+            return self._preview_page(
+                pending,
+                400,
+                _(
+                    "Nothing was imported: %(value)s is not a department you may import for. "
+                    "Choose one of the list.",
+                    value=department,
+                ),
+            )
         if plan is None or plan.errors or plan.missing or not result.ok:
             return self._preview_page(
                 pending,

@@ -465,3 +465,24 @@ def test_the_import_function_takes_the_mapping_and_the_fixed_values(app, world):
         assert result.ok, result.errors
         db.session.commit()
     assert len(_items(app)) == 2
+
+
+def test_a_department_outside_the_scope_sent_by_hand_is_refused_before_queueing(app, login_as):
+    """Outside probe: the form offers the departments in scope only, but a value sent by hand
+    (set-department_id=B) was queued and failed later in the job."""
+    from app.directory.import_jobs import ImportJob
+
+    client = login_as("operator_a")
+    html = _preview(client, "items", csv_bytes(ZIBO_HEADER, ZIBO_ROWS), "淄博.csv")
+    form = _form(
+        html,
+        **{
+            "set-category": "水资源管理",
+            "set-inspecting_body": "东胜区水利局",
+            "set-department_id": "B",
+        },
+    )
+    response = client.post(f"{URL}preview/confirm", data=form)
+    assert response.status_code == 400
+    assert "B 不是您可以导入数据的部门" in response.get_data(as_text=True)
+    assert count(app, ImportJob) == 0 and count(app, InspectionItem) == 3
