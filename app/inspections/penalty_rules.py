@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from app.core.errors import DomainError
@@ -291,7 +292,14 @@ def _check_penalty(penalty: Penalty, today: dt.date, target) -> None:
 
 def _check_number_unused(penalty: Penalty) -> None:
     """A decision number is used once by a 处罚机关 (the penalties of every department, not
-    only the user's: the number is the authority's)."""
+    only the user's: the number is the authority's). A penalty edited without changing either
+    keeps its number, even one recorded twice before this rule."""
+    if penalty.id is not None:
+        state = sa_inspect(penalty)
+        if not any(
+            state.attrs[name].history.has_changes() for name in ("decision_number", "authority")
+        ):
+            return
     query = select(Penalty.id, Penalty.decision_date).where(
         Penalty.decision_number == penalty.decision_number,
         Penalty.authority.is_(None)

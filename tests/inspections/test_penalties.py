@@ -274,6 +274,12 @@ def test_a_decision_number_is_used_once_by_an_authority(app, world, penalised, l
     assert response.status_code == 422 and f"#{first}" in response.get_json()["message"]
     response = operator.put(f"/api/v1/penalty/{first}", json={"note": "已缴纳"})
     assert response.status_code == 200
+    # A number recorded twice before this rule: the penalty is still edited without changing it.
+    with acting(app, "operator_a"):
+        db.session.get(Penalty, second).decision_number = "东水罚〔2026〕99号"
+        db.session.commit()
+    response = operator.put(f"/api/v1/penalty/{second}", json={"note": "重号待更正"})
+    assert response.status_code == 200, response.get_json()
     # Another 处罚机关 has its own numbers.
     other = _penalise(app, penalised[1], "东水罚〔2026〕99号", authority="某市水务局")
     with app.app_context():
