@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from app.core.audit import log_event
-from app.core.decisions import check_opinion
+from app.core.decisions import MAX_OPINION, check_opinion
 from app.core.errors import DomainError
 from app.credit.models import (
     BASES,
@@ -438,6 +438,8 @@ def suggest_from_case(case: RectificationCase):
 def suggest_from_penalty(penalty: Penalty):
     """A penalty recorded: a suggestion for the task's department."""
     reasons = f"受到行政处罚：{penalty.decision_number}，{penalty.content}"
+    if len(reasons) > MAX_OPINION:  # a long 处罚内容 is the penalty's: the reasons quote it
+        reasons = reasons[: MAX_OPINION - 1] + "…"
     return _suggest(
         penalty.record.target,
         "penalty",

@@ -214,7 +214,7 @@ class InspectionRecordApi(AppModelRestApi):
                 **fields,
             )
 
-        return self.run_workflow(pk, operation)
+        return self.run_workflow(pk, operation, fields=PENALTY_FIELDS)
 
     @expose("/<int:pk>/transfer", methods=["POST"])
     @takes(

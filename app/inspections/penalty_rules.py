@@ -12,10 +12,13 @@ from decimal import Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 
 from app.core.errors import DomainError
 from app.core.identifiers import USCC, InvalidIdentifier
-from app.directory.models import join_multi, split_multi
+from app.directory.models import Target, join_multi, split_multi
+from app.extensions import db
 from app.inspections.models import (
     CONFISCATION_KINDS,
     FINE_KIND,
@@ -63,7 +66,24 @@ TEXT_FIELDS = (
     "source_uscc",
     "note",
 )
+# The longest text each field takes: the column's length, and 2,000 characters for the long
+# texts (违法事实, 处罚依据, 处罚内容, 备注; docs/exports.md).
+LONG_TEXT = 2000
+MAX_LENGTHS = {
+    "decision_number": Penalty.__table__.c.decision_number.type.length,
+    "violation_type": Penalty.__table__.c.violation_type.type.length,
+    "violation_facts": LONG_TEXT,
+    "legal_basis": LONG_TEXT,
+    "content": LONG_TEXT,
+    "licence": Penalty.__table__.c.licence.type.length,
+    "authority": Penalty.__table__.c.authority.type.length,
+    "source_unit": Penalty.__table__.c.source_unit.type.length,
+    "note": LONG_TEXT,
+}
 DATE_FIELDS = ("decision_date", "valid_until", "publicity_until")
+# No decision of the bureau is older than this (the records kept start in 2000); none of the
+# dates reaches past the standard's "no limit" date.
+EARLIEST_DECISION = dt.date(2000, 1, 1)
 AMOUNT_FIELDS = ("fine_amount", "confiscation_amount")
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,6})?$")
 # The amounts as the form and the errors name them.
@@ -174,10 +194,33 @@ def set_fields(penalty: Penalty, values: dict) -> None:
             setattr(penalty, name, values[name])
 
 
-def check_penalty(penalty: Penalty, today: dt.date | None = None) -> None:
-    """Normalise and check every 双公示 field; DomainError names the first problem."""
+def _label(name):
+    from app.inspections.views import PENALTY_LABELS  # the views import these rules
+
+    return PENALTY_LABELS[name]
+
+
+def check_penalty(penalty: Penalty, today: dt.date | None = None, target=None) -> None:
+    """Normalise and check every 双公示 field; DomainError names the first problem. `target`:
+    the party (the penalty's own when not given)."""
+    with db.session.no_autoflush:
+        _check_penalty(penalty, today or dt.date.today(), target)
+
+
+def _check_penalty(penalty: Penalty, today: dt.date, target) -> None:
     for name in TEXT_FIELDS:
         setattr(penalty, name, _text(getattr(penalty, name)))
+    for name, most in MAX_LENGTHS.items():
+        value = getattr(penalty, name)
+        if value and len(value) > most:
+            raise DomainError(
+                _(
+                    "%(field)s takes at most %(n)d characters (%(length)d given).",
+                    field=_label(name),
+                    n=most,
+                    length=len(value),
+                )
+            )
     for name in DATE_FIELDS:
         setattr(penalty, name, parse_date(getattr(penalty, name)))
     for name in AMOUNT_FIELDS:
@@ -185,11 +228,41 @@ def check_penalty(penalty: Penalty, today: dt.date | None = None) -> None:
     penalty.kinds = parse_kinds(penalty.kinds)
     if not (penalty.decision_number and penalty.decision_date and penalty.content):
         raise DomainError(_("A penalty needs its decision number, date and content."))
-    if penalty.decision_date > (today or dt.date.today()):
+    if penalty.decision_date > today:
         raise DomainError(_("The decision date cannot be in the future."))
+    if penalty.decision_date < EARLIEST_DECISION:
+        raise DomainError(
+            _(
+                "The decision date cannot be before %(day)s.",
+                day=EARLIEST_DECISION.isoformat(),
+            )
+        )
+    for name in ("valid_until", "publicity_until"):
+        value = getattr(penalty, name)
+        if value is not None and value > NO_LIMIT_DATE:
+            raise DomainError(
+                _(
+                    "%(field)s cannot be after %(day)s.",
+                    field=_label(name),
+                    day=NO_LIMIT_DATE.isoformat(),
+                )
+            )
     if penalty.party_category not in PARTY_CATEGORIES:
         raise DomainError(
             _("The party's category is one of %(values)s.", values="、".join(PARTY_CATEGORIES))
+        )
+    target = target or penalty.target
+    if target is None and penalty.target_id is not None:
+        target = db.session.get(Target, penalty.target_id)
+    if target is not None and penalty.party_category != party_category_of(target.target_type):
+        raise DomainError(
+            _(
+                "The party is of type %(type)s: its category (行政相对人类别) is %(category)s, "
+                "not %(given)s.",
+                type=target.target_type,
+                category=party_category_of(target.target_type),
+                given=penalty.party_category,
+            )
         )
     if not penalty.violation_facts:
         raise DomainError(_("State the facts of the violation (违法事实)."))
@@ -200,6 +273,8 @@ def check_penalty(penalty: Penalty, today: dt.date | None = None) -> None:
         raise DomainError(_("Choose at least one kind of penalty (处罚类别)."))
     if FINE_KIND in kinds and penalty.fine_amount is None:
         raise DomainError(_("A penalty with 罚款 needs the fine (10,000 yuan)."))
+    if FINE_KIND in kinds and not penalty.fine_amount:
+        raise DomainError(_("A penalty with 罚款 needs a fine above 0."))
     if kinds & CONFISCATION_KINDS and penalty.confiscation_amount is None:
         raise DomainError(_("A penalty with 没收 needs the confiscated amount (10,000 yuan)."))
     if kinds & LICENCE_KINDS and not penalty.licence:
@@ -212,6 +287,39 @@ def check_penalty(penalty: Penalty, today: dt.date | None = None) -> None:
         code = getattr(penalty, name)
         if code:
             setattr(penalty, name, valid_uscc(code, label))
+    _check_number_unused(penalty)
+
+
+def _check_number_unused(penalty: Penalty) -> None:
+    """A decision number is used once by a 处罚机关 (the penalties of every department, not
+    only the user's: the number is the authority's). A penalty edited without changing either
+    keeps its number, even one recorded twice before this rule."""
+    if penalty.id is not None:
+        state = sa_inspect(penalty)
+        if not any(
+            state.attrs[name].history.has_changes() for name in ("decision_number", "authority")
+        ):
+            return
+    query = select(Penalty.id, Penalty.decision_date).where(
+        Penalty.decision_number == penalty.decision_number,
+        Penalty.authority.is_(None)
+        if penalty.authority is None
+        else Penalty.authority == penalty.authority,
+    )
+    if penalty.id is not None:
+        query = query.where(Penalty.id != penalty.id)
+    other = db.session.execute(query.order_by(Penalty.id).limit(1)).first()
+    if other is not None:
+        raise DomainError(
+            _(
+                "%(authority)s already used the decision number %(number)s for penalty "
+                "#%(id)s (decided %(day)s).",
+                authority=penalty.authority or "",
+                number=penalty.decision_number,
+                id=other.id,
+                day=other.decision_date.isoformat() if other.decision_date else "",
+            )
+        )
 
 
 def valid_uscc(code: str, label) -> str:

@@ -501,7 +501,7 @@ def add_penalty(
         setattr(penalty, name, penalty_rules.parse_date(getattr(penalty, name)))
     penalty.kinds = penalty_rules.parse_kinds(penalty.kinds)
     penalty_rules.fill_defaults(penalty, record.task, record.target)
-    penalty_rules.check_penalty(penalty, _today())
+    penalty_rules.check_penalty(penalty, _today(), record.target)
     penalty.record = record
     db.session.add(penalty)
     db.session.flush()

@@ -924,6 +924,8 @@ class PenaltyView(AppModelView):
                 requested_encoding()
             date_from = _parse_date(args.get("from")) if args.get("from") else None
             date_to = _parse_date(args.get("to")) if args.get("to") else None
+            if date_from and date_to and date_from > date_to:
+                raise DomainError(_("The start date is after the end date."))
         except DomainError as exc:
             flash(str(exc), "danger")
             return redirect(url_for(".list"))

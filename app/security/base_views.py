@@ -640,6 +640,13 @@ class AppModelRestApi(ServiceRules, DeclaredColumns, ModelRestApi):
         info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
         info["label"] = _translated(self.label_columns.get(field.name))
         info["description"] = _translated(self.description_columns.get(field.name))
+        if "validate" in info:
+            # FAB writes each validator's repr ("<Length(min=None, max=60, …)>"): program
+            # text. What a client can use of it, in the interface language, or nothing.
+            texts = [validator_text(v) for v in _validators(field)]
+            info["validate"] = [t for t in texts if t]
+            if not info["validate"]:
+                del info["validate"]
         return info
 
     def _get_list_related_field(self, field, filter_rel_field, page=None, page_size=None):
@@ -690,16 +697,21 @@ class AppModelRestApi(ServiceRules, DeclaredColumns, ModelRestApi):
             page = min(max(page, 0), MAX_PAGE)
         return page, page_size
 
-    def run_workflow(self, pk, operation):
+    def run_workflow(self, pk, operation, fields=None):
         """A workflow endpoint: load the row in scope (404 otherwise), run
         `operation(row, json_body)`, commit and return the row; a refused rule is a 422 with
-        its message and writes nothing."""
+        its message and writes nothing. With `fields` (the names the body may hold), any other
+        name is a 400 as on PUT: {"message": {"name": ["未知字段。"]}}."""
         obj = self.datamodel.get(pk)
         if obj is None:
             return self.response_404()
         body, refused = self.workflow_body()
         if refused is not None:
             return refused
+        if fields is not None:
+            unknown = [key for key in body if key not in fields]
+            if unknown:
+                return self.response_400(message={key: [str(UNKNOWN_FIELD)] for key in unknown})
         try:
             operation(obj, body)
             db.session.commit()
@@ -723,6 +735,8 @@ class AppModelRestApi(ServiceRules, DeclaredColumns, ModelRestApi):
         if problem:
             return None, self.response_400(message=problem)
         body = request.get_json(silent=True)
+        if body is None and request.is_json and request.get_data().strip():
+            return None, self.response_400(message=str(NOT_JSON))
         if body is None:
             body = {}
         if not isinstance(body, dict) or not all(map(_scalar, body.values())):
@@ -811,6 +825,41 @@ def _translated(text) -> str:
     return _(text) if text else ""
 
 
+def _validators(field) -> list:
+    validate = field.validate
+    if not validate:
+        return []
+    return list(validate) if isinstance(validate, (list, tuple)) else [validate]
+
+
+def validator_text(validator) -> str:
+    """A marshmallow validator as `_info` tells it: "最多 60 个字符", "0 至 100"; "" for
+    those it cannot say simply (their refusal says it when it happens)."""
+    from marshmallow import validate
+
+    if isinstance(validator, validate.Length):
+        if validator.equal is not None:
+            return _("Exactly %(n)s characters.", n=validator.equal)
+        if validator.min and validator.max is not None:
+            return _("%(min)s to %(max)s characters.", min=validator.min, max=validator.max)
+        if validator.max is not None:
+            return _("At most %(n)s characters.", n=validator.max)
+        if validator.min:
+            return _("At least %(n)s characters.", n=validator.min)
+    if isinstance(validator, validate.Range):
+        if validator.min is not None and validator.max is not None:
+            return _("From %(min)s to %(max)s.", min=validator.min, max=validator.max)
+        if validator.min is not None:
+            return _("At least %(n)s.", n=validator.min)
+        if validator.max is not None:
+            return _("At most %(n)s.", n=validator.max)
+    if isinstance(validator, validate.OneOf):
+        return _("Must be one of: %(choices)s.", choices="、".join(map(str, validator.choices)))
+    return ""
+
+
+NOT_JSON = _l("The request body is not JSON.")
+UNKNOWN_FIELD = _l("Unknown field.")
 NOT_A_WORKFLOW_BODY = _l("Send a JSON object whose values are text, numbers, true/false or null.")
 
 

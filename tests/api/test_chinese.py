@@ -163,3 +163,29 @@ def test_english_stays_available(app, world, login_as):
     assert (
         client.get("/api/v1/plan/999999999").get_json()["message"] == "未找到该记录，或您无权查看。"
     )
+
+
+# A Python object's repr, as FAB writes a field's validators into `_info` ("<Length(min=None,
+# max=60, equal=None, error=None)>"): program text, never shown.
+PROGRAM_TEXT = re.compile(r"<\w+\(|\w+=None\b")
+
+
+def test_no_info_shows_program_text(app, world, api_token):
+    """Every resource's `_info` (add and edit fields' `validate` included) for every user who
+    may read it: no validator's repr; what it says of a field's length is Chinese."""
+    client = app.test_client()
+    tokens = {username: api_token(username) for username in USERS}
+    problems, said = [], set()
+    for api in _resources(app):
+        for headers in _readers(client, api, tokens):
+            response = client.get(f"/api/v1/{api.resource_name}/_info", headers=headers)
+            text = response.get_data(as_text=True)
+            if PROGRAM_TEXT.search(text) or "<Length(" in text:
+                problems.append(f"{api.resource_name}: {PROGRAM_TEXT.search(text)}")
+            body = response.get_json()
+            for key in ("add_columns", "edit_columns"):
+                for field in body.get(key) or []:
+                    said.update(field.get("validate") or [])
+    assert not problems, "\n".join(problems)
+    assert "最多 60 个字符。" in said
+    assert all(not _english_words(text, set()) for text in said), sorted(said)

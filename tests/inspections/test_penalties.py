@@ -106,6 +106,16 @@ def _penalise(app, record_id, number, **fields):
         return penalty.id
 
 
+def _rest_body(number, **fields):
+    """The JSON of POST /api/v1/record/<id>/penalty."""
+    return {
+        "decision_number": number,
+        "decision_date": DAY.isoformat(),
+        "content": "罚款人民币二万五千元",
+        **_fields(**fields),
+    }
+
+
 def _csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
@@ -150,6 +160,18 @@ def test_defaults_from_the_target_and_the_department(app, penalised):
         ({"publicity_until": (DAY - dt.timedelta(days=1)).isoformat()}, "公示截止期"),
         ({"authority_uscc": "91150602MA0T00001X"}, "校验码"),
         ({"party_category": "企业"}, "行政相对人类别"),
+        # A company is not a natural person (its type gives its category).
+        ({"party_category": "自然人"}, "行政相对人类别应为法人及非法人组织"),
+        ({"party_category": "个体工商户"}, "行政相对人类别应为法人及非法人组织"),
+        # Bounds (probe findings): a fine of 0, long texts, dates past the standard's.
+        ({"kinds": ["罚款"], "fine_amount": "0"}, "应大于 0"),
+        ({"kinds": ["警告", "罚款"], "fine_amount": "0.000000"}, "应大于 0"),
+        ({"violation_facts": "无" * 2001}, "违法事实最多 2000 个字符"),
+        ({"legal_basis": "条" * 2001}, "最多 2000 个字符"),
+        ({"note": "注" * 2001}, "最多 2000 个字符"),
+        ({"violation_type": "类" * 201}, "最多 200 个字符"),
+        ({"valid_until": "2100-01-01"}, "不能晚于 2099-12-31"),
+        ({"publicity_until": "9999-12-31"}, "不能晚于 2099-12-31"),
     ],
 )
 def test_refusals_in_chinese_write_nothing(app, penalised, overrides, message):
@@ -160,6 +182,137 @@ def test_refusals_in_chinese_write_nothing(app, penalised, overrides, message):
         db.session.rollback()
         assert message in str(refused.value)
         assert db.session.scalar(select(Penalty.id)) is None
+
+
+@pytest.mark.parametrize(
+    ("number", "day", "content", "message"),
+    [
+        ("东水罚〔2027〕9号", dt.date(1, 1, 1), "罚款", "不能早于 2000-01-01"),
+        ("东水罚〔2027〕9号", dt.date(1999, 12, 31), "罚款", "不能早于 2000-01-01"),
+        ("东水罚〔2027〕9号", dt.date.today() + dt.timedelta(days=1), "罚款", "晚于今天"),
+        ("东水罚〔2027〕9号", DAY, "罚" * 100_000, "处罚内容最多 2000 个字符"),
+        ("文" * 61, DAY, "罚款", "最多 60 个字符"),
+    ],
+)
+def test_dates_and_lengths_are_bounded(app, penalised, number, day, content, message):
+    with acting(app, "operator_a"):
+        record = db.session.get(InspectionRecord, penalised[0])
+        with pytest.raises(DomainError) as refused:
+            services.add_penalty(record, number, day, content, **_fields())
+        db.session.rollback()
+        assert message in str(refused.value)
+        assert db.session.scalar(select(Penalty.id)) is None
+    # The bounds themselves are accepted.
+    with acting(app, "operator_a"):
+        record = db.session.get(InspectionRecord, penalised[0])
+        services.add_penalty(
+            record,
+            "文" * 60,
+            dt.date(2000, 1, 1),
+            "罚" * 2000,
+            **_fields(violation_facts="无" * 2000, valid_until="2099-12-31"),
+        )
+        db.session.commit()
+
+
+def test_a_persons_category_follows_the_type(app, penalised, login_as):
+    """A natural person is 自然人 only; correcting it by PUT is refused as on recording."""
+    penalty_id = _penalise(app, penalised[1], "东水罚〔2027〕3号")
+    operator = login_as("operator_a")
+    response = operator.put(
+        f"/api/v1/penalty/{penalty_id}", json={"party_category": "法人及非法人组织"}
+    )
+    assert response.status_code == 422
+    assert "行政相对人类别应为自然人" in response.get_json()["message"]
+    with app.app_context():
+        assert db.session.get(Penalty, penalty_id).party_category == "自然人"
+
+
+def test_a_decision_number_is_used_once_by_an_authority(app, world, penalised, login_as):
+    """Probe finding: 东水罚〔2026〕99号 was accepted four times. The service, the REST POST and
+    PUT, and the record page's form all refuse a number the same 处罚机关 already used, naming
+    the penalty that has it; another authority may use it."""
+    first = _penalise(app, penalised[0], "东水罚〔2026〕99号")
+    with acting(app, "operator_a"):
+        record = db.session.get(InspectionRecord, penalised[1])
+        with pytest.raises(DomainError) as refused:
+            services.add_penalty(record, " 东水罚〔2026〕99号 ", DAY, "罚款", **_fields())
+        db.session.rollback()
+        assert f"东胜区水利局的行政处罚决定书文号 东水罚〔2026〕99号 已用于处罚 #{first}" in str(
+            refused.value
+        )
+    operator = login_as("operator_a")
+    body = _rest_body("东水罚〔2026〕99号", kinds="警告、罚款")
+    for _ in range(3):
+        response = operator.post(f"/api/v1/record/{penalised[0]}/penalty", json=body)
+        assert response.status_code == 422
+        assert f"已用于处罚 #{first}" in response.get_json()["message"]
+    # The record page's form.
+    token = csrf_token_from(operator, f"/records/show/{penalised[1]}")
+    page = operator.post(
+        f"/record-workflow/{penalised[1]}/penalty",
+        data={
+            "csrf_token": token,
+            "number": "东水罚〔2026〕99号",
+            "date": DAY.isoformat(),
+            "content": "罚款",
+            "violation_facts": "无证取水",
+            "legal_basis": "《水法》第六十九条",
+            "kinds": ["警告"],
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert f"已用于处罚 #{first}" in page
+    with app.app_context():
+        numbers = db.session.scalars(select(Penalty.decision_number)).all()
+        assert numbers == ["东水罚〔2026〕99号"]
+    # PUT of another penalty onto the number; its own number stays its own.
+    second = _penalise(app, penalised[1], "东水罚〔2026〕100号")
+    response = operator.put(
+        f"/api/v1/penalty/{second}", json={"decision_number": "东水罚〔2026〕99号"}
+    )
+    assert response.status_code == 422 and f"#{first}" in response.get_json()["message"]
+    response = operator.put(f"/api/v1/penalty/{first}", json={"note": "已缴纳"})
+    assert response.status_code == 200
+    # A number recorded twice before this rule: the penalty is still edited without changing it.
+    with acting(app, "operator_a"):
+        db.session.get(Penalty, second).decision_number = "东水罚〔2026〕99号"
+        db.session.commit()
+    response = operator.put(f"/api/v1/penalty/{second}", json={"note": "重号待更正"})
+    assert response.status_code == 200, response.get_json()
+    # Another 处罚机关 has its own numbers.
+    other = _penalise(app, penalised[1], "东水罚〔2026〕99号", authority="某市水务局")
+    with app.app_context():
+        assert db.session.get(Penalty, other).authority == "某市水务局"
+
+
+def test_rest_post_refuses_unknown_fields_and_bad_json(app, penalised, login_as):
+    operator = login_as("operator_a")
+    url = f"/api/v1/record/{penalised[0]}/penalty"
+    body = _rest_body("东水罚〔2027〕7号", kinds="罚款")
+    response = operator.post(url, json={**body, "amount": "2", "fine": 1})
+    assert response.status_code == 400
+    assert response.get_json()["message"] == {"amount": ["未知字段。"], "fine": ["未知字段。"]}
+    response = operator.post(url, data='{"decision_number": ', content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "请求体不是 JSON。"
+    # As PUT says it.
+    put = operator.put("/api/v1/penalty/1", json={"amount": "2"})
+    assert put.status_code in (400, 404)
+    with app.app_context():
+        assert db.session.scalar(select(Penalty.id)) is None
+    # No body at all is still an empty one (the required fields are named).
+    response = operator.post(url)
+    assert response.status_code == 422 and "决定书文号" in response.get_json()["message"]
+
+
+def test_penalty_info_shows_no_program_text(app, world, login_as):
+    info = login_as("operator_a").get("/api/v1/penalty/_info")
+    assert info.status_code == 200
+    text = info.get_data(as_text=True)
+    assert "<Length(" not in text and "error=None" not in text
+    fields = {f["name"]: f for f in info.get_json()["edit_columns"]}
+    assert fields["decision_number"]["validate"] == ["最多 60 个字符。"]
 
 
 def test_amounts_are_parsed_strictly():
@@ -268,7 +421,7 @@ def test_cli_exit_codes(app, world):
     result = runner.invoke(
         export_command, ["penalties", "--from", "2027-02-01", "--to", "2027-01-01"]
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 2 and "--from 晚于 --to" in result.output
     assert runner.invoke(export_command, ["results", "--format", "xlsx"]).exit_code == 2
 
 
@@ -293,6 +446,11 @@ def test_page_download_is_scoped_audited_and_refused_to_inspectors(app, world, p
     # A bad format or date is refused in Chinese, nothing downloaded.
     response = operator.get("/penalties/export?format=pdf", follow_redirects=True)
     assert "不支持的格式" in response.get_data(as_text=True)
+    # A start after the end is refused, not answered with an empty file.
+    response = operator.get("/penalties/export?from=2027-02-01&to=2027-01-01")
+    assert response.status_code == 302
+    page = operator.get(response.headers["Location"]).get_data(as_text=True)
+    assert "起始日期晚于截止日期" in page
     # Inspectors do not export (nor read) penalties.
     assert login_as("inspector_a").get("/penalties/export").status_code in (302, 403)
     with app.app_context():
