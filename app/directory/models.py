@@ -320,6 +320,7 @@ class Inspector(ScalarDefaults, AuditMixin, Model):
     __masked_columns__ = {"phone": mask_phone, "id_number": mask_id_number}
     # Encrypted at rest, with their blind indexes (app/core/personal_data.py).
     __blind_indexes__ = {"phone": "phone_bidx", "id_number": "id_number_bidx"}
+    __secret_columns__ = tuple(__blind_indexes__.values())  # never shown (nor logged)
     # One inspector per citizen ID number: the constraint is on the blind index (equal numbers,
     # equal indexes); the service names the holder in Chinese before the database refuses.
     __table_args__ = (UniqueConstraint("id_number_bidx", name="uq_inspector_id_number_bidx"),)
@@ -428,6 +429,7 @@ class Target(ScalarDefaults, AuditMixin, Model):
     __masked_columns__ = {"id_number": mask_id_number, "contact_phone": mask_phone}
     # Encrypted at rest, with their blind indexes (app/core/personal_data.py).
     __blind_indexes__ = {"id_number": "id_number_bidx", "contact_phone": "contact_phone_bidx"}
+    __secret_columns__ = tuple(__blind_indexes__.values())  # never shown (nor logged)
     __table_args__ = (
         Index("ix_target_scope_risk", "department_id", "risk_class"),
         Index("ix_target_status", "registration_status"),
