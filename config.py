@@ -99,7 +99,7 @@ def load_data_keys(instance_dir: Path = INSTANCE_DIR) -> tuple[str, str]:
             raise RuntimeError(
                 f"{' and '.join(missing)} not set: SECRET_KEY comes from the environment "
                 "(production), so the keys of the personal data encrypted at rest must too. "
-                "Generate them with `flask --app run.py security new-data-keys` "
+                "Generate them with `python -m app.core.personal_data` "
                 "(docs/deploy.md, section 2); keep them apart from the database backups."
             )
         key_file = _write_once(

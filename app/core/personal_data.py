@@ -385,3 +385,18 @@ def rewrite_batch(connection, table: str, columns, after_id: int, *, plain=False
         assignments = ", ".join(f"{name} = :{name}" for name in sets)
         connection.execute(text(f"UPDATE {table} SET {assignments} WHERE id = :id"), changed)
     return rows[-1][0], len(changed)
+
+
+def print_new_keys(kid: str | None = None, echo=print) -> None:
+    """Fresh DSR_DATA_KEYS and DSR_BLIND_INDEX_KEY lines (nothing is stored)."""
+    import datetime as dt
+
+    kid = kid or "k" + dt.date.today().strftime("%Y%m%d")
+    echo(f"DSR_DATA_KEYS={new_data_key(kid)}")
+    echo(f"DSR_BLIND_INDEX_KEY={new_blind_index_key()}")
+
+
+if __name__ == "__main__":  # python -m app.core.personal_data [kid]: before the keys exist
+    import sys
+
+    print_new_keys(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -195,14 +195,11 @@ def unlock_command(username):
 @click.option("--kid", default=None, help="The new data key's id (default: k<date>).")
 def new_data_keys_command(kid):
     """Print fresh keys for the personal data encrypted at rest: a DSR_DATA_KEYS entry and a
-    DSR_BLIND_INDEX_KEY (docs/deploy.md). Nothing is stored."""
-    import datetime as dt
+    DSR_BLIND_INDEX_KEY (docs/operations.md). Nothing is stored. Where the application does
+    not start yet for want of keys: `python -m app.core.personal_data [KID]`."""
+    from app.core.personal_data import print_new_keys
 
-    from app.core.personal_data import new_blind_index_key, new_data_key
-
-    kid = kid or "k" + dt.date.today().strftime("%Y%m%d")
-    click.echo(f"DSR_DATA_KEYS={new_data_key(kid)}")
-    click.echo(f"DSR_BLIND_INDEX_KEY={new_blind_index_key()}")
+    print_new_keys(kid, click.echo)
 
 
 @security_cli.command("rotate-data-key")
