@@ -293,7 +293,10 @@ def test_the_import_cli_stores_encrypted_and_finds_duplicates(app, world, direct
             select(Target.id_number).where(Target.name.like("自然人%")).order_by(Target.name)
         ).all()
         assert names == [citizen_id(n) for n in range(30, 35)]
-    # The same file again updates (keyed by the blind index), creates nothing.
+    # The same people again, one with a new phone: updated (keyed by the blind index of the
+    # ID number), nothing created, the phone's index follows it.
+    people[0][target_header.index("联系电话")] = "13500000099"
+    path.write_bytes(_csv(target_header, people))
     result = runner.invoke(args=["import", "targets", str(path)])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -303,6 +306,12 @@ def test_the_import_cli_stores_encrypted_and_finds_duplicates(app, world, direct
             )
             == 5
         )
+        moved = db.session.scalar(select(Target).where(Target.name == "自然人30"))
+        assert moved.contact_phone == "13500000099"
+        assert moved.contact_phone_bidx == personal_data.blind_index(
+            "13500000099", "target.contact_phone"
+        )
+    assert_no_plain(app, "13500000099")
     # An inspector with 王建国's ID number is refused, naming him.
     row.update({"执法证号": "NM-77778", "公民身份号码": PLAIN[2]})
     inspectors.write_bytes(_csv(inspector_header, [[row.get(h, "") for h in inspector_header]]))

@@ -168,6 +168,13 @@ class Writing:
         }
         links = self.load_links(connection, ids)
         position = {key: index for index, key in enumerate(self.data_columns)}
+        # The blind indexes of the encrypted columns the file sets follow them (pass 1 filled
+        # them in the records: validation.fill_blind_indexes).
+        indexes = [
+            index
+            for column, index in getattr(self.model, "__blind_indexes__", {}).items()
+            if column in assigned
+        ]
         base = base_entry("update", table.name)
         model = self.model
         changed = []
@@ -187,7 +194,9 @@ class Writing:
                 continue
             if any(attr in changes for attr in assigned):
                 changed.append(
-                    {f"v_{attr}": value for attr, value in after.items()} | {"v_id": row_id}
+                    {f"v_{attr}": value for attr, value in after.items()}
+                    | {f"v_{index}": values[position[index]] for index in indexes}
+                    | {"v_id": row_id}
                 )
             department_id = after.get("department_id", stored["department_id"])
             entries.append(
@@ -202,7 +211,7 @@ class Writing:
                 update(table)
                 .where(table.c.id == bindparam("v_id"))
                 .values(
-                    {attr: bindparam(f"v_{attr}") for attr in assigned}
+                    {attr: bindparam(f"v_{attr}") for attr in (*assigned, *indexes)}
                     | {"changed_on": self._now, "changed_by_fk": self._user_id}
                 ),
                 changed,
