@@ -28,6 +28,21 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _write_once(path: Path, make_text) -> Path:
+    """Writes a generated secret to `path` (mode 600) unless it exists. O_EXCL: if two
+    processes start at once, one writes and the other reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(make_text())
+    return path
+
+
 def load_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
     """SECRET_KEY from the environment, else generated once into instance/ and reused.
 
@@ -39,21 +54,69 @@ def load_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
         if len(key.encode()) < MIN_SECRET_KEY_BYTES:
             raise RuntimeError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes long")
         return key
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key_file = instance_dir / "secret_key"
-    if not key_file.exists():
-        # O_EXCL: if two processes start at once, one writes and the other reads.
-        try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(MIN_SECRET_KEY_BYTES))
+    key_file = _write_once(
+        instance_dir / "secret_key", lambda: secrets.token_hex(MIN_SECRET_KEY_BYTES)
+    )
     key = key_file.read_text().strip()
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
         raise RuntimeError(f"{key_file} holds a key shorter than {MIN_SECRET_KEY_BYTES} bytes")
     return key
+
+
+DATA_KEYS_FILE = "data_keys"
+
+
+def _production() -> bool:
+    """A deployment gives SECRET_KEY in the environment (docs/deploy.md); a development
+    machine, `make run` and the tests let it be generated into instance/."""
+    return bool(os.environ.get("SECRET_KEY"))
+
+
+def load_data_keys(instance_dir: Path = INSTANCE_DIR) -> tuple[str, str]:
+    """(DSR_DATA_KEYS, DSR_BLIND_INDEX_KEY): the keys of the personal data encrypted at rest
+    (app/core/personal_data.py). From the environment; where SECRET_KEY comes from the
+    environment (production) both must, and the application refuses to start without them.
+    Elsewhere they are generated once into instance/data_keys (mode 600) and reused."""
+    from app.core.personal_data import (
+        new_blind_index_key,
+        new_data_key,
+        parse_blind_index_key,
+        parse_data_keys,
+    )
+
+    data_keys = os.environ.get("DSR_DATA_KEYS", "").strip()
+    blind_key = os.environ.get("DSR_BLIND_INDEX_KEY", "").strip()
+    if not (data_keys and blind_key):
+        if _production():
+            missing = [
+                name
+                for name, value in (
+                    ("DSR_DATA_KEYS", data_keys),
+                    ("DSR_BLIND_INDEX_KEY", blind_key),
+                )
+                if not value
+            ]
+            raise RuntimeError(
+                f"{' and '.join(missing)} not set: SECRET_KEY comes from the environment "
+                "(production), so the keys of the personal data encrypted at rest must too. "
+                "Generate them with `python -m app.core.personal_data` "
+                "(docs/deploy.md, section 2); keep them apart from the database backups."
+            )
+        key_file = _write_once(
+            instance_dir / DATA_KEYS_FILE,
+            lambda: (
+                f"DSR_DATA_KEYS={new_data_key('dev1')}\n"
+                f"DSR_BLIND_INDEX_KEY={new_blind_index_key()}\n"
+            ),
+        )
+        stored = dict(
+            line.split("=", 1) for line in key_file.read_text().splitlines() if "=" in line
+        )
+        data_keys = data_keys or stored.get("DSR_DATA_KEYS", "").strip()
+        blind_key = blind_key or stored.get("DSR_BLIND_INDEX_KEY", "").strip()
+    parse_data_keys(data_keys)  # a malformed setting stops the start (DataKeyError)
+    parse_blind_index_key(blind_key)
+    return data_keys, blind_key
 
 
 def database_url() -> str:
@@ -171,4 +234,5 @@ def build_config() -> dict:
     """The settings as a dict, with the secret key resolved (it may touch instance/)."""
     cfg = {k: v for k, v in vars(Config).items() if k.isupper()}
     cfg["SECRET_KEY"] = load_secret_key()
+    cfg["DATA_KEYS"], cfg["BLIND_INDEX_KEY"] = load_data_keys()
     return cfg

@@ -73,6 +73,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
 
+    from app.core import personal_data
+
+    personal_data.init_app(app)
+
     from app.security.passwords import validate_password
 
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = validate_password

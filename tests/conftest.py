@@ -21,6 +21,14 @@ from sqlalchemy import MetaData, delete, text, update
 # Background imports run at once in the test process (huey's immediate mode); the tests of the
 # worker itself (tests/directory/test_import_jobs.py, tests/e2e) start one where they need it.
 os.environ.setdefault("IMPORT_QUEUE", "immediate")
+# The keys of the personal data encrypted at rest: random for each run (app/core/personal_data.py);
+# the servers the suite starts (gunicorn, e2e, the import worker) inherit them.
+if not os.environ.get("DSR_DATA_KEYS"):
+    import base64 as _base64
+    import secrets as _secrets
+
+    os.environ["DSR_DATA_KEYS"] = "test1:" + _base64.b64encode(_secrets.token_bytes(32)).decode()
+    os.environ["DSR_BLIND_INDEX_KEY"] = _base64.b64encode(_secrets.token_bytes(32)).decode()
 
 from app.security import roles  # noqa: E402
 from tests.support.probe import PROBE_ROLE_GRANTS, ProbeBase, ScopeProbeApi, ScopeProbeView

@@ -37,6 +37,7 @@ from app.core.audit.history import history_html
 from app.core.audit.models import changes_table
 from app.core.masking import mask_id_number, mask_phone
 from app.core.models import ScalarDefaults
+from app.core.personal_data import BLIND_INDEX_HEX, Encrypted, blind_indexed
 from app.security import roles
 from app.security.models import Department
 
@@ -317,6 +318,12 @@ class Inspector(ScalarDefaults, AuditMixin, Model):
     __scope_column__ = "department_id"
     # Stored copies (audit log, change history) mask these as the pages do (app/core/audit/shown.py).
     __masked_columns__ = {"phone": mask_phone, "id_number": mask_id_number}
+    # Encrypted at rest, with their blind indexes (app/core/personal_data.py).
+    __blind_indexes__ = {"phone": "phone_bidx", "id_number": "id_number_bidx"}
+    __secret_columns__ = tuple(__blind_indexes__.values())  # never shown (nor logged)
+    # One inspector per citizen ID number: the constraint is on the blind index (equal numbers,
+    # equal indexes); the service names the holder in Chinese before the database refuses.
+    __table_args__ = (UniqueConstraint("id_number_bidx", name="uq_inspector_id_number_bidx"),)
 
     id = Column(Integer, primary_key=True)
     department_id = Column(Integer, ForeignKey("department.id"), nullable=False, index=True)
@@ -327,8 +334,10 @@ class Inspector(ScalarDefaults, AuditMixin, Model):
     certificate_expiry = Column(Date, nullable=False)
     specialties = Column(String(200), nullable=True)  # "水资源、河湖管理"
     status = Column(String(10), nullable=False, default=ACTIVE_STATUS, index=True)
-    phone = Column(String(20), nullable=True)
-    id_number = Column(String(18), nullable=True, unique=True)
+    phone = Column(Encrypted("inspector.phone"), nullable=True)
+    phone_bidx = Column(String(BLIND_INDEX_HEX), nullable=True)
+    id_number = Column(Encrypted("inspector.id_number"), nullable=True)
+    id_number_bidx = Column(String(BLIND_INDEX_HEX), nullable=True)
     user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, unique=True)
 
     department = relationship(Department)
@@ -418,6 +427,9 @@ class Target(ScalarDefaults, AuditMixin, Model):
     __scope_column__ = "department_id"
     # Stored copies (audit log, change history) mask these as the pages do (app/core/audit/shown.py).
     __masked_columns__ = {"id_number": mask_id_number, "contact_phone": mask_phone}
+    # Encrypted at rest, with their blind indexes (app/core/personal_data.py).
+    __blind_indexes__ = {"id_number": "id_number_bidx", "contact_phone": "contact_phone_bidx"}
+    __secret_columns__ = tuple(__blind_indexes__.values())  # never shown (nor logged)
     __table_args__ = (
         Index("ix_target_scope_risk", "department_id", "risk_class"),
         Index("ix_target_status", "registration_status"),
@@ -429,10 +441,12 @@ class Target(ScalarDefaults, AuditMixin, Model):
     name = Column(String(200), nullable=False, index=True)
     # USCC for organisations, citizen ID for natural persons (one of the two, see services).
     uscc = Column(String(18), nullable=True, index=True)
-    id_number = Column(String(18), nullable=True, index=True)
+    id_number = Column(Encrypted("target.id_number"), nullable=True)
+    id_number_bidx = Column(String(BLIND_INDEX_HEX), nullable=True, index=True)
     legal_representative = Column(String(50), nullable=True)
     contact_person = Column(String(50), nullable=True)
-    contact_phone = Column(String(20), nullable=True)
+    contact_phone = Column(Encrypted("target.contact_phone"), nullable=True)
+    contact_phone_bidx = Column(String(BLIND_INDEX_HEX), nullable=True)
     address = Column(String(300), nullable=True)
     area_id = Column(Integer, ForeignKey("area.id"), nullable=True, index=True)
     industry = Column(String(30), nullable=True, index=True)
@@ -519,6 +533,10 @@ class Target(ScalarDefaults, AuditMixin, Model):
 
     def __str__(self):
         return self.name
+
+
+blind_indexed(Inspector)
+blind_indexed(Target)
 
 
 # --- what was published about a target ------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.core.decisions import check_opinion
 from app.core.errors import DomainError
 from app.core.identifiers import USCC, CitizenID, InvalidIdentifier
+from app.core.personal_data import blind_index
 from app.directory.models import (
     CONFLICT_REASONS,
     GENDERS,
@@ -337,7 +338,8 @@ def check_inspector(inspector: Inspector, check_unique: bool = True) -> None:
         return
     others = Inspector.id != (inspector.id or 0)
     if inspector.id_number:
-        holder = _holder(Inspector, Inspector.id_number == inspector.id_number, others)
+        index = blind_index(inspector.id_number, "inspector.id_number")
+        holder = _holder(Inspector, Inspector.id_number_bidx == index, others)
         if holder:
             raise DomainError(
                 _("The citizen ID number is already registered for %(name)s.", name=holder)
@@ -462,12 +464,21 @@ def check_target(target: Target, check_unique: bool = True) -> None:
 
 def _check_unique_live(target: Target) -> None:
     """A code identifies one live target; closed ones (注销/吊销/迁出) may share it."""
-    for column, value in ((Target.uscc, target.uscc), (Target.id_number, target.id_number)):
+    codes = (
+        (Target.uscc, target.uscc, target.uscc),
+        # Encrypted: compared by its blind index (app/core/personal_data.py).
+        (
+            Target.id_number_bidx,
+            target.id_number,
+            blind_index(target.id_number, "target.id_number"),
+        ),
+    )
+    for column, value, compared in codes:
         if not value:
             continue
         other = _holder(
             Target,
-            column == value,
+            column == compared,
             Target.registration_status == LIVE_STATUS,
             Target.id != (target.id or 0),
         )

@@ -210,3 +210,48 @@ def reset_two_factor_command(username):
         if removed
         else f"账号 {username} 未启用两步验证。"
     )
+
+
+@security_cli.command("new-data-keys")
+@click.option("--kid", default=None, help="The new data key's id (default: k<date>).")
+def new_data_keys_command(kid):
+    """Print fresh keys for the personal data encrypted at rest: a DSR_DATA_KEYS entry and a
+    DSR_BLIND_INDEX_KEY (docs/operations.md). Nothing is stored. Where the application does
+    not start yet for want of keys: `python -m app.core.personal_data [KID]`."""
+    from app.core.personal_data import print_new_keys
+
+    print_new_keys(kid, click.echo)
+
+
+@security_cli.command("rotate-data-key")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+def rotate_data_key_command(batch_size):
+    """Re-encrypt every citizen ID and phone number under the current data key (the first of
+    DSR_DATA_KEYS) and recompute every blind index under DSR_BLIND_INDEX_KEY. One transaction
+    per batch; rows already current are left alone, so it can be run again (or resumed after an
+    interruption). Audited as one rotate_data_key event."""
+    from app.core.audit import log_event
+    from app.core.personal_data import ENCRYPTED_TABLES, keyring, rewrite_batch
+
+    ring = keyring()
+    written = {}
+    for table, columns in ENCRYPTED_TABLES.items():
+        last, total = 0, 0
+        while True:
+            with db.engine.begin() as connection:
+                last, count = rewrite_batch(connection, table, columns, last, size=batch_size)
+            if last is None:
+                break
+            total += count
+        written[table] = total
+    with acting_as_system():
+        log_event(
+            "rotate_data_key",
+            detail={"key": ring.current_kid, "keys": list(ring.kids), "rewritten": written},
+        )
+        db.session.commit()
+    click.echo(
+        f"当前数据密钥 {ring.current_kid}：重新加密或重建索引 "
+        + "，".join(f"{table} {n} 行" for table, n in written.items())
+        + "。"
+    )

@@ -223,10 +223,22 @@ def test_the_migration_fills_existing_rows_from_the_target(app, inspected):
                     "target_code = NULL, target_address = NULL"
                 )
             )
-        db.session.commit()
+        # 0011 ran before the ID numbers were encrypted (0026): it reads them plain.
+        encrypted = db.session.execute(
+            text("SELECT id_number FROM target WHERE id = :id"), {"id": person_id}
+        ).scalar()
+        db.session.commit()  # (MariaDB: no snapshot older than the backfill is kept open)
         with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            conn.execute(
+                text("UPDATE target SET id_number = :n WHERE id = :id"),
+                {"n": "150602199001011234", "id": person_id},
+            )
             migration._backfill("inspection_record", "1 = 1")
             migration._backfill("blacklist_entry", "r.published_on IS NOT NULL")
+            conn.execute(
+                text("UPDATE target SET id_number = :n WHERE id = :id"),
+                {"n": encrypted, "id": person_id},
+            )
         db.session.expire_all()
         by_target = {
             r.target_id: (r.target_name, r.target_type, r.target_code, r.target_address)

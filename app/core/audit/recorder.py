@@ -38,9 +38,19 @@ SKIPPED_TABLES = frozenset(
 )
 # Columns never shown in the log; only the fact that they changed is.
 REDACTED_COLUMNS = frozenset({"password", "secret", "server_secret", "token", "api_key"})
-# Columns that change on every write (or on every login) and say nothing by themselves.
+# Columns that change on every write (or on every login) and say nothing by themselves; the
+# blind indexes of the encrypted personal data (app/core/personal_data.py) follow their column.
 NOISE_COLUMNS = frozenset(
-    {"changed_on", "changed_by_fk", "last_login", "login_count", "fail_login_count"}
+    {
+        "changed_on",
+        "changed_by_fk",
+        "last_login",
+        "login_count",
+        "fail_login_count",
+        "id_number_bidx",
+        "phone_bidx",
+        "contact_phone_bidx",
+    }
 )
 REDACTED = "******"
 
@@ -130,7 +140,11 @@ class CreatedChanges:
 
     def __init__(self, model, keys):
         self.model = model
-        digest = set(getattr(model, "__audit_digest_columns__", ())) | REDACTED_COLUMNS
+        digest = (
+            set(getattr(model, "__audit_digest_columns__", ()))
+            | set(getattr(model, "__masked_columns__", {}))
+            | REDACTED_COLUMNS
+        )
         self.plan = [
             (keys.index(key), f"{chain.json_text(key)}:[null,", key, key not in digest)
             for key in sorted(keys)
@@ -207,11 +221,16 @@ def _logged_value(obj, key, value):
 
 
 def logged_value(model, key, value):
-    """The value as the log keeps it: secrets redacted, bulky columns a model lists in
-    `__audit_digest_columns__` (a draw's frozen pool) as their SHA-256. Public for the bulk
-    writers (app/directory/imports/), which build a create/update row without an ORM object."""
+    """The value as the log keeps it: secrets redacted, personal data a model lists in
+    `__masked_columns__` masked (the log holds no full citizen ID or phone number: they are
+    encrypted in their own table), bulky columns a model lists in `__audit_digest_columns__`
+    (a draw's frozen pool) as their SHA-256. Public for the bulk writers
+    (app/directory/imports/), which build a create/update row without an ORM object."""
     if key in REDACTED_COLUMNS and value:
         return REDACTED
+    masks = getattr(model, "__masked_columns__", None)
+    if masks and key in masks and isinstance(value, str):
+        return masks[key](value)
     if value is not None and key in getattr(model, "__audit_digest_columns__", ()):
         return _digest(value)
     return _json_value(value)

@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "archive": _l("Archived"),
     "audit_archive": _l("Audit rows archived"),
     "audit_review": _l("Audit entries marked as reviewed"),
+    "rotate_data_key": _l("Personal data re-encrypted under the current key"),
     "publish_results": _l("Results published"),
     "case_close": _l("Rectification case closed"),
     "case_transfer": _l("Rectification case transferred"),

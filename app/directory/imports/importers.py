@@ -324,17 +324,18 @@ class TargetImporter(_Importer):
                 Target.id,
                 Target.target_type,
                 Target.uscc,
-                Target.id_number,
+                Target.id_number_bidx,
                 Target.department_id,
                 Target.registration_status,
             )
-            .where((Target.uscc.is_not(None)) | (Target.id_number.is_not(None)))
+            .where((Target.uscc.is_not(None)) | (Target.id_number_bidx.is_not(None)))
             .order_by(Target.id)
             .execution_options(yield_per=5000)
         )
-        for target_id, target_type, uscc, id_number, department_id, status in rows:
+        # ID numbers are encrypted: they are keyed by their blind index (id_number_bidx).
+        for target_id, target_type, uscc, id_index, department_id, status in rows:
             live = status == LIVE_STATUS
-            key = self._key_of(target_type, uscc, id_number)
+            key = self._key_of(target_type, uscc, id_index)
             if key is not None:
                 previous = self._existing.get(key)
                 if previous is None or live or not previous[2]:
@@ -342,15 +343,15 @@ class TargetImporter(_Importer):
             if live:
                 if uscc:
                     self._live["uscc"][uscc] = target_id
-                if id_number:
-                    self._live["id_number"][id_number] = target_id
+                if id_index:
+                    self._live["id_number"][id_index] = target_id
         self._seen: dict[str, int] = {}
         self._seen_live = {"uscc": {}, "id_number": {}}
 
     @staticmethod
-    def _key_of(target_type, uscc, id_number) -> str | None:
+    def _key_of(target_type, uscc, id_index) -> str | None:
         if target_type == NATURAL_PERSON:
-            return f"P{id_number}" if id_number else None
+            return f"P{id_index}" if id_index else None
         return f"U{uscc}" if uscc else None
 
     def _key_attr(self, probe) -> str:
@@ -388,7 +389,7 @@ class TargetImporter(_Importer):
         errors, reported = [], set()
         key_attr = self._key_attr(probe)
         key_header = self.headers[key_attr]
-        key = self._key_of(probe.target_type, probe.uscc, probe.id_number)
+        key = self._key_of(probe.target_type, probe.uscc, probe.id_number_bidx)
         matched = None
         if (
             key is not None
@@ -418,7 +419,8 @@ class TargetImporter(_Importer):
                     errors.append((header, self._duplicate(other_row, header)))
                     continue
                 self._seen_live[attr][value] = number
-                other_id = self._live[attr].get(value)
+                known = probe.id_number_bidx if attr == "id_number" else value
+                other_id = self._live[attr].get(known)
                 if other_id is not None and other_id != matched:
                     self._stop_early_writes()  # the file is bad; the query needs the connection
                     name = db.session.scalar(select(Target.name).where(Target.id == other_id))
@@ -435,7 +437,7 @@ class TargetImporter(_Importer):
         return errors
 
     def matched_id(self, probe):
-        key = self._key_of(probe.target_type, probe.uscc, probe.id_number)
+        key = self._key_of(probe.target_type, probe.uscc, probe.id_number_bidx)
         found = self._existing.get(key) if key is not None else None
         return found[0] if found else None
 
@@ -533,19 +535,20 @@ class InspectorImporter(_Importer):
         # (inspector id, name, department id): the name is shown only within the user's scope.
         self._by_id_number: dict[str, tuple[int, str, int]] = {}
         self._by_user: dict[int, tuple[int, str, int]] = {}
-        for inspector_id, name, cert, dept_id, id_number, user_id in db.session.execute(
+        # By the blind index of the (encrypted) ID number.
+        for inspector_id, name, cert, dept_id, id_index, user_id in db.session.execute(
             select(
                 Inspector.id,
                 Inspector.name,
                 Inspector.certificate_no,
                 Inspector.department_id,
-                Inspector.id_number,
+                Inspector.id_number_bidx,
                 Inspector.user_id,
             )
         ):
             self._existing[cert] = (inspector_id, dept_id)
-            if id_number:
-                self._by_id_number[id_number] = (inspector_id, name, dept_id)
+            if id_index:
+                self._by_id_number[id_index] = (inspector_id, name, dept_id)
             if user_id is not None:
                 self._by_user[user_id] = (inspector_id, name, dept_id)
         self._seen: dict[str, dict] = {"certificate_no": {}, "id_number": {}, "user_id": {}}
@@ -589,7 +592,7 @@ class InspectorImporter(_Importer):
                     if not self._in_scope(found[1]):
                         errors.append((header, self._outside_scope(value)))
             elif attr == "id_number":
-                other = self._by_id_number.get(value)
+                other = self._by_id_number.get(probe.id_number_bidx)
                 if other is not None and other[0] != matched:
                     errors.append(
                         (

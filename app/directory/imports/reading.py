@@ -30,7 +30,12 @@ class Reading:
         batch: list = []
         connection = db.session.connection()
         if self.copy_while_checking and connection.dialect.name == "postgresql":
-            self._early = _EarlyCopy(connection, self.model.__table__.name, self._copy_columns())
+            self._early = _EarlyCopy(
+                connection,
+                self.model.__table__.name,
+                self._copy_columns(),
+                self._copy_encrypter(),
+            )
         try:
             for number, values in rows:
                 if all(_blank(v) for v in values):

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String
 
 from app.core.errors import DomainError
+from app.core.personal_data import fill_blind_indexes
 from app.core.text import CONTROL_CHARACTERS, has_control_characters
 from app.core.uploads import FORMULA_WITHOUT_VALUE, ExcelError, ImpreciseNumber
 from app.directory.models import (
@@ -394,6 +395,8 @@ class Validation:
         """The row's errors go to the result; a good row comes back as its spool record
         (row number, id of the record it updates or None, values of data_columns, extras)."""
         probe, extras, errors = self._build(raw)
+        # The blind indexes of the encrypted columns, which the key checks compare.
+        fill_blind_indexes(self.model, probe.__dict__)
         bad_columns = {column for column, _reason in errors}
         errors.extend(self.check_keys(number, probe, extras, bad_columns))
         if errors:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import chain
 from app.core.audit.recorder import CreatedChanges, base_entry, dump, logged_value
+from app.core.personal_data import row_encrypter
 from app.directory.imports.validation import DASH, ImportResult
 from app.extensions import db
 
@@ -90,6 +91,12 @@ class Writing:
         """A new record's values in the order of `_copy_columns` after the id."""
         return (*record[2], self._now, self._now, self._user_id, self._user_id)
 
+    def _copy_encrypter(self):
+        """COPY writes the values as they are, past the column types: this encrypts the
+        personal data of a row of `_copy_values` as the ORM's type would
+        (app/core/personal_data.py). The batched inserts go through the types themselves."""
+        return row_encrypter(self.model.__table__, (*self.data_columns, *self._stamps_names))
+
     @contextmanager
     def _record_sink(self, connection):
         """A function writing new records (tuples of `_copy_values`) and returning their ids,
@@ -108,13 +115,14 @@ class Writing:
             yield insert_rows
             return
         ids = iter(_take_ids(connection, table.name, self._new_count))
+        encrypted = self._copy_encrypter()
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table.name} ({self._copy_columns()}) FROM STDIN") as copy:
 
             def copy_rows(rows: list[tuple]) -> list[int]:
                 taken = [next(ids) for _row in rows]
                 for row_id, row in zip(taken, rows, strict=True):
-                    copy.write_row((row_id, *row))
+                    copy.write_row((row_id, *encrypted(row)))
                 return taken
 
             yield copy_rows
@@ -160,6 +168,13 @@ class Writing:
         }
         links = self.load_links(connection, ids)
         position = {key: index for index, key in enumerate(self.data_columns)}
+        # The blind indexes of the encrypted columns the file sets follow them (pass 1 filled
+        # them in the records: validation.fill_blind_indexes).
+        indexes = [
+            index
+            for column, index in getattr(self.model, "__blind_indexes__", {}).items()
+            if column in assigned
+        ]
         base = base_entry("update", table.name)
         model = self.model
         changed = []
@@ -179,7 +194,9 @@ class Writing:
                 continue
             if any(attr in changes for attr in assigned):
                 changed.append(
-                    {f"v_{attr}": value for attr, value in after.items()} | {"v_id": row_id}
+                    {f"v_{attr}": value for attr, value in after.items()}
+                    | {f"v_{index}": values[position[index]] for index in indexes}
+                    | {"v_id": row_id}
                 )
             department_id = after.get("department_id", stored["department_id"])
             entries.append(
@@ -194,7 +211,7 @@ class Writing:
                 update(table)
                 .where(table.c.id == bindparam("v_id"))
                 .values(
-                    {attr: bindparam(f"v_{attr}") for attr in assigned}
+                    {attr: bindparam(f"v_{attr}") for attr in (*assigned, *indexes)}
                     | {"changed_on": self._now, "changed_by_fk": self._user_id}
                 ),
                 changed,
@@ -230,9 +247,10 @@ class _EarlyCopy:
 
     SAVEPOINT = "dsr_import_records"
 
-    def __init__(self, connection, table_name: str, columns: str):
+    def __init__(self, connection, table_name: str, columns: str, encrypted=None):
         self.connection = connection
         self.table_name = table_name
+        self.encrypted = encrypted or (lambda row: row)  # Writing._copy_encrypter
         connection.exec_driver_sql(f"SAVEPOINT {self.SAVEPOINT}")
         self.sequence = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self.cursor = connection.connection.driver_connection.cursor()
@@ -243,9 +261,9 @@ class _EarlyCopy:
         if not rows:
             return []
         ids = _take_ids(self.sequence, self.table_name, len(rows))
-        write_row = self.copy.write_row
+        write_row, encrypted = self.copy.write_row, self.encrypted
         for row_id, row in zip(ids, rows, strict=True):
-            write_row((row_id, *row))
+            write_row((row_id, *encrypted(row)))
         return ids
 
     def finish(self) -> None:
