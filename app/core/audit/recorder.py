@@ -38,7 +38,17 @@ SKIPPED_TABLES = frozenset(
 REDACTED_COLUMNS = frozenset({"password", "secret", "server_secret", "token", "api_key"})
 # Columns that change on every write (or on every login) and say nothing by themselves.
 NOISE_COLUMNS = frozenset(
-    {"changed_on", "changed_by_fk", "last_login", "login_count", "fail_login_count"}
+    {
+        "changed_on",
+        "changed_by_fk",
+        "last_login",
+        "login_count",
+        "fail_login_count",
+        # The browser session of the account and its sign-in (session_controls.py).
+        "current_session",
+        "signed_in_at",
+        "signed_in_ip",
+    }
 )
 REDACTED = "******"
 
