@@ -253,6 +253,8 @@ _OPEN_WHILE_EXPIRED = frozenset(
         "ResetMyPasswordView.this_form_post",
     }
 )
+# With TOTP_REQUIRED an account without a second factor enrols first (hold_until_enrolled).
+_ENROLMENT = frozenset({"TwoFactorView.index", "TwoFactorView.enrol"})
 
 
 def _api_user():
@@ -277,6 +279,7 @@ def hold_until_password_changed():
     security administrator) is sent to the change-password page; the API answers 403."""
     from flask_login import current_user
 
+    from app.security import two_factor
     from app.security.sessions import API_SIGN_IN_PATHS
 
     if request.endpoint in _OPEN_WHILE_EXPIRED or (request.endpoint or "").startswith("public."):
@@ -289,6 +292,8 @@ def hold_until_password_changed():
             return {"message": str(PASSWORD_EXPIRED_API)}, 403
         return None
     if not current_user.is_authenticated or not password_expired(current_user):
+        return None
+    if request.endpoint in _ENROLMENT and two_factor.needs_enrolment(current_user):
         return None
     flash(held_message(current_user), "warning")
     return redirect(url_for("ResetMyPasswordView.this_form_get"))

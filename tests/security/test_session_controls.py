@@ -256,6 +256,15 @@ def test_a_password_set_by_the_security_administrator_is_changed_at_sign_in(app,
     assert browser.get("/departments/list/").status_code == 200
 
 
+def test_with_two_factor_required_enrolment_comes_first(app, world, login_as, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "TOTP_REQUIRED", True)
+    clock.move(91 * DAY)
+    browser = app.test_client()
+    assert login(browser, "operator_a").status_code == 302
+    response = browser.get("/departments/list/", follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == "/two-factor/enrol"
+
+
 # --- the security administrator's unlock ----------------------------------------------------
 
 
