@@ -310,6 +310,10 @@ def login_as(app, world):
         c = BrowserClient(app, app.response_class, use_cookies=True)
         response = login(c, username)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        # A browser follows the redirect and sees the sign-in's notice (上次登录…) on its first
+        # page; the tests compare pages and want none (test_session_controls.py checks it).
+        with c.session_transaction() as session:
+            session.pop("_flashes", None)
         return c
 
     return _login
