@@ -194,6 +194,14 @@ class Config:
     TOTP_REQUIRED = _env_bool("TOTP_REQUIRED", False)
     TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "双随机一公开监管系统")
 
+    # Session controls (app/security/session_controls.py): a browser session unused for this
+    # many minutes is signed out at its next request (0: never); one browser session per
+    # account (a new sign-in ends the other); a password older than this many days must be
+    # changed at the next sign-in (0: never; a reset by the security administrator always).
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_SINGLE = _env_bool("SESSION_SINGLE", True)
+    PASSWORD_MAX_AGE_DAYS = _env_int("PASSWORD_MAX_AGE_DAYS", 90)
+
     # Audit rows are kept at least this many days; `flask audit archive` refuses younger rows
     # and a setting below 180 (网络安全法 art. 21: six months). app/core/audit/archive.py.
     AUDIT_RETENTION_DAYS = _env_int("AUDIT_RETENTION_DAYS", 180)

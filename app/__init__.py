@@ -125,6 +125,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         from app.security.sessions import init_session_versions
 
         init_session_versions(app)
+        from app.security.session_controls import init_session_controls
+
+        init_session_controls(app)
         init_role_rules()
 
     from app.directory.queue import bind_app
@@ -143,6 +146,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     from app.security.headers import init_security_headers
     from app.security.manager import check_api_login_body
+    from app.security.session_controls import check_browser_session, hold_until_password_changed
     from app.security.sessions import require_csrf_on_session_api_writes
     from app.security.throttle import refuse_locked_accounts
     from app.security.two_factor import hold_until_enrolled
@@ -151,7 +155,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.before_request(require_csrf_on_session_api_writes)
     app.before_request(check_api_login_body)
     app.before_request(refuse_locked_accounts)
+    app.before_request(check_browser_session)
     app.before_request(hold_until_enrolled)
+    app.before_request(hold_until_password_changed)
     app.before_request(refuse_nul_characters)
     app.before_request(refuse_impossible_row_ids)
     app.before_request(refuse_bad_paging)

@@ -254,6 +254,37 @@ def login(client, username: str, password: str = PASSWORD):
     )
 
 
+@pytest.fixture(autouse=True)
+def _many_places(request):
+    """SESSION_SINGLE is on in the suite as in production; a test marked `many_places` signs
+    one account in from several browsers at once (about something else) and has it off."""
+    if request.node.get_closest_marker("many_places") is None:
+        yield
+        return
+    application = request.getfixturevalue("app")
+    application.config["SESSION_SINGLE"] = False
+    try:
+        yield
+    finally:
+        application.config["SESSION_SINGLE"] = True
+
+
+def change_own_password(client, current: str, new: str, **kwargs):
+    """Post the signed-in user's 修改密码 form (current password, the new one twice)."""
+    token = csrf_token_from(client, "/resetmypassword/form")
+    data = {"current_password": current, "password": new, "conf_password": new}
+    return client.post("/resetmypassword/form", data={**data, "csrf_token": token}, **kwargs)
+
+
+def set_password_of(admin, user_id: int, password: str):
+    """The security administrator (`admin`, signed in) sets a user's password (重置密码)."""
+    url = f"/resetpassword/form?pk={user_id}"
+    token = csrf_token_from(admin, url)
+    return admin.post(
+        url, data={"password": password, "conf_password": password, "csrf_token": token}
+    )
+
+
 @pytest.fixture
 def client(app, world):
     return app.test_client()
@@ -287,6 +318,10 @@ def login_as(app, world):
         c = BrowserClient(app, app.response_class, use_cookies=True)
         response = login(c, username)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        # A browser follows the redirect and sees the sign-in's notice (上次登录…) on its first
+        # page; the tests compare pages and want none (test_session_controls.py checks it).
+        with c.session_transaction() as session:
+            session.pop("_flashes", None)
         return c
 
     return _login

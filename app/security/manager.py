@@ -12,7 +12,14 @@ from sqlalchemy.orm import joinedload
 
 from app.core.audit import log_event
 from app.extensions import db
-from app.security import sessions, throttle, two_factor, two_factor_views, views
+from app.security import (
+    session_controls,
+    sessions,
+    throttle,
+    two_factor,
+    two_factor_views,
+    views,
+)
 from app.security.base_views import translated_response
 
 
@@ -116,6 +123,9 @@ class SecurityApi(FabSecurityApi):
                 db.session.rollback()
                 two_factor.count_failure(user)
                 return self.response(401, message=str(two_factor.WRONG_CODE))
+        if session_controls.password_expired(user):
+            db.session.commit()  # the code is used up
+            return self.response(403, message=str(session_controls.PASSWORD_EXPIRED_API))
         sm.complete_sign_in(user)
         body = {API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(str(user.id), fresh=True)}
         if payload.get("refresh"):
@@ -228,6 +238,7 @@ class SecurityManager(FabSecurityManager):
         fresh = self.get_user_by_id(user.id)
         if fresh is not None:
             sessions.end_every_session(fresh)
+            session_controls.forget_place(fresh)
             log_event("logout", "ab_user", fresh.id, user=fresh, detail={"via": channel()})
             self.session.commit()
 

@@ -127,6 +127,24 @@ User.get_full_name = _chinese_full_name
 User.session_version = Column(Integer, nullable=False, default=0, server_default="0")
 
 
+def _now():
+    import datetime as dt
+
+    return dt.datetime.now().replace(microsecond=0)
+
+
+# Session controls (等保 2.0 身份鉴别 a/b; app/security/session_controls.py):
+# - current_session: the one browser session of the account (SESSION_SINGLE), a random id that
+#   its cookie carries too; signed_in_at / signed_in_ip: when and from where it signed in (the
+#   notice of the session it ended).
+# - password_changed_at: when the password was last set; NULL when the security administrator
+#   set it (a reset): the user must choose their own at the next sign-in.
+User.current_session = Column(String(64), nullable=True)
+User.signed_in_at = Column(DateTime, nullable=True)
+User.signed_in_ip = Column(String(64), nullable=True)
+User.password_changed_at = Column(DateTime, nullable=True, default=_now)
+
+
 class RateLimitCounter(Model):
     """A fixed-window counter shared by every app process through the database: the sign-in
     rate limit (Flask-Limiter, RATELIMIT_STORAGE_URI = "database://") and the per-account
@@ -166,6 +184,16 @@ def _two_factor_on(user) -> bool:
 
 # Shown to the administrator on the user's page (whether 重置两步验证 has anything to reset).
 User.two_factor_on = property(_two_factor_on)
+
+
+def _sign_in_locked(user) -> bool:
+    from app.security.throttle import is_locked
+
+    return bool(user.username) and is_locked(user.username)
+
+
+# 已锁定 / 未锁定 on the user's page (解除锁定 lifts it).
+User.sign_in_locked = property(_sign_in_locked)
 
 
 class UserRecoveryCode(Model):

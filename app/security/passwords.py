@@ -82,11 +82,16 @@ def _username_of_pk_argument(form):
     return user.username if user is not None else None
 
 
-def password_field(username_of, description):
+def password_field(username_of, description, *more_validators):
     return PasswordField(
         _l("Password"),
         description=description,
-        validators=[DataRequired(), PasswordComplexityValidator(), NotTheUsername(username_of)],
+        validators=[
+            DataRequired(),
+            PasswordComplexityValidator(),
+            NotTheUsername(username_of),
+            *more_validators,
+        ],
         widget=BS3PasswordFieldWidget(),
     )
 
@@ -108,6 +113,15 @@ def _is_current_password(form, field):
         raise ValidationError(_("This is not your current password."))
 
 
+def _not_the_current_password(form, field):
+    """A forced change (an expired password, one set by the administrator) must change it."""
+    from werkzeug.security import check_password_hash
+
+    stored = getattr(g.user, "password", None) or ""
+    if field.data and check_password_hash(stored, field.data):
+        raise ValidationError(_("The new password must differ from the current one."))
+
+
 class ResetMyPasswordForm(ResetPasswordForm):
     # In this order on the page: current, new, new again.
     current_password = PasswordField(
@@ -115,7 +129,7 @@ class ResetMyPasswordForm(ResetPasswordForm):
         validators=[DataRequired(), _is_current_password],
         widget=BS3PasswordFieldWidget(),
     )
-    password = password_field(_signed_in_username, RULE_TEXT)
+    password = password_field(_signed_in_username, RULE_TEXT, _not_the_current_password)
     conf_password = PasswordField(
         _l("Confirm Password"),
         description=_l("Please rewrite the password to confirm"),

@@ -114,6 +114,12 @@ def _bump_on_password_or_deactivation(db_session, _flush_context, _instances):
         password = state.attrs.password.history
         active = state.attrs.active.history
         deactivated = active.has_changes() and not obj.active and any(active.deleted)
+        if password.has_changes() and password.deleted:
+            # Password age (session_controls.py); a reset by the security administrator sets
+            # it to NULL after this, in its own view.
+            from app.security.session_controls import now
+
+            obj.password_changed_at = now()
         if (password.has_changes() and password.deleted) or deactivated:
             end_every_session(obj)
 

@@ -1,7 +1,7 @@
 """Home page, user administration with departments, the department tree."""
 
 from flask import abort, flash, redirect, url_for
-from flask_appbuilder import IndexView, expose
+from flask_appbuilder import IndexView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterNotEqual
@@ -13,12 +13,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import Regexp
 
+from app.core.audit import log_event
 from app.core.audit.wording import person_name
 from app.core.calendar.service import unconfirmed_calendar_years
 from app.core.i18n import relation_text, yes_no
 from app.dashboard.workbench import workbench
 from app.extensions import db
-from app.security import passwords, permission_labels, role_rules, roles, two_factor
+from app.security import passwords, permission_labels, role_rules, roles, throttle, two_factor
 from app.security.base_views import (
     AppModelRestApi,
     AppModelView,
@@ -114,7 +115,16 @@ class ResetPasswordView(fab_views.ResetPasswordView):
         return _refuse_if_not_resettable() or super().form_get(form)
 
     def form_post(self, form):
-        return _refuse_if_not_resettable() or super().form_post(form)
+        refused = _refuse_if_not_resettable()
+        if refused is not None:
+            return refused
+        super().form_post(form)
+        # A password the security administrator chose is the user's to replace at the next
+        # sign-in (app/security/session_controls.py).
+        user = passwords.user_named_in_request()
+        user.password_changed_at = None
+        db.session.commit()
+        return None
 
 
 def _refuse_if_not_resettable():
@@ -164,6 +174,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         UserDBModelView.label_columns,
         departments=_l("Departments"),
         two_factor_on=_l("Two-factor sign-in"),
+        sign_in_locked=_l("Sign-in lockout"),
         first_name=_l("Given name"),
         last_name=_l("Family name"),
     )
@@ -209,6 +220,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
                     "departments",
                     "roles",
                     "two_factor_on",
+                    "sign_in_locked",
                     "login_count",
                 ]
             },
@@ -246,6 +258,7 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     formatters_columns = {
         "active": yes_no,
         "two_factor_on": yes_no,
+        "sign_in_locked": lambda value: _("Locked") if value else _("Not locked"),
         "departments": relation_text,
         "roles": lambda value: relation_text(
             [roles.ROLE_LABELS.get(r.name, r.name) for r in value]
@@ -267,6 +280,8 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     # Only roles without an administrator's share (built-in or stored), not the public role.
     add_form_query_rel_fields = {"roles": [["id", FilterInFunction, role_rules.assignable_role_ids]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
+    # Lifting a lockout asks nothing first (it is what the user is waiting for).
+    reversible_actions = frozenset({"unlock"})
 
     def pre_add(self, item):
         _require_role_and_department(item)
@@ -282,6 +297,30 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
             filters, administrators=role_rules.administrator_ids(), **kwargs
         )
 
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """FAB's user page, with the security administrator's actions on one user beside
+        重置密码: 解除锁定 and 重置两步验证 (each still checks its permission)."""
+        actions = {
+            name: self.actions[name]
+            for name in ("resetpasswords", "unlock", "reset_two_factor")
+            if name in self.actions
+        }
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        widgets = self._get_show_widget(pk, item, actions=actions)
+        self.update_redirect()
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            appbuilder=self.appbuilder,
+            related_views=self._related_views,
+        )
+
     def _administrator(self, pk) -> bool:
         return _flash_if_administrator(self.datamodel.get(pk, self._base_filters))
 
@@ -294,6 +333,26 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
         if self._administrator(pk):
             return None
         return super()._delete(pk)
+
+    @action("unlock", _l("Unlock sign-in"), "", "fa-unlock", multiple=False)
+    def unlock(self, item):
+        """The security administrator lifts the lockout of failed sign-ins now (it also ends
+        by itself after LOGIN_LOCKOUT_MINUTES); audited `login_unlocked` as on the server.
+        Refused for an administrator account (rule 4: `flask security unlock` there)."""
+        if _flash_if_administrator(item):
+            return redirect(url_for(".show", pk=item.id))
+        was_locked = throttle.is_locked(item.username)
+        throttle.unlock(item.username)
+        log_event("login_unlocked", "ab_user", item.id, detail={"was_locked": was_locked})
+        db.session.commit()
+        if was_locked:
+            flash(
+                _("The sign-in lockout of %(name)s is lifted.", name=item.get_full_name()),
+                "success",
+            )
+        else:
+            flash(_("%(name)s is not locked.", name=item.get_full_name()), "info")
+        return redirect(url_for(".show", pk=item.id))
 
     @action(
         "reset_two_factor",

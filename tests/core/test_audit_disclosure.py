@@ -102,6 +102,7 @@ SENSITIVE_NAMES = ("id_number", "phone", "secret", "password", "entropy", "token
 def test_every_sensitive_column_is_declared(app):
     """A new column holding an ID number, a phone, a secret or a password is declared on its
     model (masked, secret or confidential), or stored copies would print it in full."""
+    import sqlalchemy as sa
     from flask_appbuilder import Model
 
     from app.core.audit.recorder import REDACTED_COLUMNS
@@ -119,6 +120,9 @@ def test_every_sensitive_column_is_declared(app):
             | set(REDACTED_COLUMNS)
         )
         for column in table.columns:
+            # A time (ab_user.password_changed_at) holds none of these values.
+            if isinstance(column.type, (sa.DateTime, sa.Date)):
+                continue
             if any(word in column.name for word in SENSITIVE_NAMES) and column.name not in declared:
                 undeclared.append(f"{table.name}.{column.name}")
     assert not undeclared, undeclared

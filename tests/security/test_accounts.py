@@ -5,7 +5,7 @@ the old password keeps working."""
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token_from, login
+from tests.conftest import PASSWORD, change_own_password, csrf_token_from, login
 
 TOO_SHORT = "Ab1-short"
 NO_DIGIT = "NoDigitsAtAll-here"
@@ -82,17 +82,7 @@ def test_a_good_password_creates_the_user_who_can_sign_in(app, world, login_as):
 
 
 def _reset_mine(client, password):
-    token = csrf_token_from(client, "/resetmypassword/form")
-    return client.post(
-        "/resetmypassword/form",
-        data={
-            "current_password": PASSWORD,
-            "password": password,
-            "conf_password": password,
-            "csrf_token": token,
-        },
-        follow_redirects=True,
-    )
+    return change_own_password(client, PASSWORD, password, follow_redirects=True)
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,10 @@ def test_the_security_administrator_cannot_take_over_another_administrator(app, 
         data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 302
-    assert _signs_in(app, "operator_a", NEW_PASSWORD)
+    # The password he set signs in, to 修改密码 first (session_controls.py).
+    held = app.test_client()
+    assert "/login" not in login(held, "operator_a", NEW_PASSWORD).headers["Location"]
+    assert held.get("/users/userinfo/").headers["Location"].endswith("/resetmypassword/form")
 
 
 def test_the_user_list_offers_administrators_accounts_read_only(login_as, world):

@@ -2,11 +2,12 @@
 and API token of that user (access and refresh); changing one's own password asks for the
 current one."""
 
+import pytest
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.security.models import User
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import PASSWORD, csrf_token_from, set_password_of
 
 NEW_PASSWORD = "Neu-Passwort-2027"
 
@@ -65,6 +66,7 @@ def test_a_cookie_kept_from_before_sign_out_opens_nothing(app, login_as):
     assert kept.get("/api/v1/target/").status_code == 401
 
 
+@pytest.mark.many_places
 def test_sign_out_ends_the_other_sessions_and_tokens_of_that_user_only(app, login_as):
     first, second = login_as("operator_a"), login_as("operator_a")
     colleague = login_as("operator_b")
@@ -98,6 +100,7 @@ def test_changing_ones_own_password_asks_for_the_current_one(app, login_as):
     assert check_password_hash(_password_hash(app, "operator_a"), NEW_PASSWORD)
 
 
+@pytest.mark.many_places
 def test_a_new_password_ends_every_other_session_and_token(app, login_as):
     browser, elsewhere = login_as("operator_a"), login_as("operator_a")
     access, refresh = _tokens(app, "operator_a")
@@ -124,11 +127,7 @@ def test_a_password_set_by_the_admin_ends_the_users_sessions(app, world, login_a
     victim = login_as("operator_a")
     access, refresh = _tokens(app, "operator_a")
     admin = login_as("secadmin")
-    url = f"/resetpassword/form?pk={world.user('operator_a')}"
-    token = csrf_token_from(admin, url)
-    response = admin.post(
-        url, data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD, "csrf_token": token}
-    )
+    response = set_password_of(admin, world.user("operator_a"), NEW_PASSWORD)
     assert response.status_code == 302
     assert not _page_works(victim)
     assert not _api_works(app, access) and not _refresh_works(app, refresh)

@@ -103,6 +103,7 @@ def enrolled(app, world, login_as, clock):
 # --- enrolment ----------------------------------------------------------------------------
 
 
+@pytest.mark.many_places
 def test_enrolment_is_active_only_after_a_right_first_code(app, world, login_as, clock):
     browser = login_as("operator_a")
     page = browser.get("/two-factor/enrol").get_data(as_text=True)

@@ -50,6 +50,10 @@ NOISE_COLUMNS = frozenset(
         "id_number_bidx",
         "phone_bidx",
         "contact_phone_bidx",
+        # The browser session of the account and its sign-in (session_controls.py).
+        "current_session",
+        "signed_in_at",
+        "signed_in_ip",
     }
 )
 REDACTED = "******"
