@@ -19,6 +19,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.audit.wording import person_name
 from app.core.downloads import send_named
 from app.core.uploads import TableFile, UploadError
 from app.directory import import_jobs
@@ -112,6 +113,7 @@ class DirectoryImportView(BaseView):
                 result=result,
                 max_errors=MAX_ERRORS,
                 jobs=import_jobs.recent_jobs(g.user),
+                person_name=person_name,
             ),
             status,
         )
@@ -383,6 +385,7 @@ class DirectoryImportView(BaseView):
             checked=checked,
             written=written,
             result=import_jobs.report_of(job),
+            person_name=person_name,
         )
 
     @expose("/job/<int:pk>/status")
