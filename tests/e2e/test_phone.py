@@ -27,7 +27,13 @@ from app.security.models import Department
 from app.security.system_user import acting_as_system
 from tests.directory.conftest import acting, directory, new_item, uscc  # noqa: F401  (fixture)
 from tests.e2e.conftest import SHOTS, Visit, require_browser
-from tests.inspections.conftest import PNG, enter_all, fill, inspected  # noqa: F401  (fixture)
+from tests.inspections.conftest import (  # noqa: F401  (inspected: a fixture)
+    PNG,
+    WITH_PROBLEMS,
+    enter_all,
+    fill,
+    inspected,
+)
 from tests.planning.conftest import plan  # noqa: F401  (fixture)
 
 require_browser()
@@ -396,14 +402,7 @@ def long_names(app, world, inspected):  # noqa: F811
             inspected.drawn, (services.RECTIFY, "立案查处"), strict=True
         ):
             record = services.open_record(db.session.get(DrawnTarget, drawn_id))
-            fill(
-                record,
-                inspected.item,
-                problems="未安装取水计量设施",
-                result_code="发现问题待后续处理",
-                result_detail="违反水资源管理规定",
-                follow_up=follow_up,
-            )
+            fill(record, inspected.item, **WITH_PROBLEMS, follow_up=follow_up)
             services.submit_record(record)
             db.session.commit()
             records.append(record.id)
