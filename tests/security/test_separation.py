@@ -95,10 +95,13 @@ def test_the_role_picker_names_the_roles_in_chinese_and_offers_no_public(app, lo
     """Probe finding: the picker showed Leader, Operator, Inspector, JointOffice and Public
     while the list shows 局领导 …; Public (the anonymous visitors' role) is nobody's."""
     secadmin = login_as("secadmin")
-    expected = sorted(["局领导/分管领导", "业务管理员", "执法检查人员", "联席会议办公室"])
+    expected = ["局领导/分管领导", "业务管理员", "执法检查人员", "联席会议办公室"]
     for url in ("/users/add", f"/users/edit/{world.user('operator_a')}"):
         page = secadmin.get(url).get_data(as_text=True)
-        assert sorted(_role_options(page)) == expected, url
+        options = _role_options(page)
+        # Roles made in the role editor keep their own names (another test may leave one).
+        assert set(expected) <= set(options), (url, options)
+        assert not {*roles.BUSINESS_ROLES, roles.PUBLIC} & set(options), (url, options)
     with app.app_context():
         public = app.appbuilder.sm.find_role(roles.PUBLIC) or app.appbuilder.sm.add_role(
             roles.PUBLIC
