@@ -347,6 +347,7 @@ def submit_stored(
 def _refusal(job: ImportJob | None) -> str:
     if job is None:
         return _("Another import of your department is running: wait until it has finished.")
+    from app.core.audit.wording import person_name
     from app.directory.imports import KIND_LABELS
 
     return _(
@@ -355,7 +356,7 @@ def _refusal(job: ImportJob | None) -> str:
         kind=KIND_LABELS.get(job.kind, job.kind),
         state=job.state_label,
         file=job.filename,
-        user=job.user.username if job.user else "",
+        user=person_name(job.user) if job.user else "—",
         time=job.created_on.strftime("%H:%M"),
     )
 

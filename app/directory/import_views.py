@@ -19,6 +19,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.audit.wording import person_name
 from app.core.downloads import send_named
 from app.core.uploads import TableFile, UploadError
 from app.directory import import_jobs
@@ -48,6 +49,9 @@ from app.security.scope import departments_in_scope
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREVIEW_KEY = "directory_import_preview"
 PREVIEW_ROWS = 10
+# A value for all rows (为所有行填写): the preview keeps them in the session cookie, which a
+# browser drops over 4 KB (the preview would then stop following the form without a word).
+MAX_FIXED_LENGTH = 100
 _STORED_RE = re.compile(r"^preview-[0-9a-f]{32}(\.[a-z0-9]{1,9})?$")
 
 
@@ -85,6 +89,10 @@ def _scope_departments(user) -> list:
     return list(db.session.scalars(query))
 
 
+class _FormRefused(Exception):
+    """The preview's form asks for what the page does not offer (the message says what)."""
+
+
 class DirectoryImportView(BaseView):
     route_base = "/directory-import"
     class_permission_name = "DirectoryImport"
@@ -112,6 +120,7 @@ class DirectoryImportView(BaseView):
                 result=result,
                 max_errors=MAX_ERRORS,
                 jobs=import_jobs.recent_jobs(g.user),
+                person_name=person_name,
             ),
             status,
         )
@@ -188,10 +197,32 @@ class DirectoryImportView(BaseView):
 
     def _options_from_form(self, pending) -> dict:
         """The mapping (normalised source header -> field or 忽略) and the values for all rows
-        as the preview's form sends them; unknown fields are left out."""
+        as the preview's form sends them; unknown mapped fields are left out. A value for a
+        field the page did not offer, or longer than MAX_FIXED_LENGTH, is refused
+        (_FormRefused, in Chinese)."""
         kind = pending["kind"]
         columns = all_columns(IMPORTERS[kind].columns, kind)
         fields = {column.attr for column in columns}
+        headers = {column.attr: column.header for column in columns}
+        offered = set(pending.get("offer") or ()) & fields
+        for key in request.form:
+            if key.startswith("set-") and request.form.get(key, "").strip():
+                attr = key[len("set-") :]
+                if attr not in offered:
+                    raise _FormRefused(
+                        _(
+                            "The form fills in a field this page does not ask for: nothing "
+                            "was changed."
+                        )
+                    )
+                if len(request.form[key].strip()) > MAX_FIXED_LENGTH:
+                    raise _FormRefused(
+                        _(
+                            "%(field)s: at most %(max)d characters. Nothing was changed.",
+                            field=headers[attr],
+                            max=MAX_FIXED_LENGTH,
+                        )
+                    )
         header = _header_row(import_jobs.job_folder() / pending["stored"]) or []
         mapping = {}
         for index, value in enumerate(header):
@@ -200,10 +231,10 @@ class DirectoryImportView(BaseView):
             if name and chosen is not None and (chosen == IGNORE or chosen in fields):
                 mapping[name] = chosen
         fixed = {}
-        for attr in fields:
+        for attr in offered:
             value = request.form.get(f"set-{attr}", "").strip()
             if value:
-                fixed[attr] = value[:500]
+                fixed[attr] = value
         mapped = {attr for name, attr in mapping.items() if attr}
         fixed = {attr: value for attr, value in fixed.items() if attr not in mapped}
         return {"map": mapping, "set": fixed}
@@ -239,6 +270,11 @@ class DirectoryImportView(BaseView):
             # citizen ID is never the same for all rows: a file lacking both is refused).
             wanted = {*plan.missing, *(c.header for c in columns if c.attr in plan.fixed)}
             fill = [c for c in columns if c.header in wanted]
+        # What the next post of this page may fill in (_options_from_form).
+        offer = sorted(c.attr for c in fill)
+        if pending.get("offer") != offer:
+            pending["offer"] = offer
+            session[PREVIEW_KEY] = pending
         shown = [c for c in columns if c.type != "ratio_frequency"]
         missing = set(plan.missing) if plan is not None else set()
         # The fields the page asks for below are not repeated as errors of the header and of
@@ -282,6 +318,7 @@ class DirectoryImportView(BaseView):
                 problem=problem,
                 unsplit=unsplit,
                 preview_rows=PREVIEW_ROWS,
+                max_fixed_length=MAX_FIXED_LENGTH,
             ),
             status,
         )
@@ -320,7 +357,8 @@ class DirectoryImportView(BaseView):
         return redirect(url_for(".form"))
 
     def _pending_from_form(self):
-        """The pending preview with the form's mapping and values, or None."""
+        """The pending preview with the form's mapping and values, or None; _FormRefused
+        leaves the session's preview as it was."""
         pending = self._pending()
         if pending is not None:
             pending.update(self._options_from_form(pending))
@@ -330,7 +368,10 @@ class DirectoryImportView(BaseView):
     @expose("/preview", methods=["POST"])
     @has_access
     def repreview(self):
-        pending = self._pending_from_form()
+        try:
+            pending = self._pending_from_form()
+        except _FormRefused as refused:
+            return self._preview_page(self._pending(), 400, str(refused))
         if pending is None:
             return self._expired()
         return self._preview_page(pending)
@@ -338,7 +379,10 @@ class DirectoryImportView(BaseView):
     @expose("/preview/confirm", methods=["POST"])
     @has_access
     def confirm(self):
-        pending = self._pending_from_form()
+        try:
+            pending = self._pending_from_form()
+        except _FormRefused as refused:
+            return self._preview_page(self._pending(), 400, str(refused))
         if pending is None:
             return self._expired()
         kind = pending["kind"]
@@ -399,6 +443,7 @@ class DirectoryImportView(BaseView):
             checked=checked,
             written=written,
             result=import_jobs.report_of(job),
+            person_name=person_name,
         )
 
     @expose("/job/<int:pk>/status")

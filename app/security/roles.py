@@ -24,6 +24,9 @@ OPERATOR = "Operator"
 INSPECTOR = "Inspector"
 JOINT_OFFICE = "JointOffice"
 
+# FAB's role of anonymous visitors (config AUTH_ROLE_PUBLIC): it is nobody's account role.
+PUBLIC = "Public"
+
 ADMIN_ROLES = (ADMIN, SECURITY_ADMIN, AUDIT_ADMIN)
 BUSINESS_ROLES = (LEADER, OPERATOR, INSPECTOR, JOINT_OFFICE)
 ALL_ROLES = (*ADMIN_ROLES, *BUSINESS_ROLES)

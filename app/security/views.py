@@ -276,12 +276,18 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
     validators_columns = {"username": [USERNAME_RULE]}
     # The system account that CLI commands act as is nobody's to see, edit or delete here.
     base_filters = [["username", FilterNotEqual, SYSTEM_USERNAME]]
-    # The three administrator roles are given on the server only (role_rules.py, rule 4).
-    # Only roles without an administrator's share (built-in or stored), not the public role.
+    # The three administrator roles are given on the server only (role_rules.py, rule 4),
+    # like any stored role carrying an administrator's share; Public is no account's.
     add_form_query_rel_fields = {"roles": [["id", FilterInFunction, role_rules.assignable_role_ids]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
     # Lifting a lockout asks nothing first (it is what the user is waiting for).
     reversible_actions = frozenset({"unlock"})
+
+    def _init_forms(self):
+        super()._init_forms()
+        # The role picker names each role as the list does (FAB's select shows the name).
+        for form in (self.add_form, self.edit_form):
+            form.roles.kwargs["get_label"] = _role_label
 
     def pre_add(self, item):
         _require_role_and_department(item)
@@ -380,6 +386,10 @@ class StaffUserView(GuardedActions, LandsOnSavedRow, KeepsFormOnRefusal, UserDBM
             db.session.rollback()
             flash(_("%(name)s has no two-factor sign-in.", name=item.get_full_name()), "info")
         return redirect(url_for(".show", pk=item.id))
+
+
+def _role_label(role) -> str:
+    return str(roles.ROLE_LABELS.get(role.name, role.name))
 
 
 def _require_role_and_department(user):

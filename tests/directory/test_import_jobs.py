@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -127,7 +128,7 @@ def test_a_refused_file_shows_its_error_table_and_writes_nothing(app, login_as):
     response = _upload(client, "targets", data, "错.csv", csrf_token_from(client, URL))
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "失败" in html and "未导入任何数据" in html
-    assert "<td>3</td><td>最近检查日期</td>" in html
+    assert re.search(r"<td[^>]*>3</td><td[^>]*>最近检查日期</td>", html)
     assert count(app, Target) == 0
 
 
@@ -169,11 +170,18 @@ def test_progress_is_reported_every_thousand_rows_of_each_pass(app):
 
 def test_a_second_upload_of_the_department_is_refused_while_one_runs(app, world, login_as):
     running = _running_job(app, world)
+    with app.app_context():
+        app.appbuilder.sm.find_user(username="operator_a").first_name = "小明"
+        db.session.commit()
     client = login_as("operator_a")
     response = _upload(client, "targets", _rows(2), "第二个.csv", csrf_token_from(client, URL))
     assert response.headers["Location"].endswith(f"{URL}job/{running}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "本部门的另一次检查对象名录库导入进行中" in page and "前一个文件.csv" in page
+    # The uploader by name (姓+名), as colleagues call them, not by login.
+    assert "测试小明 于" in page and "operator_a 于" not in page
+    assert "<td>测试小明（" in page  # 上传人 of the job's page
+    assert ">测试小明</td>" in client.get(URL).get_data(as_text=True)  # 最近的导入
     assert [job.id for job in _jobs(app)] == [running]
     assert count(app, Target) == 0
     # Another department, or another kind of file, is not held up.

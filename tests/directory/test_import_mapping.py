@@ -12,8 +12,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.directory.imports import import_file
-from app.directory.imports.mapping import normalise_header, plan_header
+from app.directory.import_views import MAX_FIXED_LENGTH, PREVIEW_KEY
+from app.directory.imports import IMPORTERS, import_file
+from app.directory.imports.mapping import all_columns, normalise_header, plan_header
 from app.directory.imports.remembered import remembered_mapping
 from app.directory.imports.validation import ITEM_COLUMNS, split_ratio_frequency
 from app.directory.models import ImportMapping, InspectionItem, Target
@@ -486,3 +487,41 @@ def test_a_department_outside_the_scope_sent_by_hand_is_refused_before_queueing(
     assert response.status_code == 400
     assert "B 不是您可以导入数据的部门" in response.get_data(as_text=True)
     assert count(app, ImportJob) == 0 and count(app, InspectionItem) == 3
+
+
+def test_the_preview_takes_only_the_fields_it_offers_and_its_cookie_stays_small(app, login_as):
+    """Probe finding: `set-<field>` for fields the page does not offer, 500 characters each,
+    made a 29 KB Set-Cookie (browsers drop cookies over 4 KB, and the preview then silently
+    stops following the form). Only the fields the page offers are taken, each of at most
+    MAX_FIXED_LENGTH characters; anything else is refused in Chinese and nothing is kept."""
+    client = login_as("operator_a")
+    header = ["序号", "企业名称", "信用代码", "负责人", "联系手机"]
+    rows = [["1", "东胜区自来水有限公司", uscc(7), "王五", "13800000000"]]
+    html = _preview(client, "targets", csv_bytes(header, rows), "名单.csv")
+    offered = set(re.findall(r'name="set-([^"]+)"', html))
+    assert offered == {"target_type", "department_id"}
+
+    def kept() -> dict:
+        with client.session_transaction() as session:
+            return session[PREVIEW_KEY]["set"]
+
+    fields = {c.attr for c in all_columns(IMPORTERS["targets"].columns, "targets")}
+    others = {f"set-{attr}": "水" * 500 for attr in sorted(fields - offered) + ["anything"]}
+    for url in (f"{URL}preview", f"{URL}preview/confirm"):
+        response = client.post(url, data=_form(html, **others))
+        assert response.status_code == 400
+        assert "表单填写了本页未要求填写的字段，未作任何更改。" in response.get_data(as_text=True)
+        assert len(response.headers.get("Set-Cookie", "")) < 4096
+        assert kept() == {}
+    too_long = _form(html, **{"set-target_type": "企" * (MAX_FIXED_LENGTH + 1)})
+    response = client.post(f"{URL}preview", data=too_long)
+    assert response.status_code == 400
+    assert f"检查对象类型：最多 {MAX_FIXED_LENGTH} 个字符" in response.get_data(as_text=True)
+    assert kept() == {}
+    assert count(app, Target) == 0
+    # The longest values the page takes still make a cookie a browser keeps.
+    longest = _form(html, **{"set-target_type": "企" * MAX_FIXED_LENGTH})
+    response = client.post(f"{URL}preview", data=longest)
+    assert response.status_code == 200
+    assert 0 < len(response.headers.get("Set-Cookie", "")) < 4096
+    assert kept()["target_type"] == "企" * MAX_FIXED_LENGTH

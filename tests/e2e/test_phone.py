@@ -23,10 +23,17 @@ from app.extensions import db
 from app.inspections import services
 from app.inspections.models import Evidence, InspectionRecord, InspectionSummary
 from app.planning.models import SpotCheckTask, TaskAttachment
+from app.security.models import Department
 from app.security.system_user import acting_as_system
-from tests.directory.conftest import acting, directory, new_item  # noqa: F401  (fixture)
+from tests.directory.conftest import acting, directory, new_item, uscc  # noqa: F401  (fixture)
 from tests.e2e.conftest import SHOTS, Visit, require_browser
-from tests.inspections.conftest import PNG, enter_all, inspected  # noqa: F401  (fixture)
+from tests.inspections.conftest import (  # noqa: F401  (inspected: a fixture)
+    PNG,
+    WITH_PROBLEMS,
+    enter_all,
+    fill,
+    inspected,
+)
 from tests.planning.conftest import plan  # noqa: F401  (fixture)
 
 require_browser()
@@ -34,6 +41,9 @@ require_browser()
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "phone-record.png"
 ADDRESS = "内蒙古自治区鄂尔多斯市东胜区交通街道伊克昭大街与鄂尔多斯西街交汇处东南角水务大厦三层"
 MATERIAL = "2027年取水许可监督检查培训材料（含计量设施检查要点与常见问题汇编）.pdf"
+# 60 Chinese characters each: a task's and a target's (行政相对人's) name as long as real ones get.
+LONG_TASK = "东胜区二〇二七年度取水许可计量设施安装运行与节约用水管理情况暨地下水超采区综合治理专项双随机抽查工作实施方案第一批次任务"
+LONG_TARGET = "鄂尔多斯市东胜区铜川镇枳机塔村农牧业专业合作社联合社暨内蒙古自治区鄂尔多斯市东胜区水资源综合开发利用有限责任公司分公司"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Everything on the page that is wider than the screen or scrolls sideways (a table inside
@@ -368,3 +378,89 @@ def test_a_draft_is_removed_when_another_user_signs_in_on_the_phone(app, phone, 
     v.go("/logout/")
     v.login("operator_a")
     assert v.page.evaluate("k => localStorage.getItem(k)", key) is None
+
+
+@pytest.fixture
+def long_names(app, world, inspected):  # noqa: F811
+    """The task and its two targets named with 60 Chinese characters; both records entered
+    with problems, the first followed by a rectification case, the second by a penalty; the
+    summary opened."""
+    with acting(app, "admin"):
+        db.session.get(Department, world.bureau).uscc = uscc(900, "11")
+        db.session.commit()
+    with acting(app, "operator_a"):
+        task = db.session.get(SpotCheckTask, inspected.task)
+        task.name = LONG_TASK
+        for drawn_id, suffix in zip(inspected.drawn, "甲乙", strict=True):
+            db.session.get(Target, db.session.get(DrawnTarget, drawn_id).target_id).name = (
+                LONG_TARGET[:-1] + suffix
+            )
+        db.session.commit()
+    records = []
+    with acting(app, "inspector_a"):
+        for drawn_id, follow_up in zip(
+            inspected.drawn, (services.RECTIFY, "立案查处"), strict=True
+        ):
+            record = services.open_record(db.session.get(DrawnTarget, drawn_id))
+            fill(record, inspected.item, **WITH_PROBLEMS, follow_up=follow_up)
+            services.submit_record(record)
+            db.session.commit()
+            records.append(record.id)
+        services.open_summary(db.session.get(SpotCheckTask, inspected.task))
+        db.session.commit()
+    with acting(app, "operator_a"):
+        first, second = (db.session.get(InspectionRecord, i) for i in records)
+        services.open_case(
+            first,
+            first.task.department_id,
+            "限期安装取水计量设施",
+            dt.date.today() + dt.timedelta(30),
+        )
+        services.add_penalty(
+            second,
+            "东水罚〔2027〕1号",
+            dt.date.today() - dt.timedelta(days=3),
+            "罚款人民币二万五千元",
+            violation_type="未按规定安装取水计量设施",
+            violation_facts="自备井未安装取水计量设施，取水量无法计量",
+            legal_basis="《取水许可和水资源费征收管理条例》第五十三条",
+            kinds=["警告", "罚款"],
+            fine_amount="2.5",
+        )
+        db.session.commit()
+
+
+def test_lists_with_long_names_fit_the_phone(app, phone, long_names):
+    """Probe finding: lists whose cells hold a long task name or 行政相对人 were 430–450 px
+    wide (Bootstrap keeps a .table-responsive cell on one line), an import's error table 625
+    px. Each long value wraps, whole, inside the screen."""
+    v = phone()
+    v.login("inspector_a")
+    for path in ("/records/list/", "/summaries/list/", "/rectifications/list/"):
+        _fits(v, path, "long" + path.rstrip("/").replace("/", "-"))
+        assert LONG_TASK in v.visible_text().replace("\n", ""), path
+    v.go("/logout/")
+    v.login("operator_a")
+    _fits(v, "/penalties/list/", "long-penalties-list")
+    assert LONG_TARGET[:-1] + "乙" in v.visible_text().replace("\n", "")
+    # An import refused with long error texts: its job page, then 最近的导入.
+    v.go("/directory-import/")
+    wrong = f"企业,{LONG_TARGET},9115{'错' * 40},{LONG_TARGET}\n".encode()
+    v.page.set_input_files(
+        "#import-file",
+        files=[
+            {
+                "name": f"{LONG_TASK}.csv",
+                "mimeType": "text/csv",
+                "buffer": "检查对象类型,名称,统一社会信用代码,主管部门\n".encode() + wrong,
+            }
+        ],
+    )
+    v.page.click("#import-submit")
+    v.page.wait_for_url("**/directory-import/job/*")
+    job = v.page.url.removeprefix(v.base)
+    assert v.page.locator("#import-error-table td").count() >= 3
+    _fits(v, job, "long-import-job")
+    assert LONG_TARGET in v.page.locator("#import-error-table").inner_text().replace("\n", "")
+    _fits(v, "/directory-import/", "long-import")
+    assert LONG_TASK in v.page.locator("#import-jobs").inner_text().replace("\n", "")

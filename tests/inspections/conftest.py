@@ -97,6 +97,14 @@ def inspected(app, world, directory, plan):  # noqa: F811
         return Inspected(task.id, list(drawn), directory.item_a)
 
 
+# A record that found problems (with the follow-up measure still to choose).
+WITH_PROBLEMS = {
+    "problems": "未安装取水计量设施",
+    "result_code": "发现问题待后续处理",
+    "result_detail": "违反水资源管理规定",
+}
+
+
 def fill(record: InspectionRecord, item_id: int, **overrides) -> None:
     values = dict(
         inspection_date=dt.date.today() - dt.timedelta(days=1),

@@ -4,6 +4,8 @@ and the audit administrator (everyone's audit log) are three accounts; none hold
 roles or a business role, none widens its own rights, and the administrator accounts are made
 and changed on the server's command line only. Refusals write nothing."""
 
+import re
+
 import pytest
 from flask import g
 from sqlalchemy import select
@@ -78,6 +80,39 @@ def test_an_administrator_role_is_not_given_through_the_pages(app, login_as, wor
         data = user_form(app, "inspector_a", [roles.INSPECTOR, role], csrf_token=token)
         secadmin.post(f"/users/edit/{world.user('inspector_a')}", data=data)
         assert _role_names(app, "inspector_a") == [roles.INSPECTOR], role
+
+
+_OPTION = re.compile(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>')
+
+
+def _role_options(page: str) -> list[str]:
+    picker = re.search(r'<select[^>]*id="roles".*?</select>', page, re.S)
+    assert picker, "no role picker"
+    return [label.strip() for _pk, label in _OPTION.findall(picker.group(0))]
+
+
+def test_the_role_picker_names_the_roles_in_chinese_and_offers_no_public(app, login_as, world):
+    """Probe finding: the picker showed Leader, Operator, Inspector, JointOffice and Public
+    while the list shows 局领导 …; Public (the anonymous visitors' role) is nobody's."""
+    secadmin = login_as("secadmin")
+    expected = ["局领导/分管领导", "业务管理员", "执法检查人员", "联席会议办公室"]
+    for url in ("/users/add", f"/users/edit/{world.user('operator_a')}"):
+        page = secadmin.get(url).get_data(as_text=True)
+        options = _role_options(page)
+        # Roles made in the role editor keep their own names (another test may leave one).
+        assert set(expected) <= set(options), (url, options)
+        assert not {*roles.BUSINESS_ROLES, roles.PUBLIC} & set(options), (url, options)
+    with app.app_context():
+        public = app.appbuilder.sm.find_role(roles.PUBLIC) or app.appbuilder.sm.add_role(
+            roles.PUBLIC
+        )
+        public_id = public.id
+    token = csrf_token_from(secadmin, "/users/add")
+    data = user_form(app, "inspector_a", [roles.INSPECTOR], csrf_token=token)
+    data["roles"].append(public_id)
+    page = secadmin.post(f"/users/edit/{world.user('inspector_a')}", data=data)
+    assert _role_names(app, "inspector_a") == [roles.INSPECTOR]
+    assert "Not a valid choice" not in page.get_data(as_text=True)
 
 
 def test_the_security_administrator_cannot_take_over_another_administrator(app, login_as, world):
