@@ -18,8 +18,12 @@ pytestmark = pytest.mark.usefixtures("base")
 MESSAGE = "文件过大：只接受不超过 1 MB 的文件，请选择较小的文件。"
 
 
-def test_a_file_over_the_limit_is_refused_in_the_page_and_nothing_is_sent(app, phone):  # noqa: F811
-    app.config["MAX_UPLOAD_MB"] = 1
+def test_a_file_over_the_limit_is_refused_in_the_page_and_nothing_is_sent(
+    app,
+    phone,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)  # the app outlives this test
     v = phone()
     v.login("operator_a")
     v.go("/directory-import/")
