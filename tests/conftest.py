@@ -30,8 +30,15 @@ if not os.environ.get("DSR_DATA_KEYS"):
     os.environ["DSR_DATA_KEYS"] = "test1:" + _base64.b64encode(_secrets.token_bytes(32)).decode()
     os.environ["DSR_BLIND_INDEX_KEY"] = _base64.b64encode(_secrets.token_bytes(32)).decode()
 
+# The bureau's clock (app/__init__.py, _bureau_time) from the start, before any test module
+# computes "today" at import: create_app() sets it only when the first app is made, and
+# between 16:00 and 24:00 UTC the modules' date.today() was then a day behind the app's.
+from app import _bureau_time  # noqa: E402
+
+_bureau_time()
+
 from app.security import roles  # noqa: E402
-from tests.support.probe import PROBE_ROLE_GRANTS, ProbeBase, ScopeProbeApi, ScopeProbeView
+from tests.support.probe import PROBE_ROLE_GRANTS, ProbeBase, ScopeProbeApi, ScopeProbeView  # noqa: E402
 
 PASSWORD = "Passw0rd-2026"
 # Tables whose rows survive between tests: the permission catalogue and roles written by
