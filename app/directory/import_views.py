@@ -365,26 +365,29 @@ class DirectoryImportView(BaseView):
             session[PREVIEW_KEY] = pending
         return pending
 
-    @expose("/preview", methods=["POST"])
-    @has_access
-    def repreview(self):
+    def _posted_preview(self):
+        """(pending preview with the form's values, None) or (None, the page answering a
+        refused form or an expired preview)."""
         try:
             pending = self._pending_from_form()
         except _FormRefused as refused:
-            return self._preview_page(self._pending(), 400, str(refused))
+            return None, self._preview_page(self._pending(), 400, str(refused))
         if pending is None:
-            return self._expired()
-        return self._preview_page(pending)
+            return None, self._expired()
+        return pending, None
+
+    @expose("/preview", methods=["POST"])
+    @has_access
+    def repreview(self):
+        pending, answer = self._posted_preview()
+        return answer or self._preview_page(pending)
 
     @expose("/preview/confirm", methods=["POST"])
     @has_access
     def confirm(self):
-        try:
-            pending = self._pending_from_form()
-        except _FormRefused as refused:
-            return self._preview_page(self._pending(), 400, str(refused))
-        if pending is None:
-            return self._expired()
+        pending, answer = self._posted_preview()
+        if answer is not None:
+            return answer
         kind = pending["kind"]
         with (import_jobs.job_folder() / pending["stored"]).open("rb") as stream:
             plan, _rows, result = IMPORTERS[kind](pending["map"], pending["set"]).preview(

@@ -30,12 +30,13 @@ from __future__ import annotations
 import re
 
 from flask import current_app, g, has_request_context
-from flask_appbuilder.security.sqla.models import Group, Role, User
+from flask_appbuilder.security.sqla.models import Group, Role, User, assoc_user_role
 from flask_babel import gettext as _
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import DomainError
+from app.extensions import db
 from app.security import roles
 from app.security.scope import role_names
 
@@ -88,31 +89,23 @@ def admin_shares(role_list) -> set[str]:
     return {share for share in map(admin_share, role_list or ()) if share}
 
 
+def _roles_and_shares() -> list[tuple]:
+    """Every stored role with the administrator's share it carries (None for none). Roles are
+    few, so their shares are worked out here rather than in SQL."""
+    return [(role, admin_share(role)) for role in db.session.scalars(select(Role))]
+
+
 def assignable_role_ids() -> list[int]:
     """The roles the user form offers: no administrator's share (those are given on the
     server), not the public role (nobody signs in as it)."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-
     public = current_app.config.get("AUTH_ROLE_PUBLIC", "Public")
-    return [
-        role.id
-        for role in db.session.scalars(select(Role))
-        if role.name != public and not admin_share(role)
-    ]
+    return [role.id for role, share in _roles_and_shares() if not share and role.name != public]
 
 
 def administrator_ids() -> set[int]:
     """Ids of the accounts that hold an administrator's share (a built-in administrator role
-    or a stored role carrying one): the user list shows them read-only. Roles are few, so
-    their shares are worked out here rather than in SQL."""
-    from flask_appbuilder.security.sqla.models import assoc_user_role
-    from sqlalchemy import select
-
-    from app.extensions import db
-
-    role_ids = [role.id for role in db.session.scalars(select(Role)) if admin_share(role)]
+    or a stored role carrying one): the user list shows them read-only."""
+    role_ids = [role.id for role, share in _roles_and_shares() if share]
     if not role_ids:
         return set()
     return set(
